@@ -1,0 +1,172 @@
+package io.flotilla.core;
+
+import io.flotilla.core.message.Message;
+import io.flotilla.core.protocol.ProposeOutcome;
+import io.flotilla.core.protocol.RaftNode;
+import io.flotilla.core.protocol.ReadOutcome;
+import io.flotilla.core.protocol.Ready;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.function.Consumer;
+
+/**
+ * Carries out a {@link RaftNode}'s effects on one thread, with no clock and no threads of its own:
+ * persists and syncs each batch of entries once (group commit), sends messages, applies committed
+ * commands to the state machine and completes the callers' callbacks with the results. The runtime
+ * wraps it in a thread; the deterministic simulation drives it directly, so both run this code.
+ */
+public final class NodeDriver<C, Q, R> {
+    /** Receives the outcome of one proposal or read. */
+    public interface Callback<R> {
+        void complete(R result, long index);
+
+        void fail(RuntimeException error);
+    }
+
+    private record PendingProposal<R>(long term, Callback<R> callback) {
+    }
+
+    private record PendingRead<Q, R>(Q query, Callback<R> callback) {
+    }
+
+    private record WaitingRead<Q, R>(long index, long seq, PendingRead<Q, R> read) {
+    }
+
+    private final RaftNode node;
+    private final Storage storage;
+    private final StateMachine<C, Q, R> stateMachine;
+    private final Codec<C> codec;
+    private final Consumer<Message> send;
+    private final Consumer<Ready.SoftState> roleListener;
+
+    private final Map<Long, PendingProposal<R>> proposals = new HashMap<>();
+    private final Map<Long, PendingRead<Q, R>> reads = new HashMap<>();
+    private final PriorityQueue<WaitingRead<Q, R>> readsWaitingForApply = new PriorityQueue<>(
+            (a, b) -> a.index != b.index ? Long.compare(a.index, b.index) : Long.compare(a.seq, b.seq));
+    private long nextReadId = 1;
+    private long applied;
+    private Ready.SoftState lastRole;
+
+    public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
+                      Consumer<Message> send, Consumer<Ready.SoftState> roleListener) {
+        this.node = node;
+        this.storage = storage;
+        this.stateMachine = stateMachine;
+        this.codec = codec;
+        this.send = send;
+        this.roleListener = roleListener;
+        this.applied = node.status().appliedIndex();
+    }
+
+    public RaftNode node() {
+        return node;
+    }
+
+    public long appliedIndex() {
+        return applied;
+    }
+
+    /** Proposals and reads waiting for an outcome. */
+    public int pendingRequests() {
+        return proposals.size() + reads.size() + readsWaitingForApply.size();
+    }
+
+    public void tick() {
+        node.tick();
+    }
+
+    public void receive(Message message) {
+        node.step(message);
+    }
+
+    public void propose(C command, Callback<R> callback) {
+        ProposeOutcome outcome = node.propose(codec.encode(command));
+        if (outcome instanceof ProposeOutcome.Accepted a) {
+            PendingProposal<R> replaced = proposals.put(a.index(), new PendingProposal<>(a.term(), callback));
+            if (replaced != null) {
+                // An older proposal at this index was cut from the log while we were not leading.
+                replaced.callback().fail(new RaftException("a new leader replaced the entry at index " + a.index() + "; it was not applied"));
+            }
+        } else if (outcome instanceof ProposeOutcome.NotLeader n) {
+            callback.fail(new NotLeaderException(n.leader()));
+        } else if (outcome instanceof ProposeOutcome.Transferring t) {
+            callback.fail(new RaftException("leadership is moving to node " + t.transferee() + "; retry there"));
+        }
+    }
+
+    public void read(Q query, Callback<R> callback) {
+        long id = nextReadId++;
+        reads.put(id, new PendingRead<>(query, callback));
+        node.read(id);
+    }
+
+    /** Carries out every effect the node has, in the order {@link Ready} prescribes. */
+    public void process() {
+        while (node.hasReady()) {
+            Ready ready = node.ready();
+            ready.messages().forEach(send);
+            if (!ready.entries().isEmpty() || !ready.hardState().equals(storage.hardState())) {
+                storage.append(ready.entries());
+                storage.saveHardState(ready.hardState());
+                storage.sync();
+            }
+            ready.messagesAfterSync().forEach(send);
+            ready.committed().forEach(this::apply);
+            for (ReadOutcome outcome : ready.reads()) {
+                PendingRead<Q, R> read = reads.remove(outcome.id());
+                if (outcome instanceof ReadOutcome.Ready r) {
+                    readsWaitingForApply.add(new WaitingRead<>(r.index(), outcome.id(), read));
+                } else if (outcome instanceof ReadOutcome.NotLeader n) {
+                    read.callback().fail(new NotLeaderException(n.leader()));
+                }
+            }
+            serveReads();
+            if (!ready.role().equals(lastRole)) {
+                lastRole = ready.role();
+                roleListener.accept(lastRole);
+            }
+            node.advance(ready);
+        }
+    }
+
+    private void apply(LogEntry entry) {
+        PendingProposal<R> proposal = proposals.remove(entry.index());
+        if (entry.type() == EntryType.NORMAL) {
+            R result = stateMachine.apply(entry.index(), codec.decode(entry.data()));
+            if (proposal != null) {
+                if (proposal.term() == entry.term()) {
+                    proposal.callback().complete(result, entry.index());
+                } else {
+                    proposal.callback().fail(lost(entry));
+                }
+            }
+        } else if (proposal != null) {
+            proposal.callback().fail(lost(entry));
+        }
+        applied = entry.index();
+    }
+
+    private static RaftException lost(LogEntry entry) {
+        return new RaftException("a new leader replaced the entry at index " + entry.index() + "; it was not applied");
+    }
+
+    private void serveReads() {
+        while (!readsWaitingForApply.isEmpty() && readsWaitingForApply.peek().index() <= applied) {
+            PendingRead<Q, R> read = readsWaitingForApply.poll().read();
+            read.callback().complete(stateMachine.query(read.query()), applied);
+        }
+    }
+
+    /** Fails every request still waiting, as when the node stops. */
+    public void failAll(RaftException error) {
+        proposals.values().forEach(p -> p.callback().fail(error));
+        reads.values().forEach(r -> r.callback().fail(error));
+        readsWaitingForApply.forEach(r -> r.read().callback().fail(error));
+        proposals.clear();
+        reads.clear();
+        readsWaitingForApply.clear();
+    }
+}

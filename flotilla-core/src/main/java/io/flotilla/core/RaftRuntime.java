@@ -1,0 +1,238 @@
+package io.flotilla.core;
+
+import io.flotilla.core.message.Message;
+import io.flotilla.core.protocol.RaftConfig;
+import io.flotilla.core.protocol.RaftNode;
+import io.flotilla.core.protocol.Ready;
+import io.flotilla.core.protocol.Role;
+import io.flotilla.core.protocol.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An embeddable Raft node: one thread alone owns the protocol, the storage writes and the state
+ * machine, so none of them needs a lock. Other threads talk to it through a bounded inbox; when the
+ * inbox is full, inbound messages are dropped (Raft retries) and requests fail at once.
+ *
+ * <p>Futures complete on the node's thread: keep their dependent actions short, or use the
+ * {@code *Async} forms of {@link CompletableFuture}.
+ *
+ * @param <C> commands, {@link #propose}d through the log
+ * @param <Q> queries, {@link #read} without touching the log
+ * @param <R> results of both
+ */
+public final class RaftRuntime<C, Q, R> implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RaftRuntime.class);
+
+    /**
+     * @param raft          the protocol settings (in ticks)
+     * @param tickInterval  the length of one tick
+     * @param inboxCapacity events waiting for the node's thread; beyond it, requests are refused
+     * @param seed          seeds the election timeouts' randomness
+     */
+    public record Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed) {
+        public Options {
+            if (tickInterval.isNegative() || tickInterval.isZero()) {
+                throw new IllegalArgumentException("tickInterval must be positive, got " + tickInterval);
+            }
+            if (inboxCapacity < 1) {
+                throw new IllegalArgumentException("inboxCapacity must be at least 1, got " + inboxCapacity);
+            }
+        }
+
+        /** Ticks of 10 ms, so elections start after 100-200 ms and heartbeats go every 20 ms. */
+        public static Options defaults(int id) {
+            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id);
+        }
+    }
+
+    private final Options options;
+    private final NodeDriver<C, Q, R> driver;
+    private final Transport transport;
+    private final BlockingQueue<Runnable> inbox;
+    private final Thread thread;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicLong droppedMessages = new AtomicLong();
+    private volatile Status status;
+    private volatile boolean running = true;
+    /** Completes when this node stops leading; replaced each time it becomes leader. */
+    private volatile CompletableFuture<Void> steppedDown = CompletableFuture.completedFuture(null);
+
+    private RaftRuntime(Options options, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
+                        Storage storage, Transport transport) {
+        this.options = options;
+        this.transport = transport;
+        this.inbox = new ArrayBlockingQueue<>(options.inboxCapacity());
+        RaftNode node = new RaftNode(options.raft(), storage, new SplittableRandom(options.seed()));
+        this.driver = new NodeDriver<>(node, storage, stateMachine, codec, transport::send, this::roleChanged);
+        this.status = node.status();
+        this.thread = new Thread(this::run, "flotilla-raft-" + options.raft().id());
+    }
+
+    /**
+     * Starts a node. A new cluster's storage must first be {@link Storage#bootstrap bootstrapped}
+     * with the founding configuration on every founding node.
+     */
+    public static <C, Q, R> RaftRuntime<C, Q, R> start(Options options, StateMachine<C, Q, R> stateMachine,
+                                                       Codec<C> codec, Storage storage, Transport transport) {
+        RaftRuntime<C, Q, R> runtime = new RaftRuntime<>(options, stateMachine, codec, storage, transport);
+        transport.start(runtime::deliver);
+        runtime.thread.start();
+        return runtime;
+    }
+
+    /** Replicates {@code command} and completes with its result once applied here. Fails with
+     * {@link NotLeaderException} on a follower. */
+    public CompletableFuture<R> propose(C command) {
+        CompletableFuture<R> future = new CompletableFuture<>();
+        submit(() -> driver.propose(command, callback(future)), future);
+        return future;
+    }
+
+    /** Answers {@code query} linearizably (ReadIndex); fails with {@link NotLeaderException} on a follower. */
+    public CompletableFuture<R> read(Q query) {
+        CompletableFuture<R> future = new CompletableFuture<>();
+        submit(() -> driver.read(query, callback(future)), future);
+        return future;
+    }
+
+    /** Hands leadership to {@code target}; completes true once this node has stepped down for it. */
+    public CompletableFuture<Boolean> transferLeadership(int target) {
+        CompletableFuture<Boolean> started = new CompletableFuture<>();
+        submit(() -> started.complete(driver.node().transferLeadership(target)), started);
+        return started;
+    }
+
+    /** The node's state as of its last step. */
+    public Status status() {
+        return status;
+    }
+
+    public long droppedMessages() {
+        return droppedMessages.get();
+    }
+
+    /** Called by the transport on any thread. */
+    private void deliver(Message message) {
+        if (!inbox.offer(() -> driver.receive(message))) {
+            droppedMessages.incrementAndGet();
+        }
+    }
+
+    private void submit(Runnable event, CompletableFuture<?> future) {
+        if (!running) {
+            future.completeExceptionally(new RaftException("node " + options.raft().id() + " is stopped"));
+        } else if (!inbox.offer(event)) {
+            future.completeExceptionally(new RaftException("node " + options.raft().id() + " is overloaded; retry later"));
+        }
+    }
+
+    private static <R> NodeDriver.Callback<R> callback(CompletableFuture<R> future) {
+        return new NodeDriver.Callback<>() {
+            @Override
+            public void complete(R result, long index) {
+                future.complete(result);
+            }
+
+            @Override
+            public void fail(RuntimeException error) {
+                future.completeExceptionally(error);
+            }
+        };
+    }
+
+    private void roleChanged(Ready.SoftState role) {
+        int id = options.raft().id();
+        if (role.role() != Role.LEADER) {
+            steppedDown.complete(null);
+        }
+        if (role.role() == Role.LEADER) {
+            steppedDown = new CompletableFuture<>();
+            log.info("node {} is leader in term {}", id, role.term());
+        } else if (role.role() == Role.CANDIDATE) {
+            log.info("node {} starts an election for term {}", id, role.term());
+        } else if (role.role() == Role.FOLLOWER && role.leader() != RaftNode.NONE) {
+            log.info("node {} follows leader {} in term {}", id, role.leader(), role.term());
+        }
+    }
+
+    private void run() {
+        long tickNanos = options.tickInterval().toNanos();
+        long nextTick = System.nanoTime() + tickNanos;
+        List<Runnable> batch = new ArrayList<>();
+        try {
+            while (running) {
+                long wait = nextTick - System.nanoTime();
+                Runnable first = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
+                if (first != null) {
+                    first.run();
+                    inbox.drainTo(batch, 4096);
+                    for (Runnable event : batch) {
+                        event.run();
+                    }
+                    batch.clear();
+                }
+                long now = System.nanoTime();
+                if (now - nextTick >= 0) {
+                    driver.tick();
+                    // After a stall, tick once and move on rather than replaying the missed ticks at once.
+                    nextTick = Math.max(nextTick + tickNanos, now);
+                }
+                driver.process();
+                status = driver.node().status();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            log.error("node {} stopped: {}", options.raft().id(), e.toString(), e);
+        } finally {
+            running = false;
+            driver.failAll(new RaftException("node " + options.raft().id() + " stopped"));
+            stopped.countDown();
+        }
+    }
+
+    /**
+     * Stops the node. A leader first hands leadership to its most up-to-date follower and waits up to
+     * {@code grace} for it to take over, so that clients see no election timeout.
+     */
+    public void shutdown(Duration grace) {
+        if (running && status.role() == Role.LEADER) {
+            status.peers().entrySet().stream()
+                    .max((a, b) -> Long.compare(a.getValue().matchIndex(), b.getValue().matchIndex()))
+                    .ifPresent(best -> transferLeadership(best.getKey()));
+            try {
+                steppedDown.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                log.warn("node {}: no follower took over within {}; stopping anyway", options.raft().id(), grace);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        inbox.offer(() -> { });
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        transport.close();
+    }
+}

@@ -1,0 +1,78 @@
+package io.flotilla.core.protocol;
+
+import java.util.ArrayDeque;
+
+/**
+ * A leader's view of one follower's log. In PROBE the leader sends one AppendEntries at a time
+ * until the logs are known to agree; in REPLICATE it streams batches optimistically, at most
+ * {@code maxInflight} unacknowledged at once.
+ */
+final class Progress {
+    enum State { PROBE, REPLICATE }
+
+    long match;
+    long next;
+    State state = State.PROBE;
+    /** In PROBE: a probe is out and no answer or heartbeat has come since. */
+    boolean probeSent;
+    /** Last index of each unacknowledged batch, oldest first (REPLICATE only). */
+    final ArrayDeque<Long> inflight = new ArrayDeque<>();
+    /** Heard from since the last CheckQuorum round. */
+    boolean recentActive;
+    /** Highest heartbeat round this follower has answered in the current term. */
+    long ackedRound;
+    /** Commit index last sent; a higher commit is worth a message on its own. */
+    long sentCommit;
+    /** A heartbeat is due: send something even if there is nothing new. */
+    boolean heartbeatDue;
+
+    Progress(long next) {
+        this.next = next;
+    }
+
+    /** Records an acknowledgement of {@code index}; false if it says nothing new. */
+    boolean acknowledge(long index) {
+        boolean advanced = index > match;
+        if (advanced) {
+            match = index;
+        }
+        next = Math.max(next, index + 1);
+        while (!inflight.isEmpty() && inflight.peekFirst() <= index) {
+            inflight.pollFirst();
+        }
+        return advanced;
+    }
+
+    void becomeProbe(long nextIndex) {
+        state = State.PROBE;
+        next = Math.max(match + 1, nextIndex);
+        probeSent = false;
+        inflight.clear();
+    }
+
+    void becomeReplicate() {
+        state = State.REPLICATE;
+        next = match + 1;
+        probeSent = false;
+        inflight.clear();
+    }
+
+    boolean canSend(int maxInflight) {
+        return state == State.PROBE ? !probeSent : inflight.size() < maxInflight;
+    }
+
+    /** Notes that a batch ending at {@code lastIndex} went out. */
+    void sent(long lastIndex) {
+        if (state == State.PROBE) {
+            probeSent = true;
+        } else {
+            inflight.addLast(lastIndex);
+            next = lastIndex + 1;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return state + " match=" + match + " next=" + next + " inflight=" + inflight.size();
+    }
+}

@@ -1,0 +1,16 @@
+package io.flotilla.core.protocol;
+
+/** The immediate answer to a proposal: where it went in the log, or why it was refused. */
+public sealed interface ProposeOutcome {
+    /** Appended at {@code index} in {@code term}; it is applied if and only if that entry commits. */
+    record Accepted(long index, long term) implements ProposeOutcome {
+    }
+
+    /** Not the leader; {@code leader} is the one this node knows, 0 if none. */
+    record NotLeader(int leader) implements ProposeOutcome {
+    }
+
+    /** The leader is handing leadership to {@code transferee} and takes no new proposals meanwhile. */
+    record Transferring(int transferee) implements ProposeOutcome {
+    }
+}

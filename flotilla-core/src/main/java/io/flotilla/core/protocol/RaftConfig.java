@@ -1,0 +1,63 @@
+package io.flotilla.core.protocol;
+
+/**
+ * The protocol's settings, in ticks and counts; the runtime decides how long a tick is.
+ *
+ * @param id              this node's id (positive)
+ * @param electionTicks   a follower that hears no leader for a random time in
+ *                        {@code [electionTicks, 2 * electionTicks)} starts an election; a leader that
+ *                        hears from no quorum for {@code electionTicks} steps down (CheckQuorum)
+ * @param heartbeatTicks  how often a leader sends heartbeats; well below {@code electionTicks}
+ * @param maxInflight     AppendEntries messages in flight to one follower (the pipelining window)
+ * @param maxBatchBytes   payload bytes in one AppendEntries (at least one entry is always sent)
+ * @param maxBatchEntries entries in one AppendEntries
+ * @param maxApplyEntries committed entries handed to the state machine in one {@link Ready}
+ * @param preVote         ask for pre-votes before starting a real election (dissertation §9.6)
+ * @param checkQuorum     a leader steps down when it loses touch with a quorum, and followers that
+ *                        hear a leader ignore vote requests (dissertation §6.2, §9.6)
+ */
+public record RaftConfig(int id, int electionTicks, int heartbeatTicks, int maxInflight,
+                         int maxBatchBytes, int maxBatchEntries, int maxApplyEntries,
+                         boolean preVote, boolean checkQuorum) {
+    public RaftConfig {
+        require(id > 0, "id must be positive, got " + id);
+        require(heartbeatTicks >= 1, "heartbeatTicks must be at least 1, got " + heartbeatTicks);
+        require(electionTicks > heartbeatTicks,
+                "electionTicks (" + electionTicks + ") must exceed heartbeatTicks (" + heartbeatTicks + ")");
+        require(maxInflight >= 1, "maxInflight must be at least 1, got " + maxInflight);
+        require(maxBatchBytes >= 1, "maxBatchBytes must be at least 1, got " + maxBatchBytes);
+        require(maxBatchEntries >= 1, "maxBatchEntries must be at least 1, got " + maxBatchEntries);
+        require(maxApplyEntries >= 1, "maxApplyEntries must be at least 1, got " + maxApplyEntries);
+    }
+
+    /** Defaults: election after 10 to 20 ticks, heartbeat every 2, 64 batches of up to 1 MiB in flight. */
+    public static RaftConfig defaults(int id) {
+        return new RaftConfig(id, 10, 2, 64, 1 << 20, 4096, 4096, true, true);
+    }
+
+    public RaftConfig withTimings(int electionTicks, int heartbeatTicks) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+    }
+
+    public RaftConfig withBatching(int maxInflight, int maxBatchBytes, int maxBatchEntries) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+    }
+
+    public RaftConfig withPreVote(boolean preVote) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+    }
+
+    public RaftConfig withCheckQuorum(boolean checkQuorum) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,647 @@
+package io.flotilla.core.protocol;
+
+import io.flotilla.core.Bytes;
+import io.flotilla.core.ClusterConfig;
+import io.flotilla.core.EntryType;
+import io.flotilla.core.HardState;
+import io.flotilla.core.LogEntry;
+import io.flotilla.core.Storage;
+import io.flotilla.core.message.AppendEntries;
+import io.flotilla.core.message.AppendResponse;
+import io.flotilla.core.message.Message;
+import io.flotilla.core.message.RequestVote;
+import io.flotilla.core.message.TimeoutNow;
+import io.flotilla.core.message.VoteResponse;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.random.RandomGenerator;
+
+/**
+ * One Raft node's protocol logic: a deterministic state machine with no threads, no clock and no
+ * I/O. Events go in ({@link #tick()}, {@link #step(Message)}, {@link #propose(Bytes)},
+ * {@link #read(long)}, {@link #transferLeadership(int)}); effects come out as a {@link Ready}, which
+ * the caller carries out and then acknowledges with {@link #advance(Ready)}. No event may be given
+ * between {@code ready()} and {@code advance()}.
+ *
+ * <p>Randomness (election timeouts) comes only from the injected generator, so a seed replays a run.
+ */
+public final class RaftNode {
+    /** The id meaning "nobody". */
+    public static final int NONE = 0;
+
+    private final RaftConfig config;
+    private final int id;
+    private final RandomGenerator random;
+    private final RaftLog log;
+
+    private long term;
+    private int votedFor;
+    private int leader = NONE;
+    private Role role = Role.FOLLOWER;
+    private ClusterConfig members;
+
+    private int electionElapsed;
+    private int heartbeatElapsed;
+    private int electionTimeout;
+    /** Votes received in the current (pre-)election: voter id to granted. */
+    private final Map<Integer, Boolean> votes = new TreeMap<>();
+
+    /** Leader only: each other voter's progress, by id (sorted, so message order is deterministic). */
+    private final Map<Integer, Progress> progress = new TreeMap<>();
+    /** Highest index this node has made durable; a leader counts itself up to here. */
+    private long persistedIndex;
+    private int transferee = NONE;
+    private int transferElapsed;
+
+    /** Leader only: the current heartbeat round; every AppendEntries carries it. */
+    private long round;
+    private boolean roundWanted;
+    /** Reads waiting for the leader's first commit in its term (their index is not known yet). */
+    private final ArrayDeque<Long> readsBeforeCommit = new ArrayDeque<>();
+    /** Reads with an index, waiting for a quorum to answer their round. */
+    private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
+
+    private final List<Message> messages = new ArrayList<>();
+    private final List<Message> messagesAfterSync = new ArrayList<>();
+    private final List<ReadOutcome> readOutcomes = new ArrayList<>();
+    private HardState savedHardState;
+    private Ready.SoftState reportedSoftState;
+    private Ready outstanding;
+
+    private record PendingRead(long id, long index, long round) {
+    }
+
+    /**
+     * Restores a node from storage. The storage must hold a configuration entry, written for a new
+     * cluster with {@link Storage#bootstrap(ClusterConfig)}.
+     */
+    public RaftNode(RaftConfig config, Storage storage, RandomGenerator random) {
+        this.config = config;
+        this.id = config.id();
+        this.random = random;
+        this.log = new RaftLog(storage);
+        HardState hs = storage.hardState();
+        this.term = hs.term();
+        this.votedFor = hs.votedFor();
+        this.savedHardState = hs;
+        this.persistedIndex = storage.lastIndex();
+        this.members = latestConfig();
+        resetElectionTimeout();
+    }
+
+    // ---- events ------------------------------------------------------------------------------
+
+    /** Advances logical time by one tick. */
+    public void tick() {
+        checkNoOutstandingReady();
+        if (role == Role.LEADER) {
+            tickLeader();
+        } else {
+            electionElapsed++;
+            if (electionElapsed >= electionTimeout && members.isVoter(id)) {
+                campaign(config.preVote(), false);
+            }
+        }
+    }
+
+    private void tickLeader() {
+        heartbeatElapsed++;
+        electionElapsed++;
+        if (transferee != NONE && ++transferElapsed >= config.electionTicks()) {
+            transferee = NONE; // the transfer timed out; take proposals again
+        }
+        if (electionElapsed >= config.electionTicks()) {
+            electionElapsed = 0;
+            if (config.checkQuorum() && !quorumActive()) {
+                becomeFollower(term, NONE);
+                return;
+            }
+            progress.values().forEach(p -> p.recentActive = false);
+        }
+        if (heartbeatElapsed >= config.heartbeatTicks()) {
+            heartbeatElapsed = 0;
+            for (Progress p : progress.values()) {
+                p.heartbeatDue = true;
+                p.probeSent = false;
+            }
+        }
+    }
+
+    /** Takes a message from another node. */
+    public void step(Message m) {
+        checkNoOutstandingReady();
+        if (m.to() != id || m.from() == id) {
+            return;
+        }
+        if (m.term() > term) {
+            if (m instanceof RequestVote rv) {
+                boolean inLease = config.checkQuorum() && leader != NONE && electionElapsed < config.electionTicks();
+                if (inLease && !rv.transfer()) {
+                    // We hear a leader: this candidate cannot win a fair election, so it must not disturb us.
+                    messagesAfterSync.add(new VoteResponse(id, m.from(), term, false, rv.preVote()));
+                    return;
+                }
+                if (!rv.preVote()) {
+                    becomeFollower(m.term(), NONE);
+                }
+            } else if (m instanceof VoteResponse vr && vr.preVote() && vr.granted()) {
+                // A granted pre-vote carries the term we would campaign in; nothing to learn from it.
+            } else {
+                boolean fromLeader = m instanceof AppendEntries || m instanceof TimeoutNow;
+                becomeFollower(m.term(), fromLeader ? m.from() : NONE);
+            }
+        } else if (m.term() < term) {
+            if (m instanceof AppendEntries ae) {
+                // A deposed leader: tell it our term so it steps down.
+                messagesAfterSync.add(AppendResponse.reject(id, m.from(), term, ae.prevLogIndex(), 0, 0, ae.round()));
+            } else if (m instanceof RequestVote rv && rv.preVote()) {
+                messagesAfterSync.add(new VoteResponse(id, m.from(), term, false, true));
+            }
+            return;
+        }
+
+        switch (m.kind()) {
+            case REQUEST_VOTE -> handleRequestVote((RequestVote) m);
+            case VOTE_RESPONSE -> handleVoteResponse((VoteResponse) m);
+            case APPEND_ENTRIES -> handleAppendEntries((AppendEntries) m);
+            case APPEND_RESPONSE -> handleAppendResponse((AppendResponse) m);
+            case TIMEOUT_NOW -> handleTimeoutNow((TimeoutNow) m);
+        }
+    }
+
+    /** Appends a command to the log if this node leads. */
+    public ProposeOutcome propose(Bytes command) {
+        return propose(EntryType.NORMAL, command);
+    }
+
+    private ProposeOutcome propose(EntryType type, Bytes data) {
+        checkNoOutstandingReady();
+        if (role != Role.LEADER) {
+            return new ProposeOutcome.NotLeader(leader);
+        }
+        if (transferee != NONE) {
+            return new ProposeOutcome.Transferring(transferee);
+        }
+        LogEntry entry = new LogEntry(log.lastIndex() + 1, term, type, data);
+        log.append(entry);
+        return new ProposeOutcome.Accepted(entry.index(), entry.term());
+    }
+
+    /**
+     * Asks to serve a linearizable read (ReadIndex, dissertation §6.4). The outcome comes in a later
+     * {@link Ready}: the log index to wait for, once leadership is confirmed by a heartbeat round
+     * that started after this call, or a refusal naming the leader if this node does not lead.
+     * Reads asked for between two {@code ready()} calls share one round.
+     */
+    public void read(long readId) {
+        checkNoOutstandingReady();
+        if (role != Role.LEADER) {
+            readOutcomes.add(new ReadOutcome.NotLeader(readId, leader));
+        } else if (!committedInCurrentTerm()) {
+            readsBeforeCommit.add(readId); // the commit index may lag until our no-op commits
+        } else {
+            addPendingRead(readId);
+        }
+    }
+
+    private void addPendingRead(long readId) {
+        pendingReads.add(new PendingRead(readId, log.committed, round + 1));
+        roundWanted = true;
+        confirmReads(); // a one-voter cluster confirms at once
+    }
+
+    /**
+     * Starts handing leadership to {@code target} (dissertation §3.10): once its log is up to date
+     * it is told to start an election at once. New proposals are refused meanwhile; the transfer
+     * gives up after an election timeout.
+     *
+     * @return false if this node does not lead or {@code target} is not another voter
+     */
+    public boolean transferLeadership(int target) {
+        checkNoOutstandingReady();
+        if (role != Role.LEADER || target == id || !progress.containsKey(target)) {
+            return false;
+        }
+        transferee = target;
+        transferElapsed = 0;
+        Progress p = progress.get(target);
+        if (p.match == log.lastIndex()) {
+            sendTimeoutNow(target);
+        }
+        return true;
+    }
+
+    // ---- output ------------------------------------------------------------------------------
+
+    /** True if {@link #ready()} has anything to do. */
+    public boolean hasReady() {
+        if (outstanding != null) {
+            return false;
+        }
+        flushAppends();
+        return !messages.isEmpty() || !messagesAfterSync.isEmpty() || !readOutcomes.isEmpty()
+                || log.hasUnstable() || !hardState().equals(savedHardState)
+                || log.committed > log.applied || !softState().equals(reportedSoftState);
+    }
+
+    /** Collects the effects to carry out; the caller must then call {@link #advance(Ready)}. */
+    public Ready ready() {
+        checkNoOutstandingReady();
+        flushAppends();
+        List<LogEntry> committed = log.nextCommitted(config.maxApplyEntries());
+        outstanding = new Ready(hardState(), log.unstableEntries(), List.copyOf(messages),
+                List.copyOf(messagesAfterSync), committed, List.copyOf(readOutcomes), softState());
+        messages.clear();
+        messagesAfterSync.clear();
+        readOutcomes.clear();
+        return outstanding;
+    }
+
+    /** Acknowledges that the effects of {@code ready} were carried out (entries and hard state are durable). */
+    public void advance(Ready ready) {
+        if (ready != outstanding) {
+            throw new IllegalStateException("advance() of a Ready that is not the outstanding one");
+        }
+        outstanding = null;
+        savedHardState = ready.hardState();
+        reportedSoftState = ready.role();
+        if (!ready.entries().isEmpty()) {
+            long last = ready.entries().get(ready.entries().size() - 1).index();
+            log.stableTo(last);
+            persistedIndex = last;
+        }
+        if (!ready.committed().isEmpty()) {
+            log.applied = ready.committed().get(ready.committed().size() - 1).index();
+        }
+        if (role == Role.LEADER) {
+            maybeCommit();
+        }
+    }
+
+    public Status status() {
+        Map<Integer, Status.PeerStatus> peers = new TreeMap<>();
+        if (role == Role.LEADER) {
+            progress.forEach((peer, p) -> peers.put(peer, new Status.PeerStatus(p.match, p.next, p.state.name())));
+        }
+        return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public int leader() {
+        return leader;
+    }
+
+    public long commitIndex() {
+        return log.committed;
+    }
+
+    public ClusterConfig members() {
+        return members;
+    }
+
+    // ---- elections ---------------------------------------------------------------------------
+
+    private void campaign(boolean preVote, boolean transfer) {
+        votes.clear();
+        leader = NONE;
+        electionElapsed = 0;
+        resetElectionTimeout();
+        long campaignTerm;
+        if (preVote) {
+            role = Role.PRE_CANDIDATE;
+            campaignTerm = term + 1;
+        } else {
+            role = Role.CANDIDATE;
+            term++;
+            votedFor = id;
+            campaignTerm = term;
+        }
+        progress.clear();
+        failPendingReads();
+        votes.put(id, true);
+        if (electionWon()) {
+            onElectionWon();
+            return;
+        }
+        for (int peer : members.voters()) {
+            if (peer != id) {
+                messagesAfterSync.add(new RequestVote(id, peer, campaignTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
+            }
+        }
+    }
+
+    private void handleRequestVote(RequestVote m) {
+        boolean canVote = votedFor == m.from()
+                || (votedFor == NONE && leader == NONE)
+                || (m.preVote() && m.term() > term);
+        boolean grant = canVote && log.isUpToDate(m.lastLogIndex(), m.lastLogTerm());
+        if (grant && !m.preVote()) {
+            votedFor = m.from();
+            electionElapsed = 0;
+        }
+        // A granted pre-vote answers in the term asked about, so the candidate does not read it as news.
+        long answerTerm = grant && m.preVote() ? m.term() : term;
+        messagesAfterSync.add(new VoteResponse(id, m.from(), answerTerm, grant, m.preVote()));
+    }
+
+    private void handleVoteResponse(VoteResponse m) {
+        boolean counts = (role == Role.PRE_CANDIDATE && m.preVote()) || (role == Role.CANDIDATE && !m.preVote());
+        if (!counts || !members.isVoter(m.from())) {
+            return;
+        }
+        votes.putIfAbsent(m.from(), m.granted());
+        if (electionWon()) {
+            onElectionWon();
+        } else if (votes.values().stream().filter(granted -> !granted).count() >= members.quorum()) {
+            becomeFollower(term, NONE);
+        }
+    }
+
+    private boolean electionWon() {
+        return votes.values().stream().filter(granted -> granted).count() >= members.quorum();
+    }
+
+    private void onElectionWon() {
+        if (role == Role.PRE_CANDIDATE) {
+            campaign(false, false);
+        } else {
+            becomeLeader();
+        }
+    }
+
+    private void handleTimeoutNow(TimeoutNow m) {
+        if (role != Role.LEADER && members.isVoter(id)) {
+            campaign(false, true);
+        }
+    }
+
+    // ---- role changes ------------------------------------------------------------------------
+
+    private void becomeFollower(long newTerm, int newLeader) {
+        if (newTerm < term) {
+            throw new IllegalStateException("term would go back from " + term + " to " + newTerm);
+        }
+        if (newTerm > term) {
+            term = newTerm;
+            votedFor = NONE;
+        }
+        role = Role.FOLLOWER;
+        leader = newLeader;
+        electionElapsed = 0;
+        resetElectionTimeout();
+        progress.clear();
+        transferee = NONE;
+        failPendingReads();
+    }
+
+    private void becomeLeader() {
+        role = Role.LEADER;
+        leader = id;
+        electionElapsed = 0;
+        heartbeatElapsed = 0;
+        transferee = NONE;
+        round = 0;
+        roundWanted = false;
+        progress.clear();
+        for (int peer : members.voters()) {
+            if (peer != id) {
+                Progress p = new Progress(log.lastIndex() + 1);
+                p.recentActive = true;
+                p.heartbeatDue = true;
+                progress.put(peer, p);
+            }
+        }
+        // Commits everything before it once it commits (Raft §5.4.2), and lets reads know the commit index.
+        log.append(new LogEntry(log.lastIndex() + 1, term, EntryType.NOOP, Bytes.EMPTY));
+        maybeCommit();
+    }
+
+    private void failPendingReads() {
+        for (long readId : readsBeforeCommit) {
+            readOutcomes.add(new ReadOutcome.NotLeader(readId, leader));
+        }
+        for (PendingRead r : pendingReads) {
+            readOutcomes.add(new ReadOutcome.NotLeader(r.id(), leader));
+        }
+        readsBeforeCommit.clear();
+        pendingReads.clear();
+    }
+
+    // ---- replication: follower side ----------------------------------------------------------
+
+    private void handleAppendEntries(AppendEntries m) {
+        if (role == Role.LEADER) {
+            throw new IllegalStateException("two leaders in term " + term + ": " + id + " and " + m.from());
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, m.from());
+        }
+        leader = m.from();
+        electionElapsed = 0;
+        long prev = m.prevLogIndex();
+        long prevTerm = m.prevLogTerm();
+        List<LogEntry> entries = m.entries();
+        if (prev < log.committed) {
+            // Everything up to our commit index already matches the leader's log: check from there.
+            int skip = (int) Math.min(entries.size(), log.committed - prev);
+            entries = entries.subList(skip, entries.size());
+            prev = log.committed;
+            prevTerm = log.term(prev);
+        }
+        if (log.matchTerm(prev, prevTerm)) {
+            long replaced = log.appendFromLeader(prev, entries);
+            if (replaced > 0) {
+                persistedIndex = Math.min(persistedIndex, replaced - 1);
+            }
+            long lastNew = prev + entries.size();
+            log.commitTo(Math.min(m.leaderCommit(), lastNew));
+            messagesAfterSync.add(AppendResponse.success(id, m.from(), term, lastNew, m.round()));
+        } else {
+            long hintIndex = log.lastIndexUpToTerm(Math.min(m.prevLogIndex(), log.lastIndex()), m.prevLogTerm());
+            long hintTerm = log.term(hintIndex);
+            messagesAfterSync.add(AppendResponse.reject(id, m.from(), term, m.prevLogIndex(), hintIndex, hintTerm, m.round()));
+        }
+    }
+
+    // ---- replication: leader side ------------------------------------------------------------
+
+    private void handleAppendResponse(AppendResponse m) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress p = progress.get(m.from());
+        if (p == null) {
+            return;
+        }
+        p.recentActive = true;
+        if (m.round() > p.ackedRound) {
+            p.ackedRound = m.round();
+            confirmReads();
+        }
+        if (m.success()) {
+            boolean advanced = p.acknowledge(m.index());
+            if (p.state == Progress.State.PROBE && p.match == m.index()) {
+                p.becomeReplicate(); // the probe found where our logs agree: start streaming
+            }
+            if (advanced) {
+                maybeCommit();
+            }
+        } else {
+            boolean stale = p.state == Progress.State.REPLICATE ? m.index() <= p.match : m.index() != p.next - 1;
+            if (stale) {
+                return;
+            }
+            long probe = m.hintTerm() > 0 ? log.lastIndexUpToTerm(m.hintIndex(), m.hintTerm()) : m.hintIndex();
+            p.becomeProbe(Math.min(m.index(), probe + 1));
+        }
+        if (m.from() == transferee && p.match == log.lastIndex()) {
+            sendTimeoutNow(transferee);
+        }
+    }
+
+    private void sendTimeoutNow(int target) {
+        messages.add(new TimeoutNow(id, target, term));
+    }
+
+    /** Raft §5.3/§5.4.2: commit the highest index a quorum holds durably, if it is from our term. */
+    private void maybeCommit() {
+        long[] matches = new long[members.voters().size()];
+        int i = 0;
+        for (int voter : members.voters()) {
+            matches[i++] = voter == id ? persistedIndex : (progress.containsKey(voter) ? progress.get(voter).match : 0);
+        }
+        Arrays.sort(matches);
+        long quorumIndex = matches[matches.length - members.quorum()];
+        if (quorumIndex > log.committed && log.term(quorumIndex) == term) {
+            boolean firstInTerm = !committedInCurrentTerm();
+            log.commitTo(quorumIndex);
+            if (firstInTerm) {
+                while (!readsBeforeCommit.isEmpty()) {
+                    addPendingRead(readsBeforeCommit.poll());
+                }
+            }
+        }
+    }
+
+    private boolean committedInCurrentTerm() {
+        return log.term(log.committed) == term;
+    }
+
+    private boolean quorumActive() {
+        int active = 1;
+        for (Progress p : progress.values()) {
+            if (p.recentActive) {
+                active++;
+            }
+        }
+        return active >= members.quorum();
+    }
+
+    private void confirmReads() {
+        while (!pendingReads.isEmpty()) {
+            PendingRead r = pendingReads.peek();
+            int acks = 1;
+            for (Progress p : progress.values()) {
+                if (p.ackedRound >= r.round()) {
+                    acks++;
+                }
+            }
+            if (acks < members.quorum()) {
+                return;
+            }
+            pendingReads.poll();
+            readOutcomes.add(new ReadOutcome.Ready(r.id(), r.index()));
+        }
+    }
+
+    /**
+     * Sends what each follower needs, once per batch of events: new entries up to the pipelining
+     * window, or an empty AppendEntries when a heartbeat, a read round or a commit is due.
+     */
+    private void flushAppends() {
+        if (role != Role.LEADER) {
+            return;
+        }
+        if (roundWanted) {
+            round++;
+            roundWanted = false;
+            progress.values().forEach(p -> p.heartbeatDue = true);
+        }
+        for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
+            int peer = e.getKey();
+            Progress p = e.getValue();
+            boolean sentAny = false;
+            while (p.canSend(config.maxInflight()) && (p.next <= log.lastIndex() || p.state == Progress.State.PROBE)) {
+                long prev = p.next - 1;
+                List<LogEntry> batch = log.entries(p.next, config.maxBatchEntries(), config.maxBatchBytes());
+                AppendEntries ae = new AppendEntries(id, peer, term, prev, log.term(prev), batch, log.committed, round);
+                messages.add(ae);
+                p.sent(ae.lastIndex());
+                p.sentCommit = log.committed;
+                sentAny = true;
+                if (p.state == Progress.State.PROBE) {
+                    break;
+                }
+            }
+            if (!sentAny && (p.heartbeatDue || p.sentCommit < Math.min(log.committed, p.match))) {
+                // Anchored at the match index, which the follower is known to hold, so it cannot be rejected.
+                long commit = Math.min(log.committed, p.match);
+                messages.add(new AppendEntries(id, peer, term, p.match, log.term(p.match), List.of(), commit, round));
+                p.sentCommit = commit;
+            }
+            p.heartbeatDue = false;
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private HardState hardState() {
+        return new HardState(term, votedFor);
+    }
+
+    private Ready.SoftState softState() {
+        return new Ready.SoftState(role, leader, term);
+    }
+
+    private void resetElectionTimeout() {
+        electionTimeout = config.electionTicks() + random.nextInt(config.electionTicks());
+    }
+
+    private void checkNoOutstandingReady() {
+        if (outstanding != null) {
+            throw new IllegalStateException("an event arrived between ready() and advance()");
+        }
+    }
+
+    private ClusterConfig latestConfig() {
+        for (long i = log.lastIndex(); i >= log.firstIndex(); i -= 1024) {
+            List<LogEntry> chunk = log.entries(Math.max(log.firstIndex(), i - 1023), 1024, Long.MAX_VALUE);
+            for (int j = chunk.size() - 1; j >= 0; j--) {
+                if (chunk.get(j).type() == EntryType.CONFIG) {
+                    return ClusterConfig.decode(chunk.get(j).data());
+                }
+            }
+        }
+        throw new IllegalStateException("storage holds no cluster configuration; bootstrap it first");
+    }
+
+    @Override
+    public String toString() {
+        return "node " + id + " " + role + " term " + term + " commit " + log.committed + " last " + log.lastIndex();
+    }
+}

@@ -1,0 +1,5 @@
+package io.flotilla.core.protocol;
+
+public enum Role {
+    FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER
+}

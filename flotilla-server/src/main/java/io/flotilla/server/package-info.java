@@ -1,0 +1,5 @@
+/**
+ * The Flotilla key-value server: Netty transport, key-value state machine, node command line.
+ * Arrives with its issue.
+ */
+package io.flotilla.server;
