@@ -1,0 +1,512 @@
+package io.flotilla.core.storage;
+
+import io.flotilla.core.HardState;
+import io.flotilla.core.LogEntry;
+import io.flotilla.core.Storage;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Storage} on disk, in one data directory:
+ *
+ * <ul>
+ *   <li>{@code log_<first>-<last>}, {@code log_inprogress_<first>}: the log, in segment files of
+ *       checksummed records ({@link RecordFormat}); a new segment starts once one reaches
+ *       {@link Options#segmentBytes()}, so compaction can later drop whole files from the front;
+ *   <li>{@code hardstate}: term and vote, replaced atomically when they change;
+ *   <li>{@code meta}: format version and the {@link Identity} of the node the directory belongs to;
+ *   <li>{@code lock}: held while open, so only one process uses the directory.
+ * </ul>
+ *
+ * <p>{@link #append} writes to the OS at once (one write call per batch) but does not sync; {@link #sync}
+ * makes everything since the previous sync durable with one {@code fdatasync} of the open segment, so
+ * a batch of many entries costs one disk flush (group commit). Cutting the log's tail is the exception:
+ * it is made durable at once, so that a crash can never leave new records after stale ones.
+ *
+ * <p>Opening recovers the log (see {@link LogRecovery}) and then drops entries whose term is above
+ * the saved hard state's term: they can only be the remains of a batch whose sync never finished,
+ * since a node persists its term before it persists or acknowledges any entry of that term.
+ *
+ * <p>Every method is synchronized, as in {@code MemoryStorage}, so status readers on other threads are
+ * safe; it starts no thread of its own.
+ */
+public final class DurableStorage implements Storage, Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(DurableStorage.class);
+    private static final int WRITE_BUFFER_BYTES = 1 << 20;
+    private static final int READ_CHUNK_BYTES = 1 << 20;
+    private static final int RECENT_ENTRIES = 4096;
+    private static final long RECENT_BYTES = 8L << 20;
+
+    /**
+     * How the storage lays out and syncs its files.
+     *
+     * @param segmentBytes  size at which the open segment is closed and a new one started (a single
+     *                      larger entry makes a larger segment); 1 KiB to 1 GiB
+     * @param maxEntryBytes largest entry payload accepted, and believed at recovery; 1 byte to 256 MiB
+     * @param fsync         whether {@link #sync()} really flushes to disk; {@code false} only for tests and
+     *                      benchmarks, where losing the machine's power may lose acknowledged writes
+     */
+    public record Options(long segmentBytes, int maxEntryBytes, boolean fsync) {
+        public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+        public static final int DEFAULT_MAX_ENTRY_BYTES = 16 << 20;
+        /** The largest {@link #maxEntryBytes()} allowed; keeps segment offsets within an int. */
+        public static final int MAX_ENTRY_BYTES_LIMIT = 256 << 20;
+
+        public Options {
+            if (segmentBytes < 1024 || segmentBytes > 1L << 30) {
+                throw new IllegalArgumentException("segmentBytes must be 1 KiB..1 GiB: " + segmentBytes);
+            }
+            if (maxEntryBytes < 1 || maxEntryBytes > MAX_ENTRY_BYTES_LIMIT) {
+                throw new IllegalArgumentException("maxEntryBytes must be 1..256 MiB: " + maxEntryBytes);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(DEFAULT_SEGMENT_BYTES, DEFAULT_MAX_ENTRY_BYTES, true);
+        }
+
+        public Options withSegmentBytes(long bytes) {
+            return new Options(bytes, maxEntryBytes, fsync);
+        }
+
+        public Options withMaxEntryBytes(int bytes) {
+            return new Options(segmentBytes, bytes, fsync);
+        }
+
+        public Options withFsync(boolean on) {
+            return new Options(segmentBytes, maxEntryBytes, on);
+        }
+    }
+
+    private final Path dir;
+    private final Options options;
+    private final DirectoryLock lock;
+    private final NavigableMap<Long, Segment> segments = new TreeMap<>();
+    private final LogIndex index;
+    private final RecentEntries recent = new RecentEntries(RECENT_ENTRIES, RECENT_BYTES);
+    private Segment openSegment;
+    private HardState hardState;
+    private HardState savedHardState;
+    private boolean logUnsynced;
+    private boolean dirUnsynced;
+    private long syncCount;
+    private ByteBuffer writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+    private boolean closed;
+    private StorageException failure;
+
+    private DurableStorage(Path dir, Options options, DirectoryLock lock, HardState hardState, LogRecovery.Recovered log) {
+        this.dir = dir;
+        this.options = options;
+        this.lock = lock;
+        this.hardState = hardState;
+        this.savedHardState = hardState;
+        this.index = log.index();
+        for (Segment s : log.segments()) {
+            segments.put(s.firstIndex(), s);
+        }
+    }
+
+    /**
+     * Opens (creating if needed) the data directory of the node {@code identity}, locks it and recovers
+     * its log.
+     *
+     * @throws StorageException if the directory belongs to another node, is in use, or holds a damaged log
+     */
+    public static DurableStorage open(Path dir, Identity identity, Options options) {
+        long started = System.nanoTime();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StorageException("cannot create data directory " + dir + ": " + e, e);
+        }
+        DirectoryLock lock = DirectoryLock.acquire(dir);
+        DurableStorage storage = null;
+        try {
+            boolean hasData = Files.exists(dir.resolve(HardStateFile.FILE_NAME)) || !SegmentFiles.list(dir).isEmpty();
+            MetaFile.verifyOrCreate(dir, identity, hasData, options.fsync());
+            Files.deleteIfExists(dir.resolve(HardStateFile.FILE_NAME + FileSync.TEMP_SUFFIX));
+            HardState hardState = HardStateFile.read(dir);
+            storage = new DurableStorage(dir, options, lock, hardState, LogRecovery.recover(dir, options));
+            storage.dropEntriesAboveHardStateTerm();
+            storage.ensureOpenSegment();
+            if (options.fsync()) {
+                FileSync.syncDirectory(dir);
+            }
+            storage.dirUnsynced = false;
+            LOG.info("Opened {} for {}: entries {}..{}, {} segment(s), term {}, in {} ms", dir, identity,
+                    storage.firstIndex(), storage.lastIndex(), storage.segments.size(), hardState.term(),
+                    (System.nanoTime() - started) / 1_000_000);
+            return storage;
+        } catch (IOException | RuntimeException e) {
+            if (storage != null) {
+                storage.closeSegments();
+            }
+            try {
+                lock.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (e instanceof IOException io) {
+                throw new StorageException("cannot open data directory " + dir + ": " + io, io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    /**
+     * How many {@link #sync()} calls had something to make durable (and flushed it, when
+     * {@link Options#fsync()} is on). Against the number of entries appended it shows how well group
+     * commit batches them. Syncs done inside {@link #append} (sealing a full segment, cutting the tail)
+     * are not counted.
+     */
+    public synchronized long syncCount() {
+        return syncCount;
+    }
+
+    @Override
+    public synchronized HardState hardState() {
+        checkUsable();
+        return hardState;
+    }
+
+    @Override
+    public synchronized long firstIndex() {
+        checkUsable();
+        return index.firstIndex();
+    }
+
+    @Override
+    public synchronized long lastIndex() {
+        checkUsable();
+        return index.lastIndex();
+    }
+
+    @Override
+    public synchronized long term(long i) {
+        checkUsable();
+        if (i < index.firstIndex() - 1 || i > index.lastIndex()) {
+            throw outOfRange(i);
+        }
+        return index.term(i);
+    }
+
+    @Override
+    public synchronized List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
+        checkUsable();
+        List<LogEntry> out = new ArrayList<>();
+        if (from >= toExclusive) {
+            return out;
+        }
+        checkInLog(from);
+        checkInLog(toExclusive - 1);
+        long bytes = 0;
+        long i = from;
+        try {
+            while (i < toExclusive) {
+                LogEntry cached = recent.get(i);
+                if (cached != null) {
+                    bytes += cached.sizeEstimate();
+                    if (!out.isEmpty() && bytes > maxBytes) {
+                        break;
+                    }
+                    out.add(cached);
+                    i++;
+                    continue;
+                }
+                // A run on disk: up to the segment's end, the cached suffix or the byte budget.
+                Segment segment = segments.floorEntry(i).getValue();
+                long runEnd = Math.min(toExclusive, Math.min(segment.lastIndex() + 1, recent.firstIndex()));
+                long end = i;
+                while (end < runEnd) {
+                    bytes += RecordFormat.sizeEstimate(recordBytes(segment, end));
+                    if ((!out.isEmpty() || end > i) && bytes > maxBytes) {
+                        break;
+                    }
+                    end++;
+                }
+                readRecords(segment, i, end, out);
+                if (end < runEnd) {
+                    break;
+                }
+                i = end;
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read log entries " + from + ".." + (toExclusive - 1) + " in " + dir + ": " + e, e);
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void append(List<LogEntry> entries) {
+        checkUsable();
+        if (entries.isEmpty()) {
+            return;
+        }
+        long first = entries.get(0).index();
+        if (first < index.firstIndex() || first > index.lastIndex() + 1) {
+            throw new IllegalArgumentException("append at " + first + " does not continue or overwrite the log "
+                    + index.firstIndex() + ".." + index.lastIndex());
+        }
+        for (int k = 0; k < entries.size(); k++) {
+            LogEntry e = entries.get(k);
+            if (e.index() != first + k) {
+                throw new IllegalArgumentException("entries to append are not consecutive: " + e.index() + " at position " + k);
+            }
+            if (e.data().length() > options.maxEntryBytes()) {
+                throw new IllegalArgumentException("entry " + e.index() + " has " + e.data().length()
+                        + " bytes, more than maxEntryBytes " + options.maxEntryBytes());
+            }
+        }
+        try {
+            if (first <= index.lastIndex()) {
+                truncateFrom(first);
+            }
+            writeRecords(entries);
+        } catch (IOException e) {
+            throw fail("appending entries " + first + ".." + (first + entries.size() - 1), e);
+        }
+    }
+
+    @Override
+    public synchronized void saveHardState(HardState state) {
+        checkUsable();
+        hardState = state;
+    }
+
+    @Override
+    public synchronized void sync() {
+        checkUsable();
+        boolean hardStateChanged = !hardState.equals(savedHardState);
+        if (!hardStateChanged && !logUnsynced && !dirUnsynced) {
+            return;
+        }
+        try {
+            // Term and vote first, so a synced batch never has entries of a term that is not durable yet.
+            // (Its unsynced records may still reach the disk early on their own: open() drops those.)
+            if (hardStateChanged) {
+                HardStateFile.write(dir, hardState, options.fsync());
+                savedHardState = hardState;
+            }
+            if (logUnsynced) {
+                if (options.fsync()) {
+                    openSegment.force();
+                }
+                logUnsynced = false;
+            }
+            if (dirUnsynced) {
+                if (options.fsync()) {
+                    FileSync.syncDirectory(dir);
+                }
+                dirUnsynced = false;
+            }
+            syncCount++;
+        } catch (IOException e) {
+            throw fail("syncing", e);
+        }
+    }
+
+    /**
+     * Releases the directory. What was not {@link #sync() synced} may or may not survive, as after a crash.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeSegments();
+        try {
+            lock.close();
+        } catch (IOException e) {
+            throw new StorageException("cannot release the lock on " + dir + ": " + e, e);
+        }
+    }
+
+    private void writeRecords(List<LogEntry> entries) throws IOException {
+        writeBuffer.clear();
+        long lastInBuffer = index.lastIndex();
+        for (LogEntry e : entries) {
+            int bytes = RecordFormat.recordBytes(e);
+            long end = openSegment.size() + writeBuffer.position();
+            if (end > RecordFormat.SEGMENT_MAGIC.length && end + bytes > options.segmentBytes()) {
+                flush(lastInBuffer);
+                roll();
+                end = openSegment.size();
+            }
+            if (writeBuffer.remaining() < bytes) {
+                flush(lastInBuffer);
+                if (writeBuffer.capacity() < bytes) {
+                    writeBuffer = ByteBuffer.allocate(bytes);
+                }
+                end = openSegment.size();
+            }
+            RecordFormat.write(e, writeBuffer);
+            index.add(e.term(), end);
+            recent.add(e);
+            lastInBuffer = e.index();
+        }
+        flush(lastInBuffer);
+        if (writeBuffer.capacity() > WRITE_BUFFER_BYTES) {
+            writeBuffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+        }
+        logUnsynced = true;
+    }
+
+    private void flush(long lastInBuffer) throws IOException {
+        writeBuffer.flip();
+        if (writeBuffer.hasRemaining()) {
+            openSegment.append(writeBuffer, lastInBuffer);
+        }
+        writeBuffer.clear();
+    }
+
+    /** Seals the full open segment (syncing it first) and starts the next. */
+    private void roll() throws IOException {
+        Segment full = openSegment;
+        full.seal(options.fsync());
+        startSegment(full.lastIndex() + 1);
+    }
+
+    private void startSegment(long firstIndex) throws IOException {
+        openSegment = Segment.create(dir, firstIndex);
+        segments.put(firstIndex, openSegment);
+        dirUnsynced = true;
+    }
+
+    /**
+     * Durably removes {@code first} and everything after it: later segments are deleted newest first
+     * and the containing one is cut, so that a crash at any point leaves a contiguous log.
+     */
+    private void truncateFrom(long first) throws IOException {
+        recent.truncateFrom(first);
+        Segment target = segments.floorEntry(first).getValue();
+        boolean dropTarget = first == target.firstIndex();
+        long cutAt = dropTarget ? 0 : index.position(first);
+        List<Segment> doomed = new ArrayList<>(segments.tailMap(target.firstIndex(), dropTarget).descendingMap().values());
+        for (Segment s : doomed) {
+            s.delete();
+            segments.remove(s.firstIndex());
+        }
+        if (!doomed.isEmpty() && options.fsync()) {
+            FileSync.syncDirectory(dir);
+        }
+        index.truncateFrom(first);
+        if (dropTarget) {
+            startSegment(first);
+            return;
+        }
+        if (!target.isOpen()) {
+            target.unseal();
+            if (options.fsync()) {
+                FileSync.syncDirectory(dir);
+            }
+        }
+        target.truncate(cutAt, first - 1, options.fsync());
+        openSegment = target;
+    }
+
+    /** See the class comment: entries of a term the node never durably entered were never acknowledged. */
+    private void dropEntriesAboveHardStateTerm() throws IOException {
+        long from = index.lastIndex() + 1;
+        while (from > index.firstIndex() && index.term(from - 1) > hardState.term()) {
+            from--;
+        }
+        if (from <= index.lastIndex()) {
+            LOG.warn("Dropping log entries {}..{} of {}: their term {} is above the saved term {}, so they were never synced"
+                    + " (a crash interrupted their batch)", from, index.lastIndex(), dir, index.lastTerm(), hardState.term());
+            truncateFrom(from);
+        }
+    }
+
+    private void ensureOpenSegment() throws IOException {
+        Segment last = segments.isEmpty() ? null : segments.lastEntry().getValue();
+        if (last != null && last.isOpen()) {
+            openSegment = last;
+        } else if (openSegment == null || !openSegment.isOpen()) {
+            startSegment(index.lastIndex() + 1);
+        }
+    }
+
+    private int recordBytes(Segment segment, long i) {
+        long end = i < segment.lastIndex() ? index.position(i + 1) : segment.size();
+        return (int) (end - index.position(i));
+    }
+
+    /** Reads entries {@code [from, to)} of one segment, in chunks of about a megabyte, checking each record again. */
+    private void readRecords(Segment segment, long from, long to, List<LogEntry> out) throws IOException {
+        long i = from;
+        while (i < to) {
+            long chunkEnd = i;
+            long chunkBytes = 0;
+            while (chunkEnd < to && (chunkEnd == i || chunkBytes + recordBytes(segment, chunkEnd) <= READ_CHUNK_BYTES)) {
+                chunkBytes += recordBytes(segment, chunkEnd);
+                chunkEnd++;
+            }
+            long start = index.position(i);
+            ByteBuffer buf = ByteBuffer.allocate((int) chunkBytes);
+            segment.read(buf, start);
+            for (long k = i; k < chunkEnd; k++) {
+                int at = (int) (index.position(k) - start);
+                RecordFormat.Header h = RecordFormat.readHeader(buf, at);
+                if (h.recordBytes() != recordBytes(segment, k) || !RecordFormat.checksumMatches(buf, at, h)
+                        || h.index() != k || h.term() != index.term(k)) {
+                    throw new StorageException("log record " + k + " at offset " + index.position(k) + " of " + segment.path()
+                            + " changed on disk since it was written (the disk may be failing); " + LogRecovery.ADVICE);
+                }
+                out.add(RecordFormat.decode(buf, at, h));
+            }
+            i = chunkEnd;
+        }
+    }
+
+    private void checkInLog(long i) {
+        if (i < index.firstIndex() || i > index.lastIndex()) {
+            throw outOfRange(i);
+        }
+    }
+
+    private IndexOutOfBoundsException outOfRange(long i) {
+        return new IndexOutOfBoundsException("index " + i + " outside " + index.firstIndex() + ".." + index.lastIndex());
+    }
+
+    private void checkUsable() {
+        if (failure != null) {
+            throw new StorageException("storage in " + dir + " is unusable after an earlier I/O error; restart the node", failure);
+        }
+        if (closed) {
+            throw new IllegalStateException("storage in " + dir + " is closed");
+        }
+    }
+
+    /**
+     * After a failed write or sync nothing is known about what reached the disk (and a failed fsync
+     * cannot simply be retried), so the storage refuses all further use; a restart recovers from disk.
+     */
+    private StorageException fail(String what, IOException e) {
+        failure = new StorageException("I/O error " + what + " in " + dir + ": " + e + "; the node must restart and recover from disk", e);
+        return failure;
+    }
+
+    private void closeSegments() {
+        for (Segment s : segments.values()) {
+            try {
+                s.closeChannel();
+            } catch (IOException e) {
+                LOG.warn("Cannot close {}: {}", s.path(), e.toString());
+            }
+        }
+    }
+}
