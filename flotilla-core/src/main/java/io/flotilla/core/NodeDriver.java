@@ -103,6 +103,11 @@ public final class NodeDriver<C, Q, R> {
         node.read(id);
     }
 
+    /** Runs a query on the state as applied so far, with no check that it is current. */
+    public R queryLocally(Q query) {
+        return stateMachine.query(query);
+    }
+
     /** Carries out every effect the node has, in the order {@link Ready} prescribes. */
     public void process() {
         while (node.hasReady()) {

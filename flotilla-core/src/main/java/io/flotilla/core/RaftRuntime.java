@@ -108,6 +108,16 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         return future;
     }
 
+    /**
+     * Answers {@code query} from this node's state as it is, without asking the leader: fast, works on
+     * any node, but may miss recent writes (a stale read).
+     */
+    public CompletableFuture<R> readStale(Q query) {
+        CompletableFuture<R> future = new CompletableFuture<>();
+        submit(() -> future.complete(driver.queryLocally(query)), future);
+        return future;
+    }
+
     /** Hands leadership to {@code target}; completes true once this node has stepped down for it. */
     public CompletableFuture<Boolean> transferLeadership(int target) {
         CompletableFuture<Boolean> started = new CompletableFuture<>();

@@ -1,0 +1,167 @@
+package io.flotilla.client;
+
+import io.flotilla.client.wire.Hello;
+import io.flotilla.client.wire.ProtocolException;
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.WireCodec;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One connection to one node, carrying many requests at once: each has an id, and answers may come
+ * back in any order. Used by {@link FlotillaClient} and by nodes that relay requests to the leader.
+ */
+public final class NodeConnection implements AutoCloseable {
+    private final Channel channel;
+    private final InetSocketAddress address;
+    private final int maxInFlight;
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final Map<Long, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
+    private volatile int nodeId;
+
+    private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight) {
+        this.channel = channel;
+        this.address = address;
+        this.maxInFlight = maxInFlight;
+    }
+
+    /**
+     * Connects and completes once the node accepted the {@code hello}; fails with an
+     * {@link IOException} that names the address if it cannot connect or is refused.
+     */
+    public static CompletableFuture<NodeConnection> open(EventLoopGroup group, InetSocketAddress address, Hello hello,
+                                                         int maxFrameBytes, int maxInFlight, Duration connectTimeout) {
+        CompletableFuture<NodeConnection> opened = new CompletableFuture<>();
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        NodeConnection connection = new NodeConnection(ch, address, maxInFlight);
+                        ch.pipeline().addLast(
+                                new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4),
+                                new LengthFieldPrepender(4),
+                                connection.new Handler(opened));
+                    }
+                });
+        bootstrap.connect(address).addListener(f -> {
+            if (!f.isSuccess()) {
+                opened.completeExceptionally(new IOException("cannot connect to " + describe(address) + ": " + f.cause().getMessage()));
+            } else {
+                Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
+                ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(hello)));
+            }
+        });
+        return opened.orTimeout(connectTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    }
+
+    /** Sends a request; the future fails with an {@link IOException} if the connection is lost first. */
+    public CompletableFuture<Response> send(Request request, Duration timeout) {
+        CompletableFuture<Response> answer = new CompletableFuture<>();
+        if (!channel.isActive()) {
+            answer.completeExceptionally(new IOException("connection to " + describe(address) + " is closed"));
+            return answer;
+        }
+        if (pending.size() >= maxInFlight) {
+            answer.completeExceptionally(new IOException(maxInFlight + " requests already in flight to " + describe(address)));
+            return answer;
+        }
+        long id = nextId.getAndIncrement();
+        pending.put(id, answer);
+        answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> pending.remove(id));
+        channel.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeRequest(id, request)), channel.voidPromise());
+        if (!channel.isActive()) {
+            failAll();
+        }
+        return answer;
+    }
+
+    public boolean isOpen() {
+        return channel.isActive();
+    }
+
+    /** The id of the node at the other end, from its hello reply. */
+    public int nodeId() {
+        return nodeId;
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    @Override
+    public void close() {
+        channel.close();
+    }
+
+    private void failAll() {
+        IOException lost = new IOException("connection to " + describe(address) + " was lost");
+        pending.values().forEach(f -> f.completeExceptionally(lost));
+    }
+
+    static String describe(InetSocketAddress address) {
+        return address.getHostString() + ":" + address.getPort();
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
+        private final CompletableFuture<NodeConnection> opened;
+
+        Handler(CompletableFuture<NodeConnection> opened) {
+            this.opened = opened;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (!opened.isDone()) {
+                Hello.Reply reply = WireCodec.decodeHelloReply(frame.nioBuffer());
+                if (reply.accepted()) {
+                    nodeId = reply.nodeId();
+                    opened.complete(NodeConnection.this);
+                } else {
+                    opened.completeExceptionally(new IOException(describe(address) + " refused the connection: " + reply.message()));
+                    ctx.close();
+                }
+                return;
+            }
+            WireCodec.Tagged<Response> answer = WireCodec.decodeResponse(frame.nioBuffer());
+            CompletableFuture<Response> waiting = pending.remove(answer.requestId());
+            if (waiting != null) {
+                waiting.complete(answer.body());
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            opened.completeExceptionally(new IOException("connection to " + describe(address) + " closed during the handshake"));
+            failAll();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            String why = cause instanceof ProtocolException ? cause.getMessage() : cause.toString();
+            opened.completeExceptionally(new IOException("connection to " + describe(address) + " failed: " + why));
+            ctx.close();
+        }
+    }
+}

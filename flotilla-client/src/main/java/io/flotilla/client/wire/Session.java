@@ -1,0 +1,19 @@
+package io.flotilla.client.wire;
+
+/**
+ * Identifies one write of one client (Raft dissertation §6.3). The cluster remembers, per client,
+ * the results of writes it has not yet been told are answered, and replays a result instead of
+ * applying a retried write twice.
+ *
+ * @param clientId   chosen at random by the client, once per client instance
+ * @param seq        the write's number in this client's sequence, from 1
+ * @param ackedBelow every write with a lower sequence number has had its answer delivered, so the
+ *                   cluster may forget those results
+ */
+public record Session(long clientId, long seq, long ackedBelow) {
+    public Session {
+        if (seq < 1 || ackedBelow < 1 || ackedBelow > seq) {
+            throw new IllegalArgumentException("bad session numbers: seq " + seq + ", ackedBelow " + ackedBelow);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package io.flotilla.client.wire;
+
+import io.flotilla.core.Bytes;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The client protocol's frame bodies (docs/protocol.md is the specification). Frames themselves are
+ * a 4-byte big-endian length followed by the body; the transport cuts them. Every decode treats its
+ * input as hostile: any problem is a {@link ProtocolException}, and no length read from the input
+ * is used before it is checked against the bytes present.
+ */
+public final class WireCodec {
+    /** "FLOT": the first four bytes of every Hello and Hello reply. */
+    public static final int MAGIC = 0x464C4F54;
+    public static final int VERSION = 1;
+
+    static final int GET = 1;
+    static final int SET = 2;
+    static final int DELETE = 3;
+    static final int CAS = 4;
+    static final int STATUS = 5;
+
+    static final int FORM_PLAIN = 0;
+    static final int FORM_VALUE = 1;
+    static final int FORM_STATUS = 2;
+
+    private WireCodec() {
+    }
+
+    /** A request or response together with the id that pairs them on a connection. */
+    public record Tagged<T>(long requestId, T body) {
+    }
+
+    // ---- hello ----------------------------------------------------------------------------------
+
+    public static ByteBuffer encodeHello(Hello hello) {
+        Out out = new Out();
+        out.buf.putInt(MAGIC).put((byte) VERSION).put((byte) hello.role().wire()).putInt(hello.nodeId());
+        out.string(hello.clusterId());
+        return out.done();
+    }
+
+    public static Hello decodeHello(ByteBuffer in) {
+        return decode(in, "hello", () -> {
+            header(in);
+            int role = in.get();
+            Hello.Role r = Arrays.stream(Hello.Role.values()).filter(x -> x.wire() == role).findFirst()
+                    .orElseThrow(() -> new ProtocolException("unknown role " + role + " in hello"));
+            return new Hello(r, in.getInt(), string(in));
+        });
+    }
+
+    public static ByteBuffer encodeHelloReply(Hello.Reply reply) {
+        Out out = new Out();
+        out.buf.putInt(MAGIC).put((byte) VERSION).put((byte) (reply.accepted() ? 1 : 0)).putInt(reply.nodeId());
+        out.string(reply.clusterId());
+        out.string(reply.message());
+        return out.done();
+    }
+
+    public static Hello.Reply decodeHelloReply(ByteBuffer in) {
+        return decode(in, "hello reply", () -> {
+            header(in);
+            boolean accepted = bool(in);
+            return new Hello.Reply(accepted, in.getInt(), string(in), string(in));
+        });
+    }
+
+    private static void header(ByteBuffer in) {
+        int magic = in.getInt();
+        if (magic != MAGIC) {
+            throw new ProtocolException(String.format("not a Flotilla connection (magic 0x%08x)", magic));
+        }
+        int version = in.get();
+        if (version != VERSION) {
+            throw new ProtocolException("protocol version " + version + " is not supported (this node speaks " + VERSION + ")");
+        }
+    }
+
+    // ---- requests -------------------------------------------------------------------------------
+
+    public static ByteBuffer encodeRequest(long requestId, Request request) {
+        Out out = new Out();
+        out.buf.putLong(requestId);
+        if (request instanceof Request.Get g) {
+            out.buf.put((byte) GET).put((byte) (g.stale() ? 1 : 0));
+            out.bytes(g.key());
+        } else if (request instanceof Request.Set s) {
+            out.buf.put((byte) SET);
+            out.session(s.session());
+            out.bytes(s.key());
+            out.bytes(s.value());
+        } else if (request instanceof Request.Delete d) {
+            out.buf.put((byte) DELETE);
+            out.session(d.session());
+            out.bytes(d.key());
+        } else if (request instanceof Request.Cas c) {
+            out.buf.put((byte) CAS);
+            out.session(c.session());
+            out.bytes(c.key());
+            out.buf.put((byte) (c.expected().isPresent() ? 1 : 0));
+            c.expected().ifPresent(out::bytes);
+            out.bytes(c.value());
+        } else if (request instanceof Request.StatusQuery) {
+            out.buf.put((byte) STATUS);
+        } else {
+            throw new AssertionError(request);
+        }
+        return out.done();
+    }
+
+    public static Tagged<Request> decodeRequest(ByteBuffer in) {
+        return decode(in, "request", () -> {
+            long id = in.getLong();
+            int type = in.get();
+            Request request = switch (type) {
+                case GET -> {
+                    boolean stale = bool(in);
+                    yield new Request.Get(bytes(in), stale);
+                }
+                case SET -> new Request.Set(session(in), bytes(in), bytes(in));
+                case DELETE -> new Request.Delete(session(in), bytes(in));
+                case CAS -> {
+                    Session session = session(in);
+                    Bytes key = bytes(in);
+                    Optional<Bytes> expected = bool(in) ? Optional.of(bytes(in)) : Optional.empty();
+                    yield new Request.Cas(session, key, expected, bytes(in));
+                }
+                case STATUS -> new Request.StatusQuery();
+                default -> throw new ProtocolException("unknown request type " + type);
+            };
+            return new Tagged<>(id, request);
+        });
+    }
+
+    // ---- responses ------------------------------------------------------------------------------
+
+    public static ByteBuffer encodeResponse(long requestId, Response response) {
+        Out out = new Out();
+        out.buf.putLong(requestId).put((byte) response.code().wire());
+        if (response instanceof Response.Value v) {
+            out.buf.put((byte) FORM_VALUE);
+            out.bytes(v.value());
+        } else if (response instanceof Response.Status s) {
+            out.buf.put((byte) FORM_STATUS);
+            NodeStatus st = s.status();
+            out.buf.putInt(st.nodeId());
+            out.string(st.role());
+            out.buf.putLong(st.term()).putInt(st.leaderId()).putLong(st.commitIndex()).putLong(st.appliedIndex()).putLong(st.lastIndex());
+        } else if (response instanceof Response.Outcome o) {
+            if (o.code() == Response.Code.OK) {
+                out.buf.put((byte) FORM_PLAIN);
+            }
+        } else if (response instanceof Response.NotLeader n) {
+            out.buf.putInt(n.leaderId());
+            out.string(n.leaderAddress());
+            out.string(n.message());
+        } else if (response instanceof Response.Failure f) {
+            out.string(f.message());
+        } else {
+            throw new AssertionError(response);
+        }
+        return out.done();
+    }
+
+    public static Tagged<Response> decodeResponse(ByteBuffer in) {
+        return decode(in, "response", () -> {
+            long id = in.getLong();
+            int wire = in.get();
+            Response.Code code = Response.Code.ofWire(wire)
+                    .orElseThrow(() -> new ProtocolException("unknown response code " + wire));
+            Response response = switch (code) {
+                case OK -> {
+                    int form = in.get();
+                    yield switch (form) {
+                        case FORM_PLAIN -> Response.OK;
+                        case FORM_VALUE -> new Response.Value(bytes(in));
+                        case FORM_STATUS -> new Response.Status(new NodeStatus(in.getInt(), string(in), in.getLong(),
+                                in.getInt(), in.getLong(), in.getLong(), in.getLong()));
+                        default -> throw new ProtocolException("unknown OK form " + form);
+                    };
+                }
+                case NOT_FOUND -> Response.NOT_FOUND;
+                case CAS_MISMATCH -> Response.CAS_MISMATCH;
+                case NOT_LEADER -> new Response.NotLeader(in.getInt(), string(in), string(in));
+                default -> new Response.Failure(code, string(in));
+            };
+            return new Tagged<>(id, response);
+        });
+    }
+
+    // ---- primitives -----------------------------------------------------------------------------
+
+    private interface Body<T> {
+        T read();
+    }
+
+    private static <T> T decode(ByteBuffer in, String what, Body<T> body) {
+        try {
+            T value = body.read();
+            if (in.hasRemaining()) {
+                throw new ProtocolException(in.remaining() + " unexpected bytes after the " + what);
+            }
+            return value;
+        } catch (BufferUnderflowException e) {
+            throw new ProtocolException("truncated " + what);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException("invalid " + what + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean bool(ByteBuffer in) {
+        int b = in.get();
+        if (b != 0 && b != 1) {
+            throw new ProtocolException("a boolean byte must be 0 or 1, got " + b);
+        }
+        return b == 1;
+    }
+
+    private static Bytes bytes(ByteBuffer in) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new ProtocolException("byte string of " + length + " bytes with " + in.remaining() + " left in the frame");
+        }
+        byte[] data = new byte[length];
+        in.get(data);
+        return Bytes.wrap(data);
+    }
+
+    private static String string(ByteBuffer in) {
+        int length = Short.toUnsignedInt(in.getShort());
+        if (length > in.remaining()) {
+            throw new ProtocolException("text of " + length + " bytes with " + in.remaining() + " left in the frame");
+        }
+        byte[] data = new byte[length];
+        in.get(data);
+        return new String(data, StandardCharsets.UTF_8);
+    }
+
+    private static Session session(ByteBuffer in) {
+        return new Session(in.getLong(), in.getLong(), in.getLong());
+    }
+
+    /** A growable big-endian output buffer. */
+    private static final class Out {
+        ByteBuffer buf = ByteBuffer.allocate(64);
+
+        void ensure(int more) {
+            if (buf.remaining() < more) {
+                ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + more));
+                buf.flip();
+                bigger.put(buf);
+                buf = bigger;
+            }
+        }
+
+        void bytes(Bytes b) {
+            ensure(4 + b.length() + 64);
+            buf.putInt(b.length()).put(b.unsafeArray());
+        }
+
+        void string(String s) {
+            byte[] data = s.getBytes(StandardCharsets.UTF_8);
+            int length = Math.min(data.length, 0xFFFF);
+            ensure(2 + length + 64);
+            buf.putShort((short) length).put(data, 0, length);
+        }
+
+        void session(Session s) {
+            buf.putLong(s.clientId()).putLong(s.seq()).putLong(s.ackedBelow());
+        }
+
+        ByteBuffer done() {
+            return buf.flip();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.flotilla.server;
+
+import io.flotilla.client.wire.NodeStatus;
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.core.NotLeaderException;
+import io.flotilla.core.RaftException;
+import io.flotilla.core.RaftRuntime;
+import io.flotilla.core.protocol.Status;
+import io.flotilla.server.kv.KvCommand;
+import io.flotilla.server.kv.KvLimits;
+import io.flotilla.server.net.NodeServer;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * Turns client requests into Raft operations: writes are proposed, GETs are linearizable reads
+ * (or local ones if the client asks for stale reads). On a follower, both are relayed to the leader.
+ * Every outcome, including failures, becomes a {@link Response}.
+ */
+final class KvService implements NodeServer.RequestHandler {
+    private final RaftRuntime<KvCommand, Request.Get, Response> raft;
+    private final KvLimits limits;
+    private final Forwarder forwarder;
+    private final Duration timeout;
+
+    KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout) {
+        this.raft = raft;
+        this.limits = limits;
+        this.forwarder = forwarder;
+        this.timeout = timeout;
+    }
+
+    @Override
+    public CompletableFuture<Response> handle(Request request, boolean forwarded) {
+        Optional<Response> refusal = limits.check(request);
+        if (refusal.isPresent()) {
+            return CompletableFuture.completedFuture(refusal.get());
+        }
+        if (request instanceof Request.StatusQuery) {
+            Status s = raft.status();
+            return CompletableFuture.completedFuture(new Response.Status(new NodeStatus(s.id(), s.role().name(), s.term(),
+                    s.leader(), s.commitIndex(), s.appliedIndex(), s.lastIndex())));
+        }
+        if (request instanceof Request.Get get && get.stale()) {
+            return settle(raft.readStale(get), request, forwarded);
+        }
+        CompletableFuture<Response> local = request instanceof Request.Get get
+                ? raft.read(get)
+                : raft.propose(new KvCommand(System.currentTimeMillis(), request));
+        return settle(local, request, forwarded);
+    }
+
+    private CompletableFuture<Response> settle(CompletableFuture<Response> local, Request request, boolean forwarded) {
+        return local.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(CompletableFuture::completedFuture)
+                .exceptionally(error -> onFailure(unwrap(error), request, forwarded))
+                .thenCompose(Function.identity());
+    }
+
+    private CompletableFuture<Response> onFailure(Throwable error, Request request, boolean forwarded) {
+        if (error instanceof NotLeaderException n) {
+            if (n.leader() == 0) {
+                return done(new Response.Failure(Response.Code.NO_LEADER, "no leader is known (an election may be running); retry shortly"));
+            }
+            if (forwarded) {
+                return done(forwarder.notLeader(n.leader(), "not the leader; node " + n.leader() + " is"));
+            }
+            return forwarder.forward(n.leader(), request, timeout);
+        }
+        if (error instanceof RaftException) {
+            return done(new Response.Failure(Response.Code.UNAVAILABLE, error.getMessage() + " (not applied)"));
+        }
+        if (error instanceof TimeoutException) {
+            return done(request.isWrite()
+                    ? new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "no outcome within " + timeout.toMillis()
+                            + " ms; the write may or may not have been applied")
+                    : new Response.Failure(Response.Code.UNAVAILABLE, "no answer within " + timeout.toMillis() + " ms"));
+        }
+        return done(new Response.Failure(request.isWrite() ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE,
+                "internal error: " + error));
+    }
+
+    private static CompletableFuture<Response> done(Response response) {
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+}

@@ -1,0 +1,48 @@
+package io.flotilla.server.kv;
+
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.core.Bytes;
+import java.util.Optional;
+
+/**
+ * Limits on what the store accepts. Checked when a request arrives, so an oversized write is refused
+ * with a readable answer before it reaches the log.
+ */
+public record KvLimits(int maxKeyBytes, int maxValueBytes, long sessionTimeoutMillis, int maxSessions,
+                       int maxOutcomesPerSession) {
+    public static final KvLimits DEFAULTS = new KvLimits(4096, 1 << 20, 10 * 60_000L, 100_000, 10_000);
+
+    public KvLimits {
+        if (maxKeyBytes < 1 || maxValueBytes < 0 || sessionTimeoutMillis < 1 || maxSessions < 1 || maxOutcomesPerSession < 1) {
+            throw new IllegalArgumentException("key-value limits must be positive");
+        }
+    }
+
+    /** The refusal for a request over a limit, if it is. */
+    public Optional<Response> check(Request request) {
+        if (request instanceof Request.Get g) {
+            return checkKey(g.key());
+        } else if (request instanceof Request.Set s) {
+            return checkKey(s.key()).or(() -> checkValue(s.value()));
+        } else if (request instanceof Request.Delete d) {
+            return checkKey(d.key());
+        } else if (request instanceof Request.Cas c) {
+            return checkKey(c.key()).or(() -> c.expected().flatMap(this::checkValue)).or(() -> checkValue(c.value()));
+        }
+        return Optional.empty();
+    }
+
+    private Optional<Response> checkKey(Bytes key) {
+        if (key.length() == 0) {
+            return Optional.of(new Response.Failure(Response.Code.INVALID, "the key is empty"));
+        }
+        return key.length() <= maxKeyBytes ? Optional.empty() : Optional.of(new Response.Failure(Response.Code.INVALID,
+                "the key is " + key.length() + " bytes; the limit is " + maxKeyBytes + " (--max-key-bytes)"));
+    }
+
+    private Optional<Response> checkValue(Bytes value) {
+        return value.length() <= maxValueBytes ? Optional.empty() : Optional.of(new Response.Failure(Response.Code.INVALID,
+                "the value is " + value.length() + " bytes; the limit is " + maxValueBytes + " (--max-value-bytes)"));
+    }
+}

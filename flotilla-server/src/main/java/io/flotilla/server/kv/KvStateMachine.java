@@ -1,0 +1,132 @@
+package io.flotilla.server.kv;
+
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.core.Bytes;
+import io.flotilla.core.StateMachine;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The key-value store: a hash map of byte strings, plus the client sessions that make writes
+ * exactly-once. Writes come through the log as {@link KvCommand}s; GETs are queries.
+ */
+public final class KvStateMachine implements StateMachine<KvCommand, Request.Get, Response> {
+    private static final int SNAPSHOT_VERSION = 1;
+
+    private final KvLimits limits;
+    private final Map<Bytes, Bytes> data = new HashMap<>();
+    private final Sessions sessions;
+    /** Log time: the newest leader stamp applied; never goes back. */
+    private long now;
+
+    public KvStateMachine(KvLimits limits) {
+        this.limits = limits;
+        this.sessions = new Sessions(limits.sessionTimeoutMillis(), limits.maxSessions(), limits.maxOutcomesPerSession());
+    }
+
+    public int size() {
+        return data.size();
+    }
+
+    @Override
+    public Response apply(long index, KvCommand command) {
+        now = Math.max(now, command.leaderTimeMillis());
+        sessions.expire(now);
+        Request write = command.write();
+        Sessions.Verdict verdict = sessions.check(write.session(), now);
+        if (verdict instanceof Sessions.Verdict.Duplicate d) {
+            return new Response.Outcome(d.code());
+        }
+        if (verdict instanceof Sessions.Verdict.Refused r) {
+            return r.response();
+        }
+        Response outcome = execute(write);
+        sessions.record(write.session(), outcome.code());
+        return outcome;
+    }
+
+    private Response execute(Request write) {
+        if (write instanceof Request.Set s) {
+            data.put(s.key(), s.value());
+            return Response.OK;
+        } else if (write instanceof Request.Delete d) {
+            return data.remove(d.key()) != null ? Response.OK : Response.NOT_FOUND;
+        } else if (write instanceof Request.Cas c) {
+            Optional<Bytes> current = Optional.ofNullable(data.get(c.key()));
+            if (!current.equals(c.expected())) {
+                return Response.CAS_MISMATCH;
+            }
+            data.put(c.key(), c.value());
+            return Response.OK;
+        }
+        throw new AssertionError(write);
+    }
+
+    @Override
+    public Response query(Request.Get get) {
+        Bytes value = data.get(get.key());
+        return value == null ? Response.NOT_FOUND : new Response.Value(value);
+    }
+
+    /** Keys in sorted order, so every node writes the same bytes for the same state. */
+    @Override
+    public void snapshot(OutputStream stream) throws IOException {
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(stream, 1 << 16));
+        out.writeInt(SNAPSHOT_VERSION);
+        out.writeLong(now);
+        List<Bytes> keys = new ArrayList<>(data.keySet());
+        keys.sort(null);
+        out.writeInt(keys.size());
+        for (Bytes key : keys) {
+            write(out, key);
+            write(out, data.get(key));
+        }
+        sessions.writeTo(out);
+        out.flush();
+    }
+
+    @Override
+    public void restore(InputStream stream) throws IOException {
+        DataInputStream in = new DataInputStream(new BufferedInputStream(stream, 1 << 16));
+        int version = in.readInt();
+        if (version != SNAPSHOT_VERSION) {
+            throw new IOException("key-value snapshot version " + version + " is not supported");
+        }
+        data.clear();
+        now = in.readLong();
+        int count = in.readInt();
+        if (count < 0) {
+            throw new IOException("key-value snapshot claims " + count + " keys");
+        }
+        for (int i = 0; i < count; i++) {
+            data.put(read(in, limits.maxKeyBytes()), read(in, limits.maxValueBytes()));
+        }
+        sessions.readFrom(in);
+    }
+
+    private static void write(DataOutputStream out, Bytes b) throws IOException {
+        out.writeInt(b.length());
+        out.write(b.unsafeArray());
+    }
+
+    private static Bytes read(DataInputStream in, int limit) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > limit) {
+            throw new IOException("key-value snapshot holds a " + length + "-byte string; the limit is " + limit);
+        }
+        byte[] data = new byte[length];
+        in.readFully(data);
+        return Bytes.wrap(data);
+    }
+}

@@ -1,0 +1,143 @@
+package io.flotilla.server.kv;
+
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.Session;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The client sessions that make retried writes apply once (Raft dissertation §6.3): per client,
+ * the outcome of each write it has not yet acknowledged. Everything here is a function of the log
+ * (log time, sequence numbers), so every node holds the same sessions at the same index.
+ */
+final class Sessions {
+    /** What to do with a write. */
+    sealed interface Verdict {
+        /** Not seen before: apply it and {@link #record} the outcome. */
+        record Fresh() implements Verdict {
+        }
+
+        /** Applied before: answer this again, do not apply. */
+        record Duplicate(Response.Code code) implements Verdict {
+        }
+
+        /** Refuse with this answer, do not apply. */
+        record Refused(Response response) implements Verdict {
+        }
+    }
+
+    private static final class ClientSession {
+        long lastUsed;
+        long ackedBelow = 1;
+        final TreeMap<Long, Response.Code> outcomes = new TreeMap<>();
+    }
+
+    private final long timeoutMillis;
+    private final int maxSessions;
+    private final int maxOutcomesPerSession;
+    /** In access order: the first session is the one idle longest. */
+    private final LinkedHashMap<Long, ClientSession> sessions = new LinkedHashMap<>(16, 0.75f, true);
+
+    Sessions(long timeoutMillis, int maxSessions, int maxOutcomesPerSession) {
+        this.timeoutMillis = timeoutMillis;
+        this.maxSessions = maxSessions;
+        this.maxOutcomesPerSession = maxOutcomesPerSession;
+    }
+
+    int size() {
+        return sessions.size();
+    }
+
+    /** Forgets sessions idle for longer than the timeout, in log time. */
+    void expire(long now) {
+        Iterator<ClientSession> it = sessions.values().iterator();
+        while (it.hasNext()) {
+            if (now - it.next().lastUsed <= timeoutMillis) {
+                break; // access order: all later sessions were used more recently
+            }
+            it.remove();
+        }
+    }
+
+    Verdict check(Session s, long now) {
+        ClientSession cs = sessions.get(s.clientId());
+        if (cs == null) {
+            if (s.ackedBelow() > 1) {
+                // It has had answers before, so we knew it once and forgot it: we cannot tell a retry from a new write.
+                return new Verdict.Refused(new Response.Failure(Response.Code.SESSION_EXPIRED,
+                        "session " + Long.toHexString(s.clientId()) + " expired; start a new session"));
+            }
+            cs = new ClientSession();
+            sessions.put(s.clientId(), cs);
+            if (sessions.size() > maxSessions) {
+                Iterator<Long> eldest = sessions.keySet().iterator();
+                eldest.next();
+                eldest.remove();
+            }
+        }
+        cs.lastUsed = now;
+        if (s.ackedBelow() > cs.ackedBelow) {
+            cs.ackedBelow = s.ackedBelow();
+            cs.outcomes.headMap(s.ackedBelow()).clear();
+        }
+        if (s.seq() < cs.ackedBelow) {
+            return new Verdict.Refused(new Response.Failure(Response.Code.INVALID,
+                    "write " + s.seq() + " was already answered (the client acknowledged it)"));
+        }
+        Response.Code previous = cs.outcomes.get(s.seq());
+        return previous != null ? new Verdict.Duplicate(previous) : new Verdict.Fresh();
+    }
+
+    void record(Session s, Response.Code outcome) {
+        ClientSession cs = sessions.get(s.clientId());
+        cs.outcomes.put(s.seq(), outcome);
+        if (cs.outcomes.size() > maxOutcomesPerSession) {
+            cs.outcomes.pollFirstEntry(); // a client with this many unacknowledged writes has lost track of them
+        }
+    }
+
+    void writeTo(DataOutputStream out) throws IOException {
+        out.writeInt(sessions.size());
+        for (Map.Entry<Long, ClientSession> e : sessions.entrySet()) {
+            ClientSession cs = e.getValue();
+            out.writeLong(e.getKey());
+            out.writeLong(cs.lastUsed);
+            out.writeLong(cs.ackedBelow);
+            out.writeInt(cs.outcomes.size());
+            for (Map.Entry<Long, Response.Code> o : cs.outcomes.entrySet()) {
+                out.writeLong(o.getKey());
+                out.writeByte(o.getValue().wire());
+            }
+        }
+    }
+
+    void readFrom(DataInputStream in) throws IOException {
+        sessions.clear();
+        int count = in.readInt();
+        if (count < 0 || count > maxSessions) {
+            throw new IOException("snapshot holds " + count + " sessions; the limit is " + maxSessions);
+        }
+        for (int i = 0; i < count; i++) {
+            long clientId = in.readLong();
+            ClientSession cs = new ClientSession();
+            cs.lastUsed = in.readLong();
+            cs.ackedBelow = in.readLong();
+            int outcomes = in.readInt();
+            if (outcomes < 0 || outcomes > maxOutcomesPerSession) {
+                throw new IOException("snapshot session holds " + outcomes + " outcomes; the limit is " + maxOutcomesPerSession);
+            }
+            for (int j = 0; j < outcomes; j++) {
+                long seq = in.readLong();
+                int wire = in.readUnsignedByte();
+                cs.outcomes.put(seq, Response.Code.ofWire(wire)
+                        .orElseThrow(() -> new IOException("snapshot holds unknown outcome code " + wire)));
+            }
+            sessions.put(clientId, cs);
+        }
+    }
+}

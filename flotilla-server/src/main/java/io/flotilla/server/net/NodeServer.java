@@ -1,0 +1,234 @@
+package io.flotilla.server.net;
+
+import io.flotilla.client.wire.Hello;
+import io.flotilla.client.wire.ProtocolException;
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.WireCodec;
+import io.flotilla.core.message.Message;
+import io.flotilla.core.message.MessageCodec;
+import io.flotilla.core.message.MessageFormatException;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's one listening port, for peers and clients alike. Every connection starts with a
+ * {@link Hello}; after it, a peer connection carries Raft messages and a client connection carries
+ * requests, many in flight at once. Anything malformed closes that connection with one log line and
+ * leaves every other connection alone.
+ */
+public final class NodeServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NodeServer.class);
+
+    /** What the server needs to know. */
+    public record Settings(int nodeId, String clusterId, Set<Integer> members, int maxFrameBytes,
+                           int maxInFlightPerConnection, int idleSeconds) {
+    }
+
+    /** Answers client requests; never completes exceptionally. */
+    public interface RequestHandler {
+        CompletableFuture<Response> handle(Request request, boolean forwarded);
+    }
+
+    private final Settings settings;
+    private final MessageCodec messageCodec;
+    private final Consumer<Message> peerInbound;
+    private final RequestHandler requests;
+    private final AtomicLong closedForBadInput = new AtomicLong();
+    private Channel listener;
+
+    public NodeServer(Settings settings, MessageCodec messageCodec, Consumer<Message> peerInbound, RequestHandler requests) {
+        this.settings = settings;
+        this.messageCodec = messageCodec;
+        this.peerInbound = peerInbound;
+        this.requests = requests;
+    }
+
+    /** Binds the port; a port in use fails with a one-line {@link IOException}. */
+    public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        FrameDecoder frames = new FrameDecoder(settings.maxFrameBytes());
+                        ch.pipeline().addLast(
+                                new IdleStateHandler(settings.idleSeconds(), 0, 0, TimeUnit.SECONDS),
+                                frames,
+                                new FlushConsolidationHandler(256, true),
+                                new LengthFieldPrepender(4),
+                                new Handshake(frames));
+                    }
+                });
+        try {
+            listener = b.bind(address).syncUninterruptibly().channel();
+        } catch (Exception e) {
+            if (e instanceof BindException) {
+                throw new IOException("cannot listen on " + describe(address) + ": the port is in use or the address is not local");
+            }
+            throw new IOException("cannot listen on " + describe(address) + ": " + e.getMessage());
+        }
+    }
+
+    /** Connections closed because of malformed or oversized input. */
+    public long closedForBadInput() {
+        return closedForBadInput.get();
+    }
+
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+    }
+
+    static String describe(SocketAddress address) {
+        return address instanceof InetSocketAddress a ? a.getHostString() + ":" + a.getPort() : String.valueOf(address);
+    }
+
+    private void reject(ChannelHandlerContext ctx, String reason) {
+        closedForBadInput.incrementAndGet();
+        log.warn("closing connection from {}: {}", describe(ctx.channel().remoteAddress()), reason);
+        ctx.close();
+    }
+
+    /** Common error handling for every stage of a connection. */
+    private abstract class Stage extends SimpleChannelInboundHandler<ByteBuf> {
+        final FrameDecoder frames;
+
+        Stage(FrameDecoder frames) {
+            this.frames = frames;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            Throwable c = cause.getCause() != null && !(cause instanceof ProtocolException) ? cause.getCause() : cause;
+            if (c instanceof TooLongFrameException) {
+                reject(ctx, "frame larger than " + settings.maxFrameBytes() + " bytes");
+            } else if (c instanceof ProtocolException || c instanceof MessageFormatException) {
+                reject(ctx, c.getMessage());
+            } else if (c instanceof IOException) {
+                ctx.close(); // the peer went away: nothing to report
+            } else {
+                reject(ctx, c.toString());
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof IdleStateEvent) {
+                onIdle(ctx);
+            }
+        }
+
+        void onIdle(ChannelHandlerContext ctx) {
+            if (frames.hasPartialFrame()) {
+                reject(ctx, "sent part of a frame and nothing for " + settings.idleSeconds() + " s");
+            }
+        }
+    }
+
+    private final class Handshake extends Stage {
+        Handshake(FrameDecoder frames) {
+            super(frames);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            Hello hello = WireCodec.decodeHello(frame.nioBuffer());
+            String refusal = null;
+            boolean anyCluster = hello.role() == Hello.Role.CLIENT && hello.clusterId().isEmpty();
+            if (!anyCluster && !hello.clusterId().equals(settings.clusterId())) {
+                refusal = "cluster id '" + hello.clusterId() + "' does not match this node's '" + settings.clusterId() + "'";
+            } else if (hello.role() != Hello.Role.CLIENT && !settings.members().contains(hello.nodeId())) {
+                refusal = "node " + hello.nodeId() + " is not a member of this cluster";
+            }
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(new Hello.Reply(
+                    refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal))));
+            if (refusal != null) {
+                reject(ctx, refusal);
+                return;
+            }
+            Stage next = hello.role() == Hello.Role.PEER
+                    ? new PeerMessages(frames, hello.nodeId())
+                    : new ClientRequests(frames, hello.role() == Hello.Role.FORWARD);
+            ctx.pipeline().replace(this, "stage", next);
+        }
+
+        @Override
+        void onIdle(ChannelHandlerContext ctx) {
+            reject(ctx, "no hello within " + settings.idleSeconds() + " s");
+        }
+    }
+
+    private final class PeerMessages extends Stage {
+        private final int peerId;
+
+        PeerMessages(FrameDecoder frames, int peerId) {
+            super(frames);
+            this.peerId = peerId;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            Message m = messageCodec.decode(frame.nioBuffer());
+            if (m.from() != peerId || m.to() != settings.nodeId()) {
+                throw new ProtocolException("peer " + peerId + " sent a message from " + m.from() + " to " + m.to());
+            }
+            peerInbound.accept(m);
+        }
+    }
+
+    private final class ClientRequests extends Stage {
+        private final boolean forwarded;
+        private final AtomicInteger inFlight = new AtomicInteger();
+
+        ClientRequests(FrameDecoder frames, boolean forwarded) {
+            super(frames);
+            this.forwarded = forwarded;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            WireCodec.Tagged<Request> request = WireCodec.decodeRequest(frame.nioBuffer());
+            Channel ch = ctx.channel();
+            if (inFlight.incrementAndGet() >= settings.maxInFlightPerConnection()) {
+                ch.config().setAutoRead(false); // backpressure: read more once answers go out
+            }
+            requests.handle(request.body(), forwarded).whenComplete((response, error) -> {
+                Response answer = response != null ? response
+                        : new Response.Failure(Response.Code.UNAVAILABLE, "internal error: " + error);
+                ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeResponse(request.requestId(), answer)), ch.voidPromise());
+                if (inFlight.decrementAndGet() < settings.maxInFlightPerConnection() / 2 && !ch.config().isAutoRead()) {
+                    ch.config().setAutoRead(true);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package io.flotilla.server.net;
+
+import io.flotilla.client.wire.Hello;
+import io.flotilla.client.wire.WireCodec;
+import io.flotilla.core.Transport;
+import io.flotilla.core.message.Message;
+import io.flotilla.core.message.MessageCodec;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends Raft messages to the other nodes over long-lived outbound connections, one per peer, that
+ * reconnect with backoff. A message for a peer that is down, or whose socket is backed up, is
+ * dropped and counted rather than queued: Raft resends what matters. Inbound messages arrive on
+ * the connections the peers open to us ({@link NodeServer}).
+ */
+public final class PeerTransport implements Transport {
+    private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
+    private static final long MIN_BACKOFF_MS = 50;
+    private static final long MAX_BACKOFF_MS = 2000;
+
+    private final int selfId;
+    private final String clusterId;
+    private final MessageCodec codec;
+    private final EventLoopGroup group;
+    private final Map<Integer, Link> links = new TreeMap<>();
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile boolean closed;
+    private volatile Consumer<Message> inbound = m -> { };
+
+    public PeerTransport(int selfId, String clusterId, Map<Integer, InetSocketAddress> peers, MessageCodec codec,
+                         EventLoopGroup group) {
+        this.selfId = selfId;
+        this.clusterId = clusterId;
+        this.codec = codec;
+        this.group = group;
+        peers.forEach((id, address) -> {
+            if (id != selfId) {
+                links.put(id, new Link(id, address));
+            }
+        });
+    }
+
+    /** Messages dropped because their peer was unreachable or backed up. */
+    public long droppedMessages() {
+        return dropped.get();
+    }
+
+    @Override
+    public void start(Consumer<Message> inbound) {
+        this.inbound = inbound;
+        links.values().forEach(Link::connect);
+    }
+
+    /** Hands a message that arrived on a peer's connection ({@link NodeServer}) to the node. */
+    public void deliver(Message message) {
+        inbound.accept(message);
+    }
+
+    @Override
+    public void send(Message message) {
+        Link link = links.get(message.to());
+        Channel ch = link == null ? null : link.channel;
+        if (ch == null || !ch.isActive() || !ch.isWritable()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        ByteBuf frame = ch.alloc().buffer(codec.encodedSize(message));
+        codec.encode(message, frame.nioBuffer(0, frame.capacity()));
+        frame.writerIndex(frame.capacity());
+        ch.writeAndFlush(frame, ch.voidPromise());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        links.values().forEach(l -> {
+            Channel ch = l.channel;
+            if (ch != null) {
+                ch.close();
+            }
+        });
+    }
+
+    /** The connection to one peer. */
+    private final class Link {
+        final int peerId;
+        final InetSocketAddress address;
+        volatile Channel channel;
+        long backoffMs = MIN_BACKOFF_MS;
+        boolean everConnected;
+        boolean reportedDown;
+
+        Link(int peerId, InetSocketAddress address) {
+            this.peerId = peerId;
+            this.address = address;
+        }
+
+        void connect() {
+            if (closed) {
+                return;
+            }
+            Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new FlushConsolidationHandler(256, true), new LengthFieldPrepender(4),
+                                    new ChannelInboundHandlerAdapter() {
+                                        @Override
+                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                            io.netty.util.ReferenceCountUtil.release(msg); // peers only listen on this link
+                                        }
+
+                                        @Override
+                                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                            ctx.close();
+                                        }
+                                    });
+                        }
+                    });
+            ChannelFuture f = b.connect(address);
+            f.addListener(done -> {
+                if (done.isSuccess()) {
+                    Channel ch = f.channel();
+                    ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(new Hello(Hello.Role.PEER, selfId, clusterId))));
+                    channel = ch;
+                    backoffMs = MIN_BACKOFF_MS;
+                    if (reportedDown || !everConnected) {
+                        log.info("peer {} at {} is reachable", peerId, NodeServer.describe(address));
+                    }
+                    everConnected = true;
+                    reportedDown = false;
+                    ch.closeFuture().addListener(c -> reconnectLater());
+                } else {
+                    reconnectLater();
+                }
+            });
+        }
+
+        void reconnectLater() {
+            channel = null;
+            if (closed) {
+                return;
+            }
+            if (!reportedDown) {
+                log.info("peer {} at {} is unreachable; retrying in the background", peerId, NodeServer.describe(address));
+                reportedDown = true;
+            }
+            long delay = backoffMs;
+            backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+            group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        }
+    }
+}
