@@ -111,13 +111,26 @@ public final class FlotillaServer implements AutoCloseable {
 
     /** A leader first hands leadership over, then the node stops taking requests, flushes and exits. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        stop(true);
+    }
+
+    /** Stops at once, as a crash would, without handing leadership over (for tests of failover). */
+    void halt() {
+        stop(false);
+    }
+
+    private synchronized void stop(boolean handOver) {
         if (stopped.getCount() == 0) {
             return;
         }
         if (raft != null) {
             log.info("node {} shutting down", config.nodeId());
-            raft.shutdown(Duration.ofSeconds(2));
+            if (handOver) {
+                raft.shutdown(Duration.ofSeconds(2));
+            } else {
+                raft.close();
+            }
         }
         if (server != null) {
             server.close();

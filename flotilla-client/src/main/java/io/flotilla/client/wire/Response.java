@@ -72,7 +72,10 @@ public sealed interface Response {
         INVALID(5, false),
         /** The node is overloaded or shutting down: retry, perhaps elsewhere. Not applied. */
         UNAVAILABLE(6, true),
-        /** The write's session was forgotten (idle too long): the client must start a new session. Not applied. */
+        /**
+         * The cluster forgot the write's session (idle too long, or too many sessions) before this retry
+         * arrived: the first attempt may or may not have been applied. Start a new session.
+         */
         SESSION_EXPIRED(7, false),
         /** The node gave up waiting for the outcome: the write may or may not have been applied. */
         UNKNOWN_OUTCOME(8, true);

@@ -9,11 +9,23 @@ package io.flotilla.client.wire;
  * @param seq        the write's number in this client's sequence, from 1
  * @param ackedBelow every write with a lower sequence number has had its answer delivered, so the
  *                   cluster may forget those results
+ * @param retry      this write was sent before: if the cluster has forgotten the session meanwhile it
+ *                   must not apply it again blindly, as the first attempt may have been applied
  */
-public record Session(long clientId, long seq, long ackedBelow) {
+public record Session(long clientId, long seq, long ackedBelow, boolean retry) {
     public Session {
         if (seq < 1 || ackedBelow < 1 || ackedBelow > seq) {
             throw new IllegalArgumentException("bad session numbers: seq " + seq + ", ackedBelow " + ackedBelow);
         }
+    }
+
+    /** The first attempt of a write. */
+    public Session(long clientId, long seq, long ackedBelow) {
+        this(clientId, seq, ackedBelow, false);
+    }
+
+    /** The same write, sent again. */
+    public Session asRetry() {
+        return new Session(clientId, seq, ackedBelow, true);
     }
 }

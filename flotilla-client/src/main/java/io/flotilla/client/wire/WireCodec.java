@@ -242,7 +242,7 @@ public final class WireCodec {
     }
 
     private static Session session(ByteBuffer in) {
-        return new Session(in.getLong(), in.getLong(), in.getLong());
+        return new Session(in.getLong(), in.getLong(), in.getLong(), bool(in));
     }
 
     /** A growable big-endian output buffer. */
@@ -271,7 +271,7 @@ public final class WireCodec {
         }
 
         void session(Session s) {
-            buf.putLong(s.clientId()).putLong(s.seq()).putLong(s.ackedBelow());
+            buf.putLong(s.clientId()).putLong(s.seq()).putLong(s.ackedBelow()).put((byte) (s.retry() ? 1 : 0));
         }
 
         ByteBuffer done() {

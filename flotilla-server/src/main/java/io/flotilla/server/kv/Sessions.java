@@ -34,6 +34,8 @@ final class Sessions {
     private static final class ClientSession {
         long lastUsed;
         long ackedBelow = 1;
+        /** The first write of this session: retries of earlier ones belong to a forgotten session. */
+        long createdAtSeq;
         final TreeMap<Long, Response.Code> outcomes = new TreeMap<>();
     }
 
@@ -67,12 +69,12 @@ final class Sessions {
     Verdict check(Session s, long now) {
         ClientSession cs = sessions.get(s.clientId());
         if (cs == null) {
-            if (s.ackedBelow() > 1) {
-                // It has had answers before, so we knew it once and forgot it: we cannot tell a retry from a new write.
-                return new Verdict.Refused(new Response.Failure(Response.Code.SESSION_EXPIRED,
-                        "session " + Long.toHexString(s.clientId()) + " expired; start a new session"));
+            if (s.retry()) {
+                return expired(s);
             }
+            // A first attempt cannot be a duplicate, so it may open (or reopen) the session.
             cs = new ClientSession();
+            cs.createdAtSeq = s.seq();
             sessions.put(s.clientId(), cs);
             if (sessions.size() > maxSessions) {
                 Iterator<Long> eldest = sessions.keySet().iterator();
@@ -90,7 +92,16 @@ final class Sessions {
                     "write " + s.seq() + " was already answered (the client acknowledged it)"));
         }
         Response.Code previous = cs.outcomes.get(s.seq());
-        return previous != null ? new Verdict.Duplicate(previous) : new Verdict.Fresh();
+        if (previous != null) {
+            return new Verdict.Duplicate(previous);
+        }
+        return s.retry() && s.seq() < cs.createdAtSeq ? expired(s) : new Verdict.Fresh();
+    }
+
+    private static Verdict expired(Session s) {
+        return new Verdict.Refused(new Response.Failure(Response.Code.SESSION_EXPIRED, "session "
+                + Long.toHexString(s.clientId()) + " was forgotten before write " + s.seq()
+                + " was retried; its first attempt may or may not have been applied"));
     }
 
     void record(Session s, Response.Code outcome) {
@@ -108,6 +119,7 @@ final class Sessions {
             out.writeLong(e.getKey());
             out.writeLong(cs.lastUsed);
             out.writeLong(cs.ackedBelow);
+            out.writeLong(cs.createdAtSeq);
             out.writeInt(cs.outcomes.size());
             for (Map.Entry<Long, Response.Code> o : cs.outcomes.entrySet()) {
                 out.writeLong(o.getKey());
@@ -127,6 +139,7 @@ final class Sessions {
             ClientSession cs = new ClientSession();
             cs.lastUsed = in.readLong();
             cs.ackedBelow = in.readLong();
+            cs.createdAtSeq = in.readLong();
             int outcomes = in.readInt();
             if (outcomes < 0 || outcomes > maxOutcomesPerSession) {
                 throw new IOException("snapshot session holds " + outcomes + " outcomes; the limit is " + maxOutcomesPerSession);

@@ -1,0 +1,125 @@
+package io.flotilla.server;
+
+import io.flotilla.client.NodeConnection;
+import io.flotilla.client.wire.Hello;
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.Session;
+import io.flotilla.core.Bytes;
+import io.flotilla.core.protocol.Role;
+import io.flotilla.server.kv.KvLimits;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** Real nodes on real loopback sockets in this JVM, each with its own data directory. */
+final class TestCluster implements AutoCloseable {
+    final Map<Integer, InetSocketAddress> addresses = new TreeMap<>();
+    final Map<Integer, FlotillaServer> nodes = new TreeMap<>();
+    private final Path dataRoot;
+    private final EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final long clientId = System.nanoTime();
+    private long seq;
+
+    TestCluster(Path dataRoot, int size) throws IOException {
+        this.dataRoot = dataRoot;
+        for (int id = 1; id <= size; id++) {
+            addresses.put(id, new InetSocketAddress("127.0.0.1", freePort()));
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    ServerConfig config(int id) {
+        return new ServerConfig(id, "127.0.0.1", addresses.get(id).getPort(), addresses, "test", dataRoot.resolve("node-" + id),
+                Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), false);
+    }
+
+    TestCluster startAll() throws IOException {
+        for (int id : addresses.keySet()) {
+            start(id);
+        }
+        return this;
+    }
+
+    void start(int id) throws IOException {
+        nodes.put(id, FlotillaServer.start(config(id)));
+    }
+
+    void halt(int id) {
+        nodes.remove(id).halt();
+    }
+
+    int awaitLeader() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            int leader = nodes.entrySet().stream().filter(e -> e.getValue().raft().status().role() == Role.LEADER)
+                    .mapToInt(Map.Entry::getKey).findFirst().orElse(0);
+            if (leader != 0 && nodes.values().stream().allMatch(n -> n.raft().status().leader() == leader)) {
+                return leader;
+            }
+            pause();
+        }
+        throw new AssertionError("no leader that every running node follows within 10 s");
+    }
+
+    static void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    NodeConnection connect(int id) throws Exception {
+        return NodeConnection.open(clientGroup, addresses.get(id), new Hello(Hello.Role.CLIENT, 0, ""), 4 << 20, 1024,
+                Duration.ofSeconds(2)).get(5, TimeUnit.SECONDS);
+    }
+
+    /** A fresh session number for each write, acknowledging all earlier ones. */
+    Session nextSession() {
+        seq++;
+        return new Session(clientId, seq, seq);
+    }
+
+    static Response call(NodeConnection c, Request r) throws Exception {
+        return c.send(r, Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+    }
+
+    Response set(NodeConnection c, String key, String value) throws Exception {
+        return call(c, new Request.Set(nextSession(), Bytes.utf8(key), Bytes.utf8(value)));
+    }
+
+    static Response get(NodeConnection c, String key) throws Exception {
+        return call(c, new Request.Get(Bytes.utf8(key), false));
+    }
+
+    @Override
+    public void close() {
+        nodes.values().forEach(FlotillaServer::halt);
+        clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}
