@@ -65,7 +65,7 @@ public final class FlotillaServer implements AutoCloseable {
                 .withTimings(config.electionTicks(), config.heartbeatTicks())
                 .withBatching(64, Math.max(64 << 10, config.maxFrameBytes() / 4), 4096);
         NodeServer.Settings settings = new NodeServer.Settings(config.nodeId(), config.clusterId(), config.peers().keySet(),
-                config.maxFrameBytes(), 4096, 10);
+                config.maxFrameBytes(), 4096, (int) config.idleTimeout().toSeconds());
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), resolved(), workers, config.maxFrameBytes());
         KvService[] service = new KvService[1];
         server = new NodeServer(settings, messageCodec, transport::deliver,
@@ -89,6 +89,11 @@ public final class FlotillaServer implements AutoCloseable {
         new TreeMap<>(config.peers()).forEach((id, a) -> out.append(out.length() == 0 ? "" : ",")
                 .append(id).append('=').append(a.getHostString()).append(':').append(a.getPort()));
         return out.toString();
+    }
+
+    /** Connections closed because they sent malformed or oversized input. */
+    public long closedForBadInput() {
+        return server.closedForBadInput();
     }
 
     public RaftRuntime<KvCommand, Request.Get, Response> raft() {

@@ -65,6 +65,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--request-timeout-ms", description = "How long a request may wait for its outcome (default: 5000).")
     Integer requestTimeoutMs;
 
+    @Option(names = "--idle-timeout-s", description = "Close a connection that stops halfway through a frame, or sends no hello, for this long (default: 10).")
+    Integer idleTimeoutS;
+
     @Option(names = "--no-fsync", description = "Do not fsync the log: faster, but a machine crash may lose acknowledged writes. For tests only.")
     Boolean noFsync;
 
@@ -72,8 +75,8 @@ public final class ServerCommand implements Callable<Integer> {
     @JsonIgnoreProperties(ignoreUnknown = false)
     record ConfigFile(Map<Integer, String> peers, String clusterId, String host, Integer port, Path dataDir,
                       Integer tickMs, Integer electionTicks, Integer heartbeatTicks, Integer maxKeyBytes,
-                      Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Boolean noFsync) {
-        static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null);
+                      Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Boolean noFsync) {
+        static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
@@ -108,6 +111,8 @@ public final class ServerCommand implements Callable<Integer> {
         }
         int timeout = pick(requestTimeoutMs, file.requestTimeoutMs(), 5000);
         positive("--request-timeout-ms", timeout);
+        int idle = pick(idleTimeoutS, file.idleTimeoutS(), 10);
+        positive("--idle-timeout-s", idle);
         KvLimits limits = new KvLimits(maxKey, maxValue, KvLimits.DEFAULTS.sessionTimeoutMillis(), KvLimits.DEFAULTS.maxSessions(),
                 KvLimits.DEFAULTS.maxOutcomesPerSession());
         return new ServerConfig(id,
@@ -116,7 +121,7 @@ public final class ServerCommand implements Callable<Integer> {
                 members,
                 pick(clusterId, file.clusterId(), "flotilla"),
                 pick(dataDir, file.dataDir(), Path.of("data", "node-" + id)),
-                Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout),
+                Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofSeconds(idle),
                 !pick(noFsync, file.noFsync(), false));
     }
 
