@@ -9,8 +9,9 @@ package io.flotilla.client.wire;
  * @param seq        the write's number in this client's sequence, from 1
  * @param ackedBelow every write with a lower sequence number has had its answer delivered, so the
  *                   cluster may forget those results
- * @param retry      this write was sent before: if the cluster has forgotten the session meanwhile it
- *                   must not apply it again blindly, as the first attempt may have been applied
+ * @param retry      an earlier attempt of this write may have been applied (its outcome was unknown:
+ *                   a timeout, a lost connection, UNKNOWN_OUTCOME); if the cluster has forgotten the
+ *                   session meanwhile it refuses the write rather than risk applying it twice
  */
 public record Session(long clientId, long seq, long ackedBelow, boolean retry) {
     public Session {
@@ -24,7 +25,7 @@ public record Session(long clientId, long seq, long ackedBelow, boolean retry) {
         this(clientId, seq, ackedBelow, false);
     }
 
-    /** The same write, sent again. */
+    /** The same write, sent again after an attempt whose outcome is unknown. */
     public Session asRetry() {
         return new Session(clientId, seq, ackedBelow, true);
     }
