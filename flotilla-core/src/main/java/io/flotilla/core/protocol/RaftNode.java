@@ -146,7 +146,12 @@ public final class RaftNode {
                     return;
                 }
                 if (!rv.preVote()) {
+                    // Keep the election timer running (Raft §5.2: only a leader or a granted vote resets
+                    // it). Otherwise a candidate with a stale log and a fast clock, which cannot win,
+                    // keeps resetting the nodes that could, and no leader is ever elected.
+                    int elapsed = electionElapsed;
                     becomeFollower(m.term(), NONE);
+                    electionElapsed = elapsed;
                 }
             } else if (m instanceof VoteResponse vr && vr.preVote() && vr.granted()) {
                 // A granted pre-vote carries the term we would campaign in; nothing to learn from it.
@@ -156,8 +161,9 @@ public final class RaftNode {
             }
         } else if (m.term() < term) {
             if (m instanceof AppendEntries ae) {
-                // A deposed leader: tell it our term so it steps down.
-                messagesAfterSync.add(AppendResponse.reject(id, m.from(), term, ae.prevLogIndex(), 0, 0, ae.round()));
+                // A deposed leader: tell it our term so it steps down. Round 0, not the old term's round:
+                // if the sender leads our term by now, an echoed round would confirm its reads falsely.
+                messagesAfterSync.add(AppendResponse.reject(id, m.from(), term, ae.prevLogIndex(), 0, 0, 0));
             } else if (m instanceof RequestVote rv && rv.preVote()) {
                 messagesAfterSync.add(new VoteResponse(id, m.from(), term, false, true));
             }
@@ -599,9 +605,12 @@ public final class RaftNode {
                 }
             }
             if (!sentAny && (p.heartbeatDue || p.sentCommit < Math.min(log.committed, p.match))) {
-                // Anchored at the match index, which the follower is known to hold, so it cannot be rejected.
+                // In REPLICATE, anchored at the last index sent: if those batches were lost the follower
+                // rejects it and we probe again; anchored at the match index it would always succeed and
+                // the lost entries would never be resent. In PROBE, at the match index, which cannot fail.
+                long anchor = p.state == Progress.State.REPLICATE ? p.next - 1 : p.match;
                 long commit = Math.min(log.committed, p.match);
-                messages.add(new AppendEntries(id, peer, term, p.match, log.term(p.match), List.of(), commit, round));
+                messages.add(new AppendEntries(id, peer, term, anchor, log.term(anchor), List.of(), commit, round));
                 p.sentCommit = commit;
             }
             p.heartbeatDue = false;
