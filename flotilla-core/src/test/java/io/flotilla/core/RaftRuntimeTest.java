@@ -7,7 +7,8 @@ import io.flotilla.core.protocol.RaftConfig;
 import io.flotilla.core.protocol.Role;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,13 +45,26 @@ class RaftRuntimeTest {
         }
 
         @Override
-        public void snapshot(OutputStream out) {
-            throw new UnsupportedOperationException();
+        public synchronized Snapshot snapshot() {
+            List<Long> copy = List.copyOf(applied);
+            return out -> {
+                DataOutputStream data = new DataOutputStream(out);
+                data.writeInt(copy.size());
+                for (long v : copy) {
+                    data.writeLong(v);
+                }
+                data.flush();
+            };
         }
 
         @Override
-        public void restore(InputStream in) throws IOException {
-            throw new UnsupportedOperationException();
+        public synchronized void restore(InputStream in) throws IOException {
+            DataInputStream data = new DataInputStream(in);
+            applied.clear();
+            int n = data.readInt();
+            for (int i = 0; i < n; i++) {
+                applied.add(data.readLong());
+            }
         }
 
         synchronized List<Long> copy() {
