@@ -71,7 +71,8 @@ public final class FlotillaServer implements AutoCloseable {
         server = new NodeServer(settings, messageCodec, transport::deliver,
                 (request, forwarded) -> service[0].handle(request, forwarded));
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
-        RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime());
+        RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
+                .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
         raft = RaftRuntime.start(options, new KvStateMachine(config.limits()), new KvCodec(), storage, transport);
         service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout());
         log.info("node {} of cluster '{}' serving on {}:{}, peers {}, data in {}", config.nodeId(), config.clusterId(),

@@ -68,6 +68,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--idle-timeout-s", description = "Close a connection that stops halfway through a frame, or sends no hello, for this long (default: 10).")
     Integer idleTimeoutS;
 
+    @Option(names = "--snapshot-entries", description = "Take a snapshot and compact the log every this many entries; 0 never (default: 100000).")
+    Long snapshotEntries;
+
     @Option(names = "--no-fsync", description = "Do not fsync the log: faster, but a machine crash may lose acknowledged writes. For tests only.")
     Boolean noFsync;
 
@@ -75,8 +78,10 @@ public final class ServerCommand implements Callable<Integer> {
     @JsonIgnoreProperties(ignoreUnknown = false)
     record ConfigFile(Map<Integer, String> peers, String clusterId, String host, Integer port, Path dataDir,
                       Integer tickMs, Integer electionTicks, Integer heartbeatTicks, Integer maxKeyBytes,
-                      Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Boolean noFsync) {
-        static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                      Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Long snapshotEntries,
+                      Boolean noFsync) {
+        static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
@@ -113,6 +118,10 @@ public final class ServerCommand implements Callable<Integer> {
         positive("--request-timeout-ms", timeout);
         int idle = pick(idleTimeoutS, file.idleTimeoutS(), 10);
         positive("--idle-timeout-s", idle);
+        long snapshots = pick(snapshotEntries, file.snapshotEntries(), 100_000L);
+        if (snapshots < 0) {
+            throw new IllegalArgumentException("--snapshot-entries must not be negative, got " + snapshots);
+        }
         KvLimits limits = new KvLimits(maxKey, maxValue, KvLimits.DEFAULTS.sessionTimeoutMillis(), KvLimits.DEFAULTS.maxSessions(),
                 KvLimits.DEFAULTS.maxOutcomesPerSession());
         return new ServerConfig(id,
@@ -121,7 +130,7 @@ public final class ServerCommand implements Callable<Integer> {
                 members,
                 pick(clusterId, file.clusterId(), "flotilla"),
                 pick(dataDir, file.dataDir(), Path.of("data", "node-" + id)),
-                Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofSeconds(idle),
+                Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofSeconds(idle), snapshots,
                 !pick(noFsync, file.noFsync(), false));
     }
 

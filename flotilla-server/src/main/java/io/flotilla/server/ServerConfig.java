@@ -13,7 +13,8 @@ import java.util.Map;
  */
 public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetSocketAddress> peers, String clusterId,
                            Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
-                           int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, boolean fsync) {
+                           int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries,
+                           boolean fsync) {
     public ServerConfig {
         peers = Map.copyOf(peers);
         if (!peers.containsKey(nodeId)) {

@@ -103,6 +103,32 @@ class ClusterTest {
     }
 
     @Test
+    void aNodeDownWhileTheOthersCompactedCatchesUpThroughASnapshotAndKeepsItAcrossARestart() throws Exception {
+        try (TestCluster cluster = new TestCluster(data, 3)) {
+            cluster.snapshotEntries = 40;
+            cluster.startAll();
+            int leader = cluster.awaitLeader();
+            int down = leader % 3 + 1;
+            cluster.halt(down);
+            NodeConnection c = cluster.connect(leader);
+            for (int i = 0; i < 200; i++) {
+                assertThat(cluster.set(c, "k" + i, "v" + i)).isEqualTo(Response.OK);
+            }
+            TestCluster.await(() -> cluster.nodes.get(leader).raft().status().commitIndex() > 200, "commits");
+            cluster.start(down);
+            TestCluster.await(() -> cluster.nodes.get(down).raft().status().appliedIndex()
+                    >= cluster.nodes.get(leader).raft().status().commitIndex(), "the restarted node caught up");
+            NodeConnection back = cluster.connect(down);
+            assertThat(TestCluster.call(back, new Request.Get(Bytes.utf8("k150"), true))).isEqualTo(new Response.Value(Bytes.utf8("v150")));
+            // It now restarts from the snapshot it received, not from the beginning of history.
+            cluster.halt(down);
+            cluster.start(down);
+            NodeConnection again = cluster.connect(down);
+            assertThat(TestCluster.call(again, new Request.Get(Bytes.utf8("k0"), true))).isEqualTo(new Response.Value(Bytes.utf8("v0")));
+        }
+    }
+
+    @Test
     void oversizedValuesGetAClearRefusalAndTheConnectionStaysUsable() throws Exception {
         try (TestCluster cluster = new TestCluster(data, 3).startAll()) {
             cluster.awaitLeader();

@@ -10,7 +10,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -79,21 +78,30 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
         return value == null ? Response.NOT_FOUND : new Response.Value(value);
     }
 
-    /** Keys in sorted order, so every node writes the same bytes for the same state. */
+    /**
+     * Captures a shallow copy of the map (keys and values are immutable) and the sessions, then
+     * writes them on the snapshot thread, keys in sorted order so that every node writes the same
+     * bytes for the same state.
+     */
     @Override
-    public void snapshot(OutputStream stream) throws IOException {
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(stream, 1 << 16));
-        out.writeInt(SNAPSHOT_VERSION);
-        out.writeLong(now);
-        List<Bytes> keys = new ArrayList<>(data.keySet());
-        keys.sort(null);
-        out.writeInt(keys.size());
-        for (Bytes key : keys) {
-            write(out, key);
-            write(out, data.get(key));
-        }
-        sessions.writeTo(out);
-        out.flush();
+    public Snapshot snapshot() {
+        Map<Bytes, Bytes> copy = new HashMap<>(data);
+        long capturedNow = now;
+        byte[] capturedSessions = sessions.toBytes();
+        return stream -> {
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(stream, 1 << 16));
+            out.writeInt(SNAPSHOT_VERSION);
+            out.writeLong(capturedNow);
+            List<Bytes> keys = new ArrayList<>(copy.keySet());
+            keys.sort(null);
+            out.writeInt(keys.size());
+            for (Bytes key : keys) {
+                write(out, key);
+                write(out, copy.get(key));
+            }
+            out.write(capturedSessions);
+            out.flush();
+        };
     }
 
     @Override

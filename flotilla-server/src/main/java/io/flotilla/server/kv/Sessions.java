@@ -112,7 +112,18 @@ final class Sessions {
         }
     }
 
-    void writeTo(DataOutputStream out) throws IOException {
+    /** The sessions as {@link #readFrom} reads them. */
+    byte[] toBytes() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeTo(out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // cannot happen in memory
+        }
+        return bytes.toByteArray();
+    }
+
+    private void writeTo(DataOutputStream out) throws IOException {
         out.writeInt(sessions.size());
         for (Map.Entry<Long, ClientSession> e : sessions.entrySet()) {
             ClientSession cs = e.getValue();
