@@ -43,9 +43,9 @@ import java.util.stream.Collectors;
  * record, SESSION_EXPIRED for an unknown session with ackedBelow above 1), and let a test choose the
  * leader, make followers forward or redirect, and intercept requests to inject faults.
  */
-final class FakeCluster implements AutoCloseable {
+public final class FakeCluster implements AutoCloseable {
     /** What a node does with one request. */
-    sealed interface Answer {
+    public sealed interface Answer {
         record Respond(Response response) implements Answer {
         }
 
@@ -71,57 +71,57 @@ final class FakeCluster implements AutoCloseable {
     }
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    final List<Node> nodes = new ArrayList<>();
+    public final List<Node> nodes = new ArrayList<>();
     private final Store store = new Store();
-    volatile int leaderId;
+    public volatile int leaderId;
     volatile long term = 1;
     /** Followers relay requests to the leader (as real nodes do), or answer NOT_LEADER naming it. */
-    volatile boolean followersForward = true;
+    public volatile boolean followersForward = true;
 
-    FakeCluster(int size) {
+    public FakeCluster(int size) {
         for (int id = 1; id <= size; id++) {
             nodes.add(new Node(id));
         }
         leaderId = 1;
     }
 
-    Node node(int id) {
+    public Node node(int id) {
         return nodes.get(id - 1);
     }
 
     /** "127.0.0.1:p1,127.0.0.1:p2,..." */
-    String addresses() {
+    public String addresses() {
         return nodes.stream().map(n -> "127.0.0.1:" + n.port()).collect(Collectors.joining(","));
     }
 
-    List<InetSocketAddress> addressList() {
+    public List<InetSocketAddress> addressList() {
         return nodes.stream().map(Node::address).toList();
     }
 
-    void setLeader(int id) {
+    public void setLeader(int id) {
         leaderId = id;
         term++;
     }
 
-    Optional<Bytes> value(String key) {
+    public Optional<Bytes> value(String key) {
         return store.get(Bytes.utf8(key));
     }
 
-    void put(String key, String value) {
+    public void put(String key, String value) {
         store.data.put(Bytes.utf8(key), Bytes.utf8(value));
     }
 
     /** How many times the store carried out write {@code seq} of {@code clientId}. */
-    int timesApplied(long clientId, long seq) {
+    public int timesApplied(long clientId, long seq) {
         return store.applied.getOrDefault(clientId + "/" + seq, 0);
     }
 
-    int totalApplied() {
+    public int totalApplied() {
         return store.applied.values().stream().mapToInt(Integer::intValue).sum();
     }
 
     /** A port nothing listens on. */
-    static int deadPort() throws IOException {
+    public static int deadPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
@@ -134,13 +134,13 @@ final class FakeCluster implements AutoCloseable {
     }
 
     /** One node: a listening socket and its behaviour. */
-    final class Node {
+    public final class Node {
         final int id;
         private final Channel listener;
-        final Queue<Request> received = new ConcurrentLinkedQueue<>();
-        final AtomicInteger connections = new AtomicInteger();
+        public final Queue<Request> received = new ConcurrentLinkedQueue<>();
+        public final AtomicInteger connections = new AtomicInteger();
         /** Consulted first for every request; null (or a null answer) means behave normally. */
-        volatile Function<Request, Answer> interceptor;
+        public volatile Function<Request, Answer> interceptor;
 
         Node(int id) {
             this.id = id;
@@ -156,16 +156,16 @@ final class FakeCluster implements AutoCloseable {
                     .bind("127.0.0.1", 0).syncUninterruptibly().channel();
         }
 
-        int port() {
+        public int port() {
             return ((InetSocketAddress) listener.localAddress()).getPort();
         }
 
-        InetSocketAddress address() {
+        public InetSocketAddress address() {
             return InetSocketAddress.createUnresolved("127.0.0.1", port());
         }
 
         /** The data requests (not status queries) this node received. */
-        List<Request> dataRequests() {
+        public List<Request> dataRequests() {
             return received.stream().filter(r -> !(r instanceof Request.StatusQuery)).toList();
         }
 
