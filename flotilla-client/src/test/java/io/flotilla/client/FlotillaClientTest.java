@@ -38,7 +38,7 @@ class FlotillaClientTest {
     }
 
     private ClientOptions options() {
-        return ClientOptions.of(cluster.addresses()).withDeadline(Duration.ofSeconds(5)).withAttemptTimeout(Duration.ofSeconds(1));
+        return ClientOptions.of(cluster.addresses()).withDeadline(Duration.ofSeconds(20)).withAttemptTimeout(Duration.ofSeconds(10));
     }
 
     private static List<Session> sessionsOf(List<Request> requests) {
