@@ -21,20 +21,25 @@ import java.util.concurrent.atomic.AtomicReference;
  * Which node to send requests to. The client remembers the leader once found; when it is unknown
  * (at first, or after the leader failed, stepped down or redirected elsewhere), a discovery asks
  * every known node for its status at once and takes the first that says it leads. While requests
- * flow, the leader is re-confirmed every {@link ClientOptions#leaderCheckInterval()}, so a leader that
+ * flow, the route is re-checked every {@link ClientOptions#leaderCheckInterval()}, so a leader that
  * quietly stepped down (its followers forward requests, so nothing fails) is noticed too.
  *
- * <p>A follower forwards requests to the leader itself, so when no leader is known but some node
- * answers, requests go there: it relays them, or answers NO_LEADER if an election is running.
+ * <p>A follower forwards requests to the leader itself, so when no node that answers leads (an
+ * election is running, or the leader is unreachable from this client), requests go to one that
+ * answered: it relays them, or answers NO_LEADER until a leader is elected.
  */
 final class LeaderTracker {
     private static final Request.StatusQuery STATUS = new Request.StatusQuery();
 
+    /** Where requests go: the leader, or (if the leader cannot be reached directly) a node that relays to it. */
+    private record Route(InetSocketAddress node, boolean leads) {
+    }
+
     private final Connections connections;
     private final List<InetSocketAddress> members;
     private final Duration checkInterval;
-    private final AtomicReference<InetSocketAddress> leader = new AtomicReference<>();
-    private volatile long confirmedAtNanos;
+    private final AtomicReference<Route> route = new AtomicReference<>();
+    private volatile long checkedAtNanos;
     private final AtomicBoolean checking = new AtomicBoolean();
     private CompletableFuture<InetSocketAddress> discovery; // guarded by this
 
@@ -46,7 +51,8 @@ final class LeaderTracker {
 
     /** The node believed to lead, if one is known. */
     Optional<InetSocketAddress> leader() {
-        return Optional.ofNullable(leader.get());
+        Route r = route.get();
+        return r != null && r.leads() ? Optional.of(r.node()) : Optional.empty();
     }
 
     /** Every node known: the configured ones, then any learned from redirects. */
@@ -56,14 +62,14 @@ final class LeaderTracker {
 
     /**
      * Where to send the next request: the leader if known, else the outcome of a discovery (the
-     * leader, or some node that answered). Fails with an {@link IOException} naming every node's
-     * problem if no node answered within {@code timeout}.
+     * leader, or some node that answered and will relay). Fails with an {@link IOException} naming
+     * every node's problem if no node answered within {@code timeout}.
      */
     CompletableFuture<InetSocketAddress> target(Duration timeout) {
-        InetSocketAddress known = leader.get();
+        Route known = route.get();
         if (known != null) {
-            confirmLater(known, timeout);
-            return CompletableFuture.completedFuture(known);
+            checkLater(known, timeout);
+            return CompletableFuture.completedFuture(known.node());
         }
         synchronized (this) {
             if (discovery == null || discovery.isDone()) {
@@ -75,7 +81,10 @@ final class LeaderTracker {
 
     /** Requests to {@code node} failed (lost connection, timeout, no leader there): find the leader again. */
     void suspect(InetSocketAddress node) {
-        leader.compareAndSet(node, null);
+        Route r = route.get();
+        if (r != null && r.node().equals(node)) {
+            route.compareAndSet(r, null);
+        }
     }
 
     /** A node said another one leads; an empty address falls back to what the client knows of {@code leaderId}. */
@@ -87,11 +96,15 @@ final class LeaderTracker {
             if (!members.contains(address)) {
                 members.add(address);
             }
-            leader.set(address);
-            confirmedAtNanos = System.nanoTime();
+            use(new Route(address, true));
         } else {
             suspect(from);
         }
+    }
+
+    private void use(Route r) {
+        route.set(r);
+        checkedAtNanos = System.nanoTime();
     }
 
     private Optional<InetSocketAddress> parse(String hostPort) {
@@ -107,12 +120,11 @@ final class LeaderTracker {
         }
     }
 
-    /** Asks every node at once; completes with the first that leads, else after all answered. */
+    /** Asks every node at once; completes with the first that leads, else once all have answered or failed. */
     private CompletableFuture<InetSocketAddress> discover(Duration timeout) {
         List<InetSocketAddress> nodes = List.copyOf(members);
         CompletableFuture<InetSocketAddress> found = new CompletableFuture<>();
         List<String> problems = new CopyOnWriteArrayList<>();
-        List<NodeStatus> answers = new CopyOnWriteArrayList<>();
         List<InetSocketAddress> answered = new CopyOnWriteArrayList<>();
         AtomicInteger remaining = new AtomicInteger(nodes.size());
         for (InetSocketAddress node : nodes) {
@@ -120,68 +132,60 @@ final class LeaderTracker {
                 if (error != null) {
                     problems.add(ClientOptions.describe(node) + " (" + reason(error) + ")");
                 } else {
-                    answers.add(status);
                     answered.add(node);
                     if ("LEADER".equals(status.role()) && found.complete(node)) {
-                        leader.set(node);
-                        confirmedAtNanos = System.nanoTime();
+                        use(new Route(node, true));
                     }
                 }
                 if (remaining.decrementAndGet() == 0 && !found.isDone()) {
-                    settleWithoutLeader(found, nodes, answers, answered, problems);
+                    if (answered.isEmpty()) {
+                        List<String> inOrder = new ArrayList<>(problems);
+                        inOrder.sort(null);
+                        found.completeExceptionally(new IOException(String.join(", ", inOrder)));
+                    } else {
+                        // No node that answered leads (an election, or the leader is unreachable from here):
+                        // use one that answered, in list order; it relays requests, or says there is no leader.
+                        InetSocketAddress relay = nodes.stream().filter(answered::contains).findFirst().orElseThrow();
+                        use(new Route(relay, false));
+                        found.complete(relay);
+                    }
                 }
             });
         }
         return found;
     }
 
-    /** No node said it leads: use the leader the others name, if the client knows where it is, else any node that answered. */
-    private void settleWithoutLeader(CompletableFuture<InetSocketAddress> found, List<InetSocketAddress> order,
-                                     List<NodeStatus> answers, List<InetSocketAddress> answered, List<String> problems) {
-        if (answered.isEmpty()) {
-            List<String> inOrder = new ArrayList<>(problems);
-            inOrder.sort(null);
-            found.completeExceptionally(new IOException(String.join(", ", inOrder)));
+    /**
+     * Every so often, checks in the background that the route is still the best one: that the leader
+     * still leads, or that the leader a relaying node names can now be reached directly.
+     */
+    private void checkLater(Route current, Duration timeout) {
+        if (System.nanoTime() - checkedAtNanos < checkInterval.toNanos() || !checking.compareAndSet(false, true)) {
             return;
         }
-        long newestTerm = answers.stream().mapToLong(NodeStatus::term).max().orElse(0);
-        Optional<InetSocketAddress> named = answers.stream()
-                .filter(s -> s.term() == newestTerm && s.leaderId() != 0)
-                .map(s -> connections.addressOf(s.leaderId()))
-                .flatMap(Optional::stream)
-                .findFirst();
-        if (named.isPresent()) {
-            leader.set(named.get());
-            confirmedAtNanos = System.nanoTime();
-            found.complete(named.get());
-            return;
-        }
-        found.complete(order.stream().filter(answered::contains).findFirst().orElseThrow());
-    }
-
-    /** Every so often, checks in the background that the believed leader still leads. */
-    private void confirmLater(InetSocketAddress believed, Duration timeout) {
-        if (System.nanoTime() - confirmedAtNanos < checkInterval.toNanos() || !checking.compareAndSet(false, true)) {
-            return;
-        }
-        probe(believed, timeout).whenComplete((status, error) -> {
-            try {
-                if (error != null) {
-                    suspect(believed);
-                } else if ("LEADER".equals(status.role())) {
-                    confirmedAtNanos = System.nanoTime();
-                } else {
-                    Optional<InetSocketAddress> named = status.leaderId() == 0 ? Optional.empty()
-                            : connections.addressOf(status.leaderId());
-                    if (named.isPresent() && leader.compareAndSet(believed, named.get())) {
-                        confirmedAtNanos = System.nanoTime();
-                    } else {
-                        suspect(believed);
-                    }
-                }
-            } finally {
-                checking.set(false);
+        probe(current.node(), timeout).thenCompose(status -> {
+            if ("LEADER".equals(status.role())) {
+                route.compareAndSet(current, new Route(current.node(), true));
+                return CompletableFuture.completedFuture(null);
             }
+            Optional<InetSocketAddress> named = status.leaderId() == 0 ? Optional.empty() : connections.addressOf(status.leaderId());
+            if (named.isEmpty() || named.get().equals(current.node())) {
+                suspect(current.node()); // it knows no leader: find one afresh on the next call
+                return CompletableFuture.completedFuture(null);
+            }
+            // It follows a leader the client has seen: go there directly if it answers as the leader.
+            return probe(named.get(), timeout).handle((leaderStatus, error) -> {
+                Route next = error == null && "LEADER".equals(leaderStatus.role())
+                        ? new Route(named.get(), true) : new Route(current.node(), false);
+                route.compareAndSet(current, next);
+                return null;
+            });
+        }).whenComplete((done, error) -> {
+            if (error != null) {
+                suspect(current.node());
+            }
+            checkedAtNanos = System.nanoTime();
+            checking.set(false);
         });
     }
 

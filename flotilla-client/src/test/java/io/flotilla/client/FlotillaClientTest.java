@@ -97,6 +97,19 @@ class FlotillaClientTest {
     }
 
     @Test
+    void goesThroughAFollowerWhenTheLeaderIsNotInTheList() {
+        // Only followers listed: they relay to the leader, whose address the client never learns.
+        FlotillaClient client = client(options().withCluster(List.of(cluster.node(2).address(), cluster.node(3).address()))
+                .withLeaderCheckInterval(Duration.ofMillis(1)));
+        for (int i = 0; i < 20; i++) {
+            client.set("k" + i, "v");
+        }
+        assertThat(client.leader()).isEmpty();
+        assertThat(cluster.node(2).dataRequests()).hasSize(20); // no write failed over or was retried
+        assertThat(cluster.totalApplied()).isEqualTo(20);
+    }
+
+    @Test
     void followsARedirectWhenTheLeaderMoves() {
         cluster.followersForward = false;
         FlotillaClient client = client(options());
