@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "cas", mixinStandardHelpOptions = true, sortOptions = false,
-        customSynopsis = {"flotilla-client cas [OPTIONS] KEY EXPECTED NEW", "flotilla-client cas [OPTIONS] --expect-absent KEY NEW"},
+        customSynopsis = {"flotilla-client cas [OPTIONS] KEY EXPECTED NEW", "   or: flotilla-client cas [OPTIONS] --expect-absent KEY NEW"},
         description = {"Compare-and-set: sets KEY to NEW only if it now holds EXPECTED (or, with --expect-absent, only if it "
                 + "is absent); prints OK.", "Exits with 2 if KEY held something else; nothing is written then."})
 final class CasCommand implements Callable<Integer> {
@@ -22,7 +22,8 @@ final class CasCommand implements Callable<Integer> {
     @Option(names = "--expect-absent", description = "Write only if KEY is absent (then give just KEY NEW).")
     boolean expectAbsent;
 
-    @Parameters(arity = "2..3", paramLabel = "ARGS", description = "KEY EXPECTED NEW, or KEY NEW with --expect-absent.")
+    @Parameters(arity = "2..3", paramLabel = "KEY [EXPECTED] NEW", hideParamSyntax = true,
+            description = "KEY EXPECTED NEW, or KEY NEW with --expect-absent.")
     List<String> args;
 
     @Override
