@@ -71,20 +71,29 @@ public final class NodeConnection implements AutoCloseable {
             } else {
                 Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
                 ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(hello)));
+                opened.whenComplete((connection, error) -> {
+                    if (error != null) {
+                        ch.close(); // no hello reply in time, or refused: do not leak the socket
+                    }
+                });
             }
         });
         return opened.orTimeout(connectTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     }
 
-    /** Sends a request; the future fails with an {@link IOException} if the connection is lost first. */
+    /**
+     * Sends a request; the future fails with an {@link IOException} if the connection is lost first
+     * (a {@link NotSentException} if the request never left), or with a
+     * {@link java.util.concurrent.TimeoutException} after {@code timeout}.
+     */
     public CompletableFuture<Response> send(Request request, Duration timeout) {
         CompletableFuture<Response> answer = new CompletableFuture<>();
         if (!channel.isActive()) {
-            answer.completeExceptionally(new IOException("connection to " + describe(address) + " is closed"));
+            answer.completeExceptionally(new NotSentException("connection to " + describe(address) + " is closed"));
             return answer;
         }
         if (pending.size() >= maxInFlight) {
-            answer.completeExceptionally(new IOException(maxInFlight + " requests already in flight to " + describe(address)));
+            answer.completeExceptionally(new NotSentException(maxInFlight + " requests already in flight to " + describe(address)));
             return answer;
         }
         long id = nextId.getAndIncrement();

@@ -1,0 +1,255 @@
+package io.flotilla.client;
+
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.Session;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One call of {@link FlotillaClient}: its attempts, one after another, until an answer, the retry
+ * budget or the deadline. Every attempt of a write carries the same session numbers, so the cluster
+ * applies it at most once however often it is sent. Attempts run on the client's I/O threads; the
+ * fields below are only touched by one attempt at a time, each handing over to the next through a
+ * future or the event loop.
+ */
+final class Call {
+    private final FlotillaClient client;
+    private final ClientOptions options;
+    private final String what;
+    private final long startNanos = System.nanoTime();
+    private final long deadlineNanos;
+    private Request request;
+    private WriteSession session;
+    private int attempts;
+    private int failuresInARow;
+    private boolean mayHaveBeenApplied;
+    private Throwable lastError;
+    /** Per node (or "discovery"): how many attempts failed there, and the latest reason. */
+    private final Map<String, Tried> tried = new LinkedHashMap<>();
+    final CompletableFuture<Response> result = new CompletableFuture<>();
+
+    private static final class Tried {
+        int times;
+        String reason;
+    }
+
+    Call(FlotillaClient client, String what, Request request, WriteSession session) {
+        this.client = client;
+        this.options = client.options();
+        this.what = what;
+        this.request = request;
+        this.session = session;
+        this.deadlineNanos = startNanos + options.deadline().toNanos();
+    }
+
+    private boolean isWrite() {
+        return session != null;
+    }
+
+    void attempt() {
+        if (result.isDone()) {
+            return;
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            giveUp("its deadline of " + millis(options.deadline()) + " passed");
+            return;
+        }
+        if (attempts >= options.retry().maxAttempts()) {
+            giveUp("its retry budget of " + attempts + (attempts == 1 ? " attempt" : " attempts") + " was used up");
+            return;
+        }
+        attempts++;
+        Duration timeout = Duration.ofNanos(Math.min(left, options.attemptTimeout().toNanos()));
+        Request sending = request;
+        AtomicReference<InetSocketAddress> target = new AtomicReference<>();
+        AtomicBoolean sent = new AtomicBoolean();
+        client.tracker().target(timeout)
+                .thenCompose(node -> {
+                    target.set(node);
+                    return client.connections().get(node);
+                })
+                .thenCompose(connection -> {
+                    sent.set(true);
+                    return connection.send(sending, timeout);
+                })
+                .orTimeout(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
+                .whenComplete((response, error) -> {
+                    try {
+                        if (error != null) {
+                            failed(target.get(), sent.get(), error, timeout);
+                        } else {
+                            answered(target.get(), response);
+                        }
+                    } catch (RuntimeException | Error bug) {
+                        finish(null, bug);
+                    }
+                });
+    }
+
+    private void failed(InetSocketAddress node, boolean sent, Throwable error, Duration timeout) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        lastError = cause;
+        if (isWrite() && sent && !(cause instanceof NotSentException)) {
+            mayHaveBeenApplied = true; // it may have reached the leader, and its answer was lost
+        }
+        String reason = cause instanceof TimeoutException
+                ? "no answer within " + millis(timeout) : LeaderTracker.reason(cause);
+        if (node == null) {
+            // No node answered at all (the message names each one's problem): wait before asking again.
+            note("every node", cause instanceof TimeoutException ? reason : String.valueOf(cause.getMessage()));
+            retryAfter(options.retry().backoff(++failuresInARow));
+            return;
+        }
+        note(ClientOptions.describe(node), reason);
+        client.tracker().suspect(node);
+        retryAfter(options.retry().backoff(failuresInARow++)); // the first retry goes at once, to another node
+    }
+
+    private void answered(InetSocketAddress node, Response response) {
+        String where = ClientOptions.describe(node);
+        if (response instanceof Response.Value || response instanceof Response.Outcome || response instanceof Response.Status) {
+            finish(response, null);
+        } else if (response instanceof Response.NotLeader n) {
+            note(where, "not the leader" + (n.leaderId() == 0 ? "" : "; named node " + n.leaderId()
+                    + (n.leaderAddress().isEmpty() ? "" : " at " + n.leaderAddress())));
+            client.tracker().redirect(node, n);
+            retryAfter(options.retry().backoff(failuresInARow++));
+        } else if (response instanceof Response.Failure f) {
+            onFailure(node, where, f);
+        } else {
+            throw new AssertionError(response);
+        }
+    }
+
+    private void onFailure(InetSocketAddress node, String where, Response.Failure f) {
+        switch (f.code()) {
+            case NO_LEADER, UNAVAILABLE -> {
+                note(where, describe(f));
+                client.tracker().suspect(node);
+                retryAfter(options.retry().backoff(++failuresInARow)); // an election takes a moment: always wait
+            }
+            case UNKNOWN_OUTCOME -> {
+                if (isWrite()) {
+                    mayHaveBeenApplied = true;
+                }
+                note(where, describe(f));
+                client.tracker().suspect(node);
+                retryAfter(options.retry().backoff(failuresInARow++)); // same session numbers: applied at most once
+            }
+            case SESSION_EXPIRED -> {
+                if (!isWrite() || mayHaveBeenApplied) {
+                    finish(null, new RequestRejectedException(what + " was refused: " + f.message()
+                            + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""),
+                            f.code(), mayHaveBeenApplied));
+                    return;
+                }
+                // No attempt can have been applied: start a new session and send it as a new write.
+                note(where, "session expired; starting a new one");
+                session.settled(request.session(), false);
+                session = client.renewSession(session);
+                request = withSession(request, session.next());
+                retryAfter(Duration.ZERO);
+            }
+            case INVALID -> finish(null, new RequestRejectedException(what + " was refused by " + where + ": " + f.message()
+                    + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""), f.code(), mayHaveBeenApplied));
+            default -> throw new AssertionError(f);
+        }
+    }
+
+    private static String describe(Response.Failure f) {
+        String code = f.code().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+        return f.message().isEmpty() ? code : code + ": " + f.message();
+    }
+
+    private void retryAfter(Duration delay) {
+        if (result.isDone()) {
+            return;
+        }
+        if (System.nanoTime() + delay.toNanos() >= deadlineNanos) {
+            giveUp("its deadline of " + millis(options.deadline()) + " would pass before the next attempt");
+            return;
+        }
+        try {
+            if (delay.isZero()) {
+                client.group().execute(this::attempt);
+            } else {
+                client.group().schedule(this::attempt, delay.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        } catch (RejectedExecutionException e) {
+            abort();
+        }
+    }
+
+    /** Fails the call at once because the client is closing; may run on any thread, so it reads no attempt state. */
+    void abort() {
+        boolean maybe = isWrite() && attempts > 0;
+        finish(null, new ClusterUnavailableException(what + " failed: the client was closed"
+                + (!isWrite() ? "" : maybe ? ". The write MAY HAVE BEEN APPLIED" : ". The write was not applied"), maybe, null));
+    }
+
+    private void giveUp(String why) {
+        StringBuilder message = new StringBuilder(what).append(" failed: ").append(why)
+                .append(" (").append(attempts).append(attempts == 1 ? " attempt in " : " attempts in ")
+                .append(millis(Duration.ofNanos(System.nanoTime() - startNanos))).append(')');
+        if (!tried.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            tried.forEach((node, t) -> parts.add(node + (t.times > 1 ? " x" + t.times : "") + ": " + t.reason));
+            message.append("; tried ").append(String.join(", ", parts));
+        }
+        if (isWrite()) {
+            message.append(mayHaveBeenApplied
+                    ? ". The write MAY HAVE BEEN APPLIED: an attempt reached the cluster and its answer was lost"
+                    : ". The write was not applied");
+        }
+        finish(null, new ClusterUnavailableException(message.toString(), mayHaveBeenApplied, lastError));
+    }
+
+    private synchronized void finish(Response response, Throwable error) {
+        if (result.isDone()) {
+            return;
+        }
+        if (isWrite()) {
+            session.settled(request.session(), response instanceof Response.Outcome);
+        }
+        if (error != null) {
+            result.completeExceptionally(error);
+        } else {
+            result.complete(response);
+        }
+    }
+
+    private void note(String node, String reason) {
+        Tried t = tried.computeIfAbsent(node, k -> new Tried());
+        t.times++;
+        t.reason = reason;
+    }
+
+    static Request withSession(Request r, Session s) {
+        if (r instanceof Request.Set set) {
+            return new Request.Set(s, set.key(), set.value());
+        } else if (r instanceof Request.Delete d) {
+            return new Request.Delete(s, d.key());
+        } else if (r instanceof Request.Cas c) {
+            return new Request.Cas(s, c.key(), c.expected(), c.value());
+        }
+        throw new AssertionError(r);
+    }
+
+    static String millis(Duration d) {
+        long ms = d.toMillis();
+        return ms < 10_000 ? ms + " ms" : String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
+    }
+}

@@ -1,0 +1,290 @@
+package io.flotilla.client;
+
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.core.Bytes;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A connection to a Flotilla cluster. It finds the leader among the configured nodes by itself,
+ * remembers it and finds it again when it moves; it keeps one connection per node with many
+ * requests in flight on each; and it retries failed attempts within a deadline and a retry budget
+ * ({@link ClientOptions}). Writes carry this client's session numbers, so a retried write is
+ * applied once. Thread-safe: share one client across an application.
+ *
+ * <p>Every operation comes in an asynchronous form ({@code getAsync}, ...) and a blocking one, for
+ * byte strings ({@link Bytes}) and, as a convenience, for UTF-8 strings. A call that cannot complete
+ * fails with a {@link FlotillaException}: a {@link ClusterUnavailableException} if the deadline or
+ * the retry budget ran out, a {@link RequestRejectedException} if the cluster refused the request;
+ * {@link FlotillaException#mayHaveBeenApplied()} says whether a write may have taken effect anyway.
+ *
+ * <p>Futures complete on the client's I/O thread: keep dependent actions short, or use the
+ * {@code *Async} methods of {@link CompletableFuture}. The blocking methods must not be called
+ * from such a callback.
+ */
+public final class FlotillaClient implements AutoCloseable {
+    private final ClientOptions options;
+    private final EventLoopGroup group;
+    private final Connections connections;
+    private final LeaderTracker tracker;
+    private final SecureRandom random = new SecureRandom();
+    private volatile WriteSession session;
+    private final Set<Call> calls = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger inProgress = new AtomicInteger();
+    private volatile boolean closed;
+
+    private FlotillaClient(ClientOptions options) {
+        this.options = options;
+        this.group = new MultiThreadIoEventLoopGroup(options.ioThreads(), new DefaultThreadFactory("flotilla-client", true),
+                NioIoHandler.newFactory());
+        this.connections = new Connections(group, options);
+        this.tracker = new LeaderTracker(connections, options.cluster(), options.leaderCheckInterval());
+        this.session = new WriteSession(random.nextLong());
+    }
+
+    /** A client for these options. No connection is opened until the first call. */
+    public static FlotillaClient create(ClientOptions options) {
+        return new FlotillaClient(options);
+    }
+
+    /** A client with {@link ClientOptions#defaults()}: the nodes in FLOTILLA_CLUSTER, else the three local ones. */
+    public static FlotillaClient create() {
+        return create(ClientOptions.defaults());
+    }
+
+    // ---- asynchronous, byte strings ------------------------------------------------------------
+
+    /** The key's value, or empty if it is absent; a linearizable read. */
+    public CompletableFuture<Optional<Bytes>> getAsync(Bytes key) {
+        return getAsync(key, ReadConsistency.LINEARIZABLE);
+    }
+
+    public CompletableFuture<Optional<Bytes>> getAsync(Bytes key, ReadConsistency consistency) {
+        return run("get " + key, new Request.Get(key, consistency == ReadConsistency.STALE), null)
+                .thenApply(r -> r instanceof Response.Value v ? Optional.of(v.value()) : Optional.empty());
+    }
+
+    public CompletableFuture<Void> setAsync(Bytes key, Bytes value) {
+        return write("set " + key, s -> new Request.Set(s, key, value)).thenApply(r -> null);
+    }
+
+    /** Deletes the key; completes with true if it was present. */
+    public CompletableFuture<Boolean> deleteAsync(Bytes key) {
+        return write("delete " + key, s -> new Request.Delete(s, key)).thenApply(r -> r.code() == Response.Code.OK);
+    }
+
+    /**
+     * Sets {@code key} to {@code value} only if it now holds {@code expected} (empty: only if it is
+     * absent); completes with true if it did, false if the key held something else.
+     */
+    public CompletableFuture<Boolean> casAsync(Bytes key, Optional<Bytes> expected, Bytes value) {
+        return write("cas " + key, s -> new Request.Cas(s, key, expected, value)).thenApply(r -> r.code() == Response.Code.OK);
+    }
+
+    /** Asks every known node about itself, once each (no retries); never fails for unreachable nodes. */
+    public CompletableFuture<ClusterStatus> statusAsync() {
+        Duration timeout = options.attemptTimeout().compareTo(options.deadline()) < 0 ? options.attemptTimeout() : options.deadline();
+        List<InetSocketAddress> nodes = tracker.members();
+        List<CompletableFuture<ClusterStatus.Node>> answers = new ArrayList<>();
+        for (InetSocketAddress node : nodes) {
+            answers.add(tracker.probe(node, timeout).handle((status, error) -> error == null
+                    ? new ClusterStatus.Node(node, Optional.of(status), "")
+                    : new ClusterStatus.Node(node, Optional.empty(), LeaderTracker.reason(error))));
+        }
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                .thenApply(done -> new ClusterStatus(answers.stream().map(CompletableFuture::join).toList()));
+    }
+
+    // ---- blocking, byte strings -----------------------------------------------------------------
+
+    public Optional<Bytes> get(Bytes key) {
+        return await(getAsync(key));
+    }
+
+    public Optional<Bytes> get(Bytes key, ReadConsistency consistency) {
+        return await(getAsync(key, consistency));
+    }
+
+    public void set(Bytes key, Bytes value) {
+        await(setAsync(key, value));
+    }
+
+    public boolean delete(Bytes key) {
+        return await(deleteAsync(key));
+    }
+
+    public boolean cas(Bytes key, Optional<Bytes> expected, Bytes value) {
+        return await(casAsync(key, expected, value));
+    }
+
+    public ClusterStatus status() {
+        return await(statusAsync());
+    }
+
+    // ---- blocking, UTF-8 strings ------------------------------------------------------------------
+
+    public Optional<String> get(String key) {
+        return get(Bytes.utf8(key)).map(Bytes::utf8);
+    }
+
+    public Optional<String> get(String key, ReadConsistency consistency) {
+        return get(Bytes.utf8(key), consistency).map(Bytes::utf8);
+    }
+
+    public void set(String key, String value) {
+        set(Bytes.utf8(key), Bytes.utf8(value));
+    }
+
+    /** Deletes the key; true if it was present. */
+    public boolean delete(String key) {
+        return delete(Bytes.utf8(key));
+    }
+
+    /** Sets {@code key} to {@code value} if it now holds {@code expected}, or, if {@code expected} is null, if it is absent. */
+    public boolean cas(String key, String expected, String value) {
+        return cas(Bytes.utf8(key), Optional.ofNullable(expected).map(Bytes::utf8), Bytes.utf8(value));
+    }
+
+    // ---- the rest ----------------------------------------------------------------------------------
+
+    /** The node this client believes leads, if it knows one. */
+    public Optional<InetSocketAddress> leader() {
+        return tracker.leader();
+    }
+
+    public ClientOptions options() {
+        return options;
+    }
+
+    /** Fails every call still in progress and closes the connections and the I/O threads. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        calls.forEach(Call::abort);
+        connections.close();
+        group.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+
+    // ---- internals -----------------------------------------------------------------------------------
+
+    private interface WriteBuilder {
+        Request build(io.flotilla.client.wire.Session session);
+    }
+
+    private CompletableFuture<Response> write(String what, WriteBuilder builder) {
+        if (closed || inProgress.get() >= options.maxInFlight()) {
+            return refuse(what, true); // checked before numbering the write, so no number is wasted
+        }
+        WriteSession current = session;
+        io.flotilla.client.wire.Session numbers;
+        try {
+            numbers = current.next();
+        } catch (ClusterUnavailableException e) {
+            return CompletableFuture.failedFuture(new ClusterUnavailableException(what + " failed: " + e.getMessage(), false, null));
+        }
+        return run(what, builder.build(numbers), current);
+    }
+
+    private CompletableFuture<Response> run(String what, Request request, WriteSession writeSession) {
+        if (closed || inProgress.incrementAndGet() > options.maxInFlight()) {
+            if (!closed) {
+                inProgress.decrementAndGet();
+            }
+            if (writeSession != null) {
+                writeSession.settled(request.session(), false);
+            }
+            return refuse(what, writeSession != null);
+        }
+        Call call = new Call(this, shorten(what), request, writeSession);
+        calls.add(call);
+        call.result.whenComplete((r, e) -> {
+            calls.remove(call);
+            inProgress.decrementAndGet();
+        });
+        if (closed) {
+            call.abort();
+        } else {
+            call.attempt();
+        }
+        return call.result;
+    }
+
+    private CompletableFuture<Response> refuse(String what, boolean write) {
+        String why = closed ? "the client is closed" : options.maxInFlight() + " calls are already in progress (ClientOptions.maxInFlight)";
+        return CompletableFuture.failedFuture(new ClusterUnavailableException(shorten(what) + " failed: " + why
+                + (write ? ". The write was not applied" : ""), false, null));
+    }
+
+    private static String shorten(String what) {
+        return what.length() <= 120 ? what : what.substring(0, 117) + "...";
+    }
+
+    /** A fresh session after the cluster forgot {@code expired}; concurrent callers share one. */
+    synchronized WriteSession renewSession(WriteSession expired) {
+        if (session == expired) {
+            session = new WriteSession(random.nextLong());
+        }
+        return session;
+    }
+
+    private <T> T await(CompletableFuture<T> future) {
+        for (EventExecutor loop : group) {
+            if (loop.inEventLoop()) {
+                throw new IllegalStateException("a blocking FlotillaClient call on the client's own I/O thread would wait forever;"
+                        + " use the *Async form in callbacks");
+            }
+        }
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException("interrupted while waiting for the cluster", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new CompletionException(cause);
+        }
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    Connections connections() {
+        return connections;
+    }
+
+    LeaderTracker tracker() {
+        return tracker;
+    }
+
+    /** The session the next write gets; for tests. */
+    WriteSession session() {
+        return session;
+    }
+}

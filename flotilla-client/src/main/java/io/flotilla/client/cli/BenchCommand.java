@@ -1,0 +1,84 @@
+package io.flotilla.client.cli;
+
+import io.flotilla.client.ClientOptions;
+import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.bench.Bench;
+import io.flotilla.client.bench.BenchConfig;
+import io.flotilla.client.bench.BenchResult;
+import io.flotilla.client.bench.Workload;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Drives the cluster through the client library and reports throughput and latency percentiles "
+                + "(p50, p90, p99, p99.9, max). A progress line on standard error shows how it goes.",
+                "Exits with 3 if any request failed."})
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--requests", paramLabel = "N", description = "Requests to measure (default: ${DEFAULT-VALUE}).", defaultValue = "10000")
+    long requests;
+
+    @Option(names = "--clients", paramLabel = "N", description = "Requests in flight at a time (default: ${DEFAULT-VALUE}).", defaultValue = "16")
+    int clients;
+
+    @Option(names = "--workload", paramLabel = "write|read|mixed[:R]",
+            description = "write (sets), read (gets) or mixed, a fraction R of gets (default: write; mixed alone is mixed:0.5).",
+            defaultValue = "write")
+    String workload;
+
+    @Option(names = "--keys", paramLabel = "N", description = "Size of the key space (default: ${DEFAULT-VALUE}).", defaultValue = "10000")
+    int keys;
+
+    @Option(names = "--key-size", paramLabel = "BYTES", description = "Key length: zero-padded numbers (default: ${DEFAULT-VALUE}).", defaultValue = "16")
+    int keySize;
+
+    @Option(names = "--value-size", paramLabel = "BYTES", description = "Value length (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+    int valueSize;
+
+    @Option(names = "--stale", description = "Reads are local (stale) reads instead of linearizable ones.")
+    boolean stale;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Requests to run first, unmeasured (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+    long warmup;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        FlotillaCli root = FlotillaCli.of(spec);
+        BenchConfig config;
+        ClientOptions options;
+        try {
+            config = new BenchConfig(requests, warmup, clients, keys, keySize, valueSize, Workload.parse(workload), stale);
+            options = root.clientOptions();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        options = options.withMaxInFlight(Math.max(options.maxInFlight(), clients));
+        PrintWriter err = root.streams().err();
+        boolean json = root.output == Reply.Format.JSON;
+        if (!json) {
+            root.streams().out().printf("bench: %s, %d requests (+%d warmup), %d in flight, %d keys of %d bytes, %d-byte values%s%n",
+                    config.workload(), requests, warmup, clients, keys, keySize, valueSize,
+                    config.workload().readFraction() > 0 ? (stale ? ", stale reads" : ", linearizable reads") : "");
+            root.streams().out().flush();
+        }
+        BenchResult result;
+        try (FlotillaClient client = FlotillaClient.create(options)) {
+            result = new Bench(client, config).run(err, root.streams().interactive());
+        }
+        Reply reply = new Reply("bench");
+        result.json().forEach(reply::field);
+        reply.line(result.text());
+        if (result.errors() > 0) {
+            reply.outcome("errors", ExitCode.UNAVAILABLE, "bench: " + result.errors() + " of " + requests + " requests failed");
+        }
+        reply.print(root.output, root.verbose, root.streams().out(), err);
+        return reply.exitCode();
+    }
+}

@@ -1,0 +1,317 @@
+package io.flotilla.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flotilla.client.FakeCluster.Answer;
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.Session;
+import io.flotilla.core.Bytes;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class FlotillaClientTest {
+    private final FakeCluster cluster = new FakeCluster(3);
+    private final List<FlotillaClient> clients = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        clients.forEach(FlotillaClient::close);
+        cluster.close();
+    }
+
+    private FlotillaClient client(ClientOptions options) {
+        FlotillaClient c = FlotillaClient.create(options);
+        clients.add(c);
+        return c;
+    }
+
+    private ClientOptions options() {
+        return ClientOptions.of(cluster.addresses()).withDeadline(Duration.ofSeconds(20)).withAttemptTimeout(Duration.ofSeconds(10));
+    }
+
+    private static List<Session> sessionsOf(List<Request> requests) {
+        return requests.stream().filter(Request::isWrite).map(Request::session).toList();
+    }
+
+    @Test
+    void setGetDeleteAndCasWorkWithStringsAndBytes() {
+        FlotillaClient client = client(options());
+        client.set("colour", "blue");
+        assertThat(client.get("colour")).contains("blue");
+        assertThat(client.get("colour", ReadConsistency.STALE)).contains("blue");
+        assertThat(client.cas("colour", "red", "green")).isFalse();
+        assertThat(client.cas("colour", "blue", "green")).isTrue();
+        assertThat(client.cas("shape", null, "round")).isTrue();
+        assertThat(client.cas("shape", null, "square")).isFalse();
+        assertThat(client.delete("colour")).isTrue();
+        assertThat(client.delete("colour")).isFalse();
+        assertThat(client.get("colour")).isEmpty();
+
+        Bytes key = Bytes.wrap(new byte[] {0, 1, 2});
+        client.set(key, Bytes.wrap(new byte[] {(byte) 0xff}));
+        assertThat(client.get(key)).contains(Bytes.wrap(new byte[] {(byte) 0xff}));
+        assertThat(client.cas(key, Optional.of(Bytes.wrap(new byte[] {(byte) 0xff})), Bytes.EMPTY)).isTrue();
+        assertThat(client.get(key)).contains(Bytes.EMPTY);
+    }
+
+    @Test
+    void findsTheLeaderWhicheverNodeIsListedFirst() {
+        cluster.setLeader(2);
+        List<InetSocketAddress> all = cluster.addressList();
+        for (int first = 0; first < all.size(); first++) {
+            List<InetSocketAddress> rotated = new ArrayList<>(all.subList(first, all.size()));
+            rotated.addAll(all.subList(0, first));
+            FlotillaClient client = client(options().withCluster(rotated));
+            client.set("k" + first, "v");
+            assertThat(client.leader()).as("leader seen from a list starting at node %d", first + 1)
+                    .contains(cluster.node(2).address());
+        }
+        // Every write went to the leader itself, none through a follower.
+        assertThat(cluster.node(2).dataRequests()).hasSize(3);
+        assertThat(cluster.node(1).dataRequests()).isEmpty();
+        assertThat(cluster.node(3).dataRequests()).isEmpty();
+    }
+
+    @Test
+    void findsTheLeaderPastADeadNodeInTheList() throws Exception {
+        List<InetSocketAddress> withDead = new ArrayList<>();
+        withDead.add(InetSocketAddress.createUnresolved("127.0.0.1", FakeCluster.deadPort()));
+        withDead.addAll(cluster.addressList());
+        cluster.setLeader(3);
+        FlotillaClient client = client(options().withCluster(withDead));
+        client.set("a", "1");
+        assertThat(client.get("a")).contains("1");
+        assertThat(client.leader()).contains(cluster.node(3).address());
+    }
+
+    @Test
+    void goesThroughAFollowerWhenTheLeaderIsNotInTheList() {
+        // Only followers listed: they relay to the leader, whose address the client never learns.
+        FlotillaClient client = client(options().withCluster(List.of(cluster.node(2).address(), cluster.node(3).address()))
+                .withLeaderCheckInterval(Duration.ofMillis(1)));
+        for (int i = 0; i < 20; i++) {
+            client.set("k" + i, "v");
+        }
+        assertThat(client.leader()).isEmpty();
+        assertThat(cluster.node(2).dataRequests()).hasSize(20); // no write failed over or was retried
+        assertThat(cluster.totalApplied()).isEqualTo(20);
+    }
+
+    @Test
+    void followsARedirectWhenTheLeaderMoves() {
+        cluster.followersForward = false;
+        FlotillaClient client = client(options());
+        client.set("a", "1");
+        assertThat(client.leader()).contains(cluster.node(1).address());
+
+        cluster.setLeader(3); // node 1 now answers NOT_LEADER, naming node 3
+        client.set("a", "2");
+        assertThat(client.leader()).contains(cluster.node(3).address());
+        assertThat(cluster.value("a")).contains(Bytes.utf8("2"));
+        assertThat(cluster.node(1).dataRequests()).hasSize(2); // the second one was redirected
+    }
+
+    @Test
+    void noticesALeaderThatSteppedDownQuietly() {
+        // Followers forward, so requests to the old leader keep working; the periodic check moves the client.
+        FlotillaClient client = client(options().withLeaderCheckInterval(Duration.ofMillis(20)));
+        client.set("a", "1");
+        cluster.setLeader(2);
+        Poll.until(Duration.ofSeconds(5), "client moves to node 2", () -> {
+            client.set("a", "x");
+            return client.leader().equals(Optional.of(cluster.node(2).address()));
+        });
+    }
+
+    @Test
+    void waitsOutAnElection() {
+        cluster.setLeader(0);
+        FlotillaClient client = client(options());
+        CompletableFuture<Void> write = client.setAsync(Bytes.utf8("a"), Bytes.utf8("1"));
+        Poll.until(Duration.ofSeconds(5), "NO_LEADER answered at least twice",
+                () -> cluster.nodes.stream().mapToInt(n -> n.dataRequests().size()).sum() >= 2);
+        cluster.setLeader(2);
+        write.join();
+        assertThat(cluster.value("a")).contains(Bytes.utf8("1"));
+        // Every attempt carried the same session numbers, and the write was applied once.
+        List<Session> sessions = cluster.nodes.stream().flatMap(n -> sessionsOf(n.dataRequests()).stream()).distinct().toList();
+        assertThat(sessions).hasSize(1);
+        assertThat(cluster.timesApplied(sessions.get(0).clientId(), sessions.get(0).seq())).isEqualTo(1);
+    }
+
+    @Test
+    void aWriteWhoseAnswerWasLostIsRetriedWithTheSameNumbersAndAppliedOnce() {
+        AtomicInteger lost = new AtomicInteger();
+        cluster.node(1).interceptor = r -> r.isWrite() && lost.getAndIncrement() == 0 ? Answer.APPLY_THEN_CLOSE : null;
+        FlotillaClient client = client(options());
+
+        // CAS from absent: a second application would find the key present and answer CAS_MISMATCH.
+        assertThat(client.cas("once", null, "v1")).isTrue();
+
+        List<Session> sent = sessionsOf(cluster.node(1).dataRequests());
+        assertThat(sent).hasSize(2);
+        assertThat(sent.get(1)).isEqualTo(sent.get(0));
+        assertThat(cluster.timesApplied(sent.get(0).clientId(), sent.get(0).seq())).isEqualTo(1);
+        assertThat(cluster.value("once")).contains(Bytes.utf8("v1"));
+    }
+
+    @Test
+    void anUnknownOutcomeIsRetriedWithTheSameNumbers() {
+        AtomicInteger calls = new AtomicInteger();
+        cluster.node(1).interceptor = r -> r.isWrite() && calls.getAndIncrement() == 0
+                ? Answer.respond(new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "gave up waiting")) : null;
+        FlotillaClient client = client(options());
+        client.set("a", "1");
+        List<Session> sent = sessionsOf(cluster.node(1).dataRequests());
+        assertThat(sent).hasSize(2).containsOnly(sent.get(0));
+    }
+
+    @Test
+    void givesUpAtTheDeadlineAndSaysTheWriteMayHaveBeenApplied() {
+        cluster.nodes.forEach(n -> n.interceptor = r -> r.isWrite() ? Answer.DROP : null);
+        FlotillaClient client = client(options().withDeadline(Duration.ofMillis(600)).withAttemptTimeout(Duration.ofMillis(200)));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> client.set("a", "1"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageContaining("set \"a\" failed")
+                .hasMessageContaining("deadline of 600 ms")
+                .hasMessageContaining("no answer within")
+                .hasMessageContaining("MAY HAVE BEEN APPLIED")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isTrue());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void anUnreachableClusterFailsSayingWhatWasTriedAndThatNothingWasApplied() throws Exception {
+        String dead = "127.0.0.1:" + FakeCluster.deadPort() + ",127.0.0.1:" + FakeCluster.deadPort();
+        FlotillaClient client = client(ClientOptions.of(dead).withDeadline(Duration.ofSeconds(1)));
+        assertThatThrownBy(() -> client.set("a", "1"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageContaining(dead.split(",")[0] + " (connection refused)")
+                .hasMessageContaining(dead.split(",")[1] + " (connection refused)")
+                .hasMessageContaining("The write was not applied")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isFalse());
+        assertThatThrownBy(() -> client.get("a"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageNotContaining("applied");
+    }
+
+    @Test
+    void theRetryBudgetBoundsTheAttempts() {
+        cluster.setLeader(0);
+        FlotillaClient client = client(options().withRetry(new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)))
+                .withDeadline(Duration.ofSeconds(30)));
+        assertThatThrownBy(() -> client.get("a"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageContaining("retry budget of 3 attempts")
+                .hasMessageContaining("no leader");
+        assertThat(cluster.nodes.stream().mapToInt(n -> n.dataRequests().size()).sum()).isEqualTo(3);
+    }
+
+    @Test
+    void anInvalidRequestIsNotRetried() {
+        FlotillaClient client = client(options());
+        assertThatThrownBy(() -> client.set("", "x"))
+                .isInstanceOf(RequestRejectedException.class)
+                .hasMessageContaining("the key is empty")
+                .satisfies(e -> assertThat(((RequestRejectedException) e).code()).isEqualTo(Response.Code.INVALID));
+        assertThat(cluster.node(1).dataRequests()).hasSize(1);
+        // The refused write never created the session, so the next write must not claim acknowledgements.
+        client.set("a", "1");
+        assertThat(cluster.value("a")).contains(Bytes.utf8("1"));
+    }
+
+    @Test
+    void anExpiredSessionIsReplacedWhenNoAttemptCouldHaveBeenApplied() {
+        FlotillaClient client = client(options());
+        client.set("a", "1");
+        long firstId = client.session().clientId();
+        AtomicInteger calls = new AtomicInteger();
+        cluster.node(1).interceptor = r -> r.isWrite() && calls.getAndIncrement() == 0
+                ? Answer.respond(new Response.Failure(Response.Code.SESSION_EXPIRED, "session expired")) : null;
+        client.set("a", "2");
+        List<Session> sent = sessionsOf(cluster.node(1).dataRequests());
+        Session retried = sent.get(sent.size() - 1);
+        assertThat(retried.clientId()).isNotEqualTo(firstId);
+        assertThat(retried.seq()).isEqualTo(1);
+        assertThat(retried.ackedBelow()).isEqualTo(1);
+        assertThat(cluster.value("a")).contains(Bytes.utf8("2"));
+    }
+
+    @Test
+    void manyRequestsShareOneConnection() {
+        FlotillaClient client = client(options());
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            writes.add(client.setAsync(Bytes.utf8("k" + i), Bytes.utf8("v" + i)));
+        }
+        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+        assertThat(cluster.value("k499")).contains(Bytes.utf8("v499"));
+        assertThat(cluster.node(1).connections.get()).isEqualTo(1);
+        assertThat(cluster.totalApplied()).isEqualTo(500);
+        // Every answer was delivered: the next write acknowledges all 500.
+        assertThat(client.session().ackedBelow()).isEqualTo(501);
+    }
+
+    @Test
+    void tooManyCallsInProgressFailAtOnceUnsent() {
+        cluster.node(1).interceptor = r -> r.isWrite() ? Answer.DROP : null;
+        FlotillaClient client = client(options().withMaxInFlight(2));
+        client.setAsync(Bytes.utf8("a"), Bytes.utf8("1"));
+        client.setAsync(Bytes.utf8("b"), Bytes.utf8("1"));
+        assertThatThrownBy(() -> client.set("c", "1"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageContaining("2 calls are already in progress")
+                .hasMessageContaining("not applied");
+    }
+
+    @Test
+    void closingFailsTheCallsInProgress() {
+        cluster.node(1).interceptor = r -> r.isWrite() ? Answer.DROP : null;
+        FlotillaClient client = client(options());
+        CompletableFuture<Void> pending = client.setAsync(Bytes.utf8("a"), Bytes.utf8("1"));
+        Poll.until(Duration.ofSeconds(5), "the write reaches the node", () -> !cluster.node(1).dataRequests().isEmpty());
+        client.close();
+        assertThatThrownBy(() -> pending.get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(ClusterUnavailableException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> client.get("a")).isInstanceOf(ClusterUnavailableException.class).hasMessageContaining("closed");
+    }
+
+    @Test
+    void aBlockingCallFromACallbackIsRefusedInsteadOfHanging() {
+        FlotillaClient client = client(options());
+        CompletableFuture<Optional<String>> nested = client.setAsync(Bytes.utf8("a"), Bytes.utf8("1"))
+                .thenApply(done -> client.get("a"));
+        assertThatThrownBy(nested::join).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("*Async");
+    }
+
+    @Test
+    void statusReportsEveryNodeAndTheUnreachableOnes() throws Exception {
+        List<InetSocketAddress> nodes = new ArrayList<>(cluster.addressList());
+        InetSocketAddress dead = InetSocketAddress.createUnresolved("127.0.0.1", FakeCluster.deadPort());
+        nodes.add(dead);
+        cluster.setLeader(2);
+        ClusterStatus status = client(options().withCluster(nodes)).status();
+        assertThat(status.nodes()).hasSize(4);
+        assertThat(status.leader().orElseThrow().address()).isEqualTo(cluster.node(2).address());
+        assertThat(status.leaderId()).isEqualTo(2);
+        assertThat(status.unreachable()).singleElement().satisfies(n -> {
+            assertThat(n.address()).isEqualTo(dead);
+            assertThat(n.error()).isEqualTo("connection refused");
+        });
+    }
+}

@@ -1,0 +1,132 @@
+package io.flotilla.client.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flotilla.client.ClientOptions;
+import io.flotilla.client.FlotillaClient;
+import io.flotilla.core.Bytes;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * FlotillaClient against real nodes (they live here, in flotilla-server's tests, because
+ * flotilla-server depends on flotilla-client: the client's own tests cannot start a server).
+ */
+class ClientAgainstClusterTest {
+    @TempDir
+    Path data;
+    private LocalCluster cluster;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        cluster = new LocalCluster(3, data);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        cluster.close();
+    }
+
+    private FlotillaClient client(List<InetSocketAddress> nodes) {
+        FlotillaClient c = FlotillaClient.create(ClientOptions.of(cluster.addresses()).withCluster(nodes)
+                .withDeadline(Duration.ofSeconds(20)).withAttemptTimeout(Duration.ofSeconds(5)));
+        closeables.add(c);
+        return c;
+    }
+
+    @Test
+    void findsTheLeaderFromEveryStartingNode() {
+        int leader = cluster.awaitLeader();
+        List<InetSocketAddress> all = cluster.addressList();
+        for (int first = 0; first < all.size(); first++) {
+            List<InetSocketAddress> rotated = new ArrayList<>(all.subList(first, all.size()));
+            rotated.addAll(all.subList(0, first));
+            FlotillaClient client = client(rotated);
+            client.set("from-" + first, "v" + first);
+            assertThat(client.get("from-" + first)).contains("v" + first);
+            assertThat(client.leader()).as("the leader, from a list starting at %s", rotated.get(0)).contains(cluster.address(leader));
+        }
+    }
+
+    @Test
+    void findsTheLeaderPastADeadNodeInTheList() {
+        List<InetSocketAddress> nodes = new ArrayList<>();
+        nodes.add(InetSocketAddress.createUnresolved("127.0.0.1", LocalCluster.freePort()));
+        nodes.addAll(cluster.addressList());
+        FlotillaClient client = client(nodes);
+        client.set("a", "1");
+        assertThat(client.get("a")).contains("1");
+        assertThat(client.leader()).contains(cluster.address(cluster.awaitLeader()));
+    }
+
+    @Test
+    void followsTheLeaderWhenItStops() {
+        FlotillaClient client = client(cluster.addressList());
+        client.set("before", "1");
+        int oldLeader = cluster.awaitLeader();
+        assertThat(client.leader()).contains(cluster.address(oldLeader));
+
+        cluster.stop(oldLeader);
+        client.set("after", "2"); // retried through the election
+        int newLeader = cluster.awaitLeader();
+        assertThat(newLeader).isNotEqualTo(oldLeader);
+        assertThat(client.get("before")).contains("1");
+        assertThat(client.get("after")).contains("2");
+        assertThat(client.leader()).contains(cluster.address(newLeader));
+    }
+
+    @ParameterizedTest(name = "proxy closes after the loss: {0}")
+    @ValueSource(booleans = {true, false})
+    void aWriteWhoseAnswerWasLostIsRetriedAndAppliedOnce(boolean closeAfterLoss) throws Exception {
+        int leader = cluster.awaitLeader();
+        LossyProxy proxy = new LossyProxy(cluster.address(leader), closeAfterLoss);
+        closeables.add(proxy);
+        // The client knows the leader only through the proxy; the followers are the other path.
+        List<InetSocketAddress> nodes = new ArrayList<>(ClientOptions.parseCluster(proxy.address()));
+        cluster.addressList().stream().filter(a -> !a.equals(cluster.address(leader))).forEach(nodes::add);
+        FlotillaClient client = client(nodes);
+
+        // CAS from "absent": had the cluster applied it twice, the second would have found the key and failed.
+        assertThat(client.cas("once", null, "v1")).isTrue();
+        assertThat(proxy.answersLost.get()).as("the proxy swallowed an answer").isEqualTo(1);
+        assertThat(client.get("once")).contains("v1");
+
+        // A counter-like check as well: each increment is a CAS from the value read, so a double application shows.
+        for (int i = 0; i < 5; i++) {
+            String current = client.get("counter").orElse(null);
+            String next = String.valueOf(current == null ? 1 : Integer.parseInt(current) + 1);
+            assertThat(client.cas("counter", current, next)).isTrue();
+        }
+        assertThat(client.get("counter")).contains("5");
+    }
+
+    @Test
+    void manyRequestsInFlightAreAllApplied() {
+        FlotillaClient client = client(cluster.addressList());
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            writes.add(client.setAsync(Bytes.utf8("k" + i), Bytes.utf8("v" + i)));
+        }
+        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+        for (int i = 0; i < 1000; i += 111) {
+            assertThat(client.get("k" + i)).contains("v" + i);
+        }
+        assertThat(client.get(Bytes.utf8("missing"))).isEqualTo(Optional.empty());
+    }
+}
