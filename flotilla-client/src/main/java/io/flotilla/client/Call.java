@@ -103,7 +103,7 @@ final class Call {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         lastError = cause;
         if (isWrite() && sent && !(cause instanceof NotSentException)) {
-            mayHaveBeenApplied = true; // it may have reached the leader, and its answer was lost
+            markMayHaveBeenApplied(); // it may have reached the leader, and its answer was lost
         }
         String reason = cause instanceof TimeoutException
                 ? "no answer within " + millis(timeout) : LeaderTracker.reason(cause);
@@ -143,7 +143,7 @@ final class Call {
             }
             case UNKNOWN_OUTCOME -> {
                 if (isWrite()) {
-                    mayHaveBeenApplied = true;
+                    markMayHaveBeenApplied();
                 }
                 note(where, describe(f));
                 client.tracker().suspect(node);
@@ -158,7 +158,7 @@ final class Call {
                 }
                 // No attempt can have been applied: start a new session and send it as a new write.
                 note(where, "session expired; starting a new one");
-                session.settled(request.session(), false);
+                session.settled(request.session());
                 session = client.renewSession(session);
                 request = withSession(request, session.next());
                 retryAfter(Duration.ZERO);
@@ -167,6 +167,15 @@ final class Call {
                     + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""), f.code(), mayHaveBeenApplied));
             default -> throw new AssertionError(f);
         }
+    }
+
+    /**
+     * An attempt of this write may have been applied: say so in every later attempt, so that a
+     * cluster that has forgotten the session meanwhile refuses it rather than apply it twice.
+     */
+    private void markMayHaveBeenApplied() {
+        mayHaveBeenApplied = true;
+        request = withSession(request, request.session().asRetry());
     }
 
     private static String describe(Response.Failure f) {
@@ -222,7 +231,7 @@ final class Call {
             return;
         }
         if (isWrite()) {
-            session.settled(request.session(), response instanceof Response.Outcome);
+            session.settled(request.session());
         }
         if (error != null) {
             result.completeExceptionally(error);

@@ -211,7 +211,7 @@ public final class FlotillaClient implements AutoCloseable {
                 inProgress.decrementAndGet();
             }
             if (writeSession != null) {
-                writeSession.settled(request.session(), false);
+                writeSession.settled(request.session());
             }
             return refuse(what, writeSession != null);
         }

@@ -9,9 +9,7 @@ import java.util.TreeSet;
  * numbered once, and every retry of it carries the same numbers, so the cluster applies it once.
  *
  * <p>{@code ackedBelow} tells the cluster which outcomes it may forget: it is the lowest sequence
- * number still waiting for its answer. It stays 1 until the cluster has applied a write of this
- * session (so the session certainly exists there): a node that does not know a session whose
- * {@code ackedBelow} is above 1 takes it for an expired one and refuses the write.
+ * number still waiting for its answer.
  */
 final class WriteSession {
     /**
@@ -24,7 +22,6 @@ final class WriteSession {
     private final long clientId;
     private long nextSeq = 1;
     private final TreeSet<Long> waiting = new TreeSet<>();
-    private boolean knownToCluster;
 
     WriteSession(long clientId) {
         this.clientId = clientId;
@@ -43,20 +40,16 @@ final class WriteSession {
         }
         long seq = nextSeq++;
         waiting.add(seq);
-        return new Session(clientId, seq, knownToCluster ? waiting.first() : 1);
+        return new Session(clientId, seq, waiting.first());
     }
 
-    /**
-     * The write's answer was delivered (or the client gave up on it); {@code appliedByCluster} says
-     * whether the answer came from the cluster's state machine, which proves the session exists there.
-     */
-    synchronized void settled(Session session, boolean appliedByCluster) {
+    /** The write's answer was delivered (or the client gave up on it). */
+    synchronized void settled(Session session) {
         waiting.remove(session.seq());
-        knownToCluster |= appliedByCluster;
     }
 
     /** The acknowledgement the next write would carry; for tests. */
     synchronized long ackedBelow() {
-        return !knownToCluster ? 1 : waiting.isEmpty() ? nextSeq : waiting.first();
+        return waiting.isEmpty() ? nextSeq : waiting.first();
     }
 }

@@ -40,7 +40,7 @@ import java.util.stream.Collectors;
 /**
  * A stand-in for a Flotilla cluster in one JVM: nodes that speak the real wire protocol over real
  * sockets, share one in-memory store with the server's session rules (duplicates answered from the
- * record, SESSION_EXPIRED for an unknown session with ackedBelow above 1), and let a test choose the
+ * record, SESSION_EXPIRED for a retry on an unknown session), and let a test choose the
  * leader, make followers forward or redirect, and intercept requests to inject faults.
  */
 public final class FakeCluster implements AutoCloseable {
@@ -231,6 +231,8 @@ public final class FakeCluster implements AutoCloseable {
     private static final class Store {
         final Map<Bytes, Bytes> data = new java.util.concurrent.ConcurrentHashMap<>();
         final Map<Long, ClientState> clients = new HashMap<>();
+        /** Clients whose sessions a test declared expired. */
+        final java.util.Set<Long> expired = new java.util.HashSet<>();
         final Map<String, Integer> applied = new java.util.concurrent.ConcurrentHashMap<>();
 
         static final class ClientState {
@@ -255,7 +257,7 @@ public final class FakeCluster implements AutoCloseable {
             Session s = write.session();
             ClientState c = clients.get(s.clientId());
             if (c == null) {
-                if (s.ackedBelow() > 1) {
+                if (s.retry() && expired.contains(s.clientId())) { // as the real store: its write may have been applied
                     return new Response.Failure(Response.Code.SESSION_EXPIRED, "session expired; start a new session");
                 }
                 c = new ClientState();

@@ -8,12 +8,12 @@ import org.junit.jupiter.api.Test;
 
 class WriteSessionTest {
     @Test
-    void acknowledgesNothingUntilTheClusterHasAppliedAWrite() {
+    void aWriteRefusedBeforeTheLogIsAcknowledgedLikeAnyOther() {
         WriteSession s = new WriteSession(7);
         Session first = s.next();
         assertThat(first).isEqualTo(new Session(7, 1, 1));
-        s.settled(first, false); // e.g. refused as invalid: the cluster never saw the session
-        assertThat(s.next().ackedBelow()).isEqualTo(1);
+        s.settled(first); // e.g. refused as invalid: the cluster never saw the session, and need not
+        assertThat(s.next()).isEqualTo(new Session(7, 2, 2));
     }
 
     @Test
@@ -22,11 +22,11 @@ class WriteSessionTest {
         Session one = s.next();
         Session two = s.next();
         Session three = s.next();
-        s.settled(two, true);
+        s.settled(two);
         assertThat(s.ackedBelow()).isEqualTo(1); // 1 still waits
-        s.settled(one, true);
+        s.settled(one);
         assertThat(s.ackedBelow()).isEqualTo(3);
-        s.settled(three, true);
+        s.settled(three);
         assertThat(s.ackedBelow()).isEqualTo(4);
         assertThat(s.next()).isEqualTo(new Session(7, 4, 4));
     }
@@ -35,12 +35,12 @@ class WriteSessionTest {
     void refusesToRunTooFarAheadOfAnUnansweredWrite() {
         WriteSession s = new WriteSession(7);
         Session stuck = s.next();
-        s.settled(s.next(), true);
+        s.settled(s.next());
         for (int i = 2; i < WriteSession.MAX_UNACKNOWLEDGED; i++) {
-            s.settled(s.next(), true);
+            s.settled(s.next());
         }
         assertThatThrownBy(s::next).isInstanceOf(ClusterUnavailableException.class).hasMessageContaining("write 1");
-        s.settled(stuck, true);
+        s.settled(stuck);
         assertThat(s.next().ackedBelow()).isEqualTo(s.ackedBelow());
     }
 }

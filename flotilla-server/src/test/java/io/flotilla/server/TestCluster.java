@@ -68,7 +68,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     int awaitLeader() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             int leader = nodes.entrySet().stream().filter(e -> e.getValue().raft().status().role() == Role.LEADER)
                     .mapToInt(Map.Entry::getKey).findFirst().orElse(0);
@@ -77,11 +77,11 @@ final class TestCluster implements AutoCloseable {
             }
             pause();
         }
-        throw new AssertionError("no leader that every running node follows within 10 s");
+        throw new AssertionError("no leader that every running node follows within 20 s");
     }
 
     static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);

@@ -7,6 +7,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -44,6 +45,12 @@ final class Sessions {
     private final int maxOutcomesPerSession;
     /** In access order: the first session is the one idle longest. */
     private final LinkedHashMap<Long, ClientSession> sessions = new LinkedHashMap<>(16, 0.75f, true);
+    /**
+     * Clients whose sessions were forgotten, oldest first, at most {@code maxSessions}: a retry from
+     * one of them may repeat an applied write, while a retry from a client never seen is the retry
+     * of a first write that never reached the log, and safe to apply.
+     */
+    private final LinkedHashSet<Long> forgotten = new LinkedHashSet<>();
 
     Sessions(long timeoutMillis, int maxSessions, int maxOutcomesPerSession) {
         this.timeoutMillis = timeoutMillis;
@@ -57,19 +64,30 @@ final class Sessions {
 
     /** Forgets sessions idle for longer than the timeout, in log time. */
     void expire(long now) {
-        Iterator<ClientSession> it = sessions.values().iterator();
+        Iterator<Map.Entry<Long, ClientSession>> it = sessions.entrySet().iterator();
         while (it.hasNext()) {
-            if (now - it.next().lastUsed <= timeoutMillis) {
+            Map.Entry<Long, ClientSession> e = it.next();
+            if (now - e.getValue().lastUsed <= timeoutMillis) {
                 break; // access order: all later sessions were used more recently
             }
             it.remove();
+            forget(e.getKey());
+        }
+    }
+
+    private void forget(long clientId) {
+        forgotten.add(clientId);
+        if (forgotten.size() > maxSessions) {
+            Iterator<Long> oldest = forgotten.iterator();
+            oldest.next();
+            oldest.remove();
         }
     }
 
     Verdict check(Session s, long now) {
         ClientSession cs = sessions.get(s.clientId());
         if (cs == null) {
-            if (s.retry()) {
+            if (s.retry() && forgotten.contains(s.clientId())) {
                 return expired(s);
             }
             // A first attempt cannot be a duplicate, so it may open (or reopen) the session.
@@ -78,8 +96,9 @@ final class Sessions {
             sessions.put(s.clientId(), cs);
             if (sessions.size() > maxSessions) {
                 Iterator<Long> eldest = sessions.keySet().iterator();
-                eldest.next();
+                long evicted = eldest.next();
                 eldest.remove();
+                forget(evicted);
             }
         }
         cs.lastUsed = now;
@@ -137,6 +156,10 @@ final class Sessions {
                 out.writeByte(o.getValue().wire());
             }
         }
+        out.writeInt(forgotten.size());
+        for (long clientId : forgotten) {
+            out.writeLong(clientId);
+        }
     }
 
     void readFrom(DataInputStream in) throws IOException {
@@ -162,6 +185,14 @@ final class Sessions {
                         .orElseThrow(() -> new IOException("snapshot holds unknown outcome code " + wire)));
             }
             sessions.put(clientId, cs);
+        }
+        forgotten.clear();
+        int forgottenCount = in.readInt();
+        if (forgottenCount < 0 || forgottenCount > maxSessions) {
+            throw new IOException("snapshot holds " + forgottenCount + " forgotten sessions; the limit is " + maxSessions);
+        }
+        for (int i = 0; i < forgottenCount; i++) {
+            forgotten.add(in.readLong());
         }
     }
 }

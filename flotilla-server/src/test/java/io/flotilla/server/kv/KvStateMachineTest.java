@@ -90,6 +90,22 @@ class KvStateMachineTest {
     }
 
     @Test
+    void aRetryOfAFirstWriteThatNeverReachedTheLogIsApplied() {
+        assertThat(write(1, new Request.Set(session(7, 1).asRetry(), b("k"), b("v")))).isEqualTo(Response.OK);
+        assertThat(get("k")).isEqualTo(new Response.Value(b("v")));
+    }
+
+    @Test
+    void forgottenSessionsSurviveASnapshot() throws IOException {
+        write(1_000, new Request.Set(session(7, 1), b("k"), b("a")));
+        write(2_001, new Request.Set(session(8, 1), b("x"), b("y"))); // client 7 expires
+        KvStateMachine restored = new KvStateMachine(LIMITS);
+        restored.restore(new ByteArrayInputStream(snapshot(kv)));
+        assertThat(restored.apply(10, new KvCommand(2_001, new Request.Set(session(7, 1).asRetry(), b("k"), b("b")))).code())
+                .isEqualTo(Response.Code.SESSION_EXPIRED);
+    }
+
+    @Test
     void writesRefusedBeforeTheLogDoNotStopTheSessionFromStarting() {
         // Seq 1 was refused by a limit check and never reached the log; seq 2 acknowledges it.
         assertThat(write(1, new Request.Set(new Session(7, 2, 2), b("k"), b("v")))).isEqualTo(Response.OK);
