@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NodeConnection implements AutoCloseable {
     private final Channel channel;
+    private final FlushBatcher out;
     private final InetSocketAddress address;
     private final int maxInFlight;
     private final AtomicLong nextId = new AtomicLong(1);
@@ -41,6 +42,7 @@ public final class NodeConnection implements AutoCloseable {
 
     private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight) {
         this.channel = channel;
+        this.out = new FlushBatcher(channel);
         this.address = address;
         this.maxInFlight = maxInFlight;
     }
@@ -99,7 +101,7 @@ public final class NodeConnection implements AutoCloseable {
         long id = nextId.getAndIncrement();
         pending.put(id, answer);
         answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> pending.remove(id));
-        channel.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeRequest(id, request)), channel.voidPromise());
+        out.write(Unpooled.wrappedBuffer(WireCodec.encodeRequest(id, request)));
         if (!channel.isActive()) {
             failAll();
         }

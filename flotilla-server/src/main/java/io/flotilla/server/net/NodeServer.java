@@ -1,5 +1,6 @@
 package io.flotilla.server.net;
 
+import io.flotilla.client.FlushBatcher;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.ProtocolException;
 import io.flotilla.client.wire.Request;
@@ -208,6 +209,7 @@ public final class NodeServer implements AutoCloseable {
     private final class ClientRequests extends Stage {
         private final boolean forwarded;
         private final AtomicInteger inFlight = new AtomicInteger();
+        private FlushBatcher out;
 
         ClientRequests(FrameDecoder frames, boolean forwarded) {
             super(frames);
@@ -218,13 +220,17 @@ public final class NodeServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
             WireCodec.Tagged<Request> request = WireCodec.decodeRequest(frame.nioBuffer());
             Channel ch = ctx.channel();
+            if (out == null) {
+                out = new FlushBatcher(ch);
+            }
+            FlushBatcher answers = out;
             if (inFlight.incrementAndGet() >= settings.maxInFlightPerConnection()) {
                 ch.config().setAutoRead(false); // backpressure: read more once answers go out
             }
             requests.handle(request.body(), forwarded).whenComplete((response, error) -> {
                 Response answer = response != null ? response
                         : new Response.Failure(Response.Code.UNAVAILABLE, "internal error: " + error);
-                ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeResponse(request.requestId(), answer)), ch.voidPromise());
+                answers.write(Unpooled.wrappedBuffer(WireCodec.encodeResponse(request.requestId(), answer)));
                 if (inFlight.decrementAndGet() < settings.maxInFlightPerConnection() / 2 && !ch.config().isAutoRead()) {
                     ch.config().setAutoRead(true);
                 }
