@@ -1,12 +1,27 @@
 package io.flotilla.core;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
-/** Storage in memory: for tests, examples and nodes that may forget everything when they stop. */
+/**
+ * Storage in memory: for tests, examples and nodes that may forget everything when they stop. It keeps
+ * only the newest snapshot, as a byte array.
+ */
 public final class MemoryStorage implements Storage {
     private final List<LogEntry> log = new ArrayList<>();
+    /** The index just before the log's first entry (0, or the compaction point) and its term. */
+    private long offset;
+    private long offsetTerm;
     private HardState hardState = HardState.INITIAL;
+    private SnapshotMeta snapshot;
+    private byte[] snapshotData = new byte[0];
 
     @Override
     public synchronized HardState hardState() {
@@ -14,22 +29,22 @@ public final class MemoryStorage implements Storage {
     }
 
     @Override
-    public long firstIndex() {
-        return 1;
+    public synchronized long firstIndex() {
+        return offset + 1;
     }
 
     @Override
     public synchronized long lastIndex() {
-        return log.size();
+        return offset + log.size();
     }
 
     @Override
     public synchronized long term(long index) {
-        if (index == 0) {
-            return 0;
+        if (index == offset) {
+            return offsetTerm;
         }
         checkRange(index);
-        return log.get((int) index - 1).term();
+        return log.get(slot(index)).term();
     }
 
     @Override
@@ -38,7 +53,7 @@ public final class MemoryStorage implements Storage {
         long bytes = 0;
         for (long i = from; i < toExclusive; i++) {
             checkRange(i);
-            LogEntry e = log.get((int) i - 1);
+            LogEntry e = log.get(slot(i));
             bytes += e.sizeEstimate();
             if (!out.isEmpty() && bytes > maxBytes) {
                 break;
@@ -54,10 +69,11 @@ public final class MemoryStorage implements Storage {
             return;
         }
         long first = entries.get(0).index();
-        if (first < 1 || first > log.size() + 1) {
-            throw new IllegalArgumentException("append at " + first + " leaves a gap after " + log.size());
+        if (first < firstIndex() || first > lastIndex() + 1) {
+            throw new IllegalArgumentException("append at " + first + " does not continue or overwrite the log "
+                    + firstIndex() + ".." + lastIndex());
         }
-        log.subList((int) first - 1, log.size()).clear();
+        log.subList(slot(first), log.size()).clear();
         log.addAll(entries);
     }
 
@@ -71,9 +87,174 @@ public final class MemoryStorage implements Storage {
         // Memory is as durable as it gets.
     }
 
+    @Override
+    public synchronized Optional<SnapshotMeta> latestSnapshot() {
+        return Optional.ofNullable(snapshot);
+    }
+
+    @Override
+    public synchronized long snapshotSize() {
+        return snapshotData.length;
+    }
+
+    @Override
+    public synchronized Bytes readSnapshot(long offset, int maxBytes) {
+        requireSnapshot();
+        if (offset < 0 || offset > snapshotData.length) {
+            throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + snapshotData.length + " bytes");
+        }
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
+        }
+        int from = (int) offset;
+        return Bytes.wrap(Arrays.copyOfRange(snapshotData, from, (int) Math.min(snapshotData.length, from + (long) maxBytes)));
+    }
+
+    @Override
+    public synchronized InputStream openSnapshot() {
+        requireSnapshot();
+        return new ByteArrayInputStream(snapshotData);
+    }
+
+    @Override
+    public synchronized SnapshotSink beginSnapshot(SnapshotMeta meta) {
+        String refusal = refusal(meta);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+        return new Sink(meta);
+    }
+
+    @Override
+    public synchronized void compact(long index) {
+        if (snapshot == null) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ": there is no snapshot yet");
+        }
+        if (index > snapshot.index()) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ", beyond the newest snapshot's index "
+                    + snapshot.index());
+        }
+        if (index > lastIndex()) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ": it ends at " + lastIndex()
+                    + " (a snapshot beyond the log is installed with resetToSnapshot)");
+        }
+        if (index > offset) {
+            offsetTerm = term(index);
+            log.subList(0, slot(index) + 1).clear();
+            offset = index;
+        }
+    }
+
+    @Override
+    public synchronized void resetToSnapshot(SnapshotMeta meta) {
+        if (!meta.equals(snapshot)) {
+            throw new IllegalArgumentException("resetToSnapshot(" + meta + ") needs that snapshot committed as the newest; the newest is "
+                    + (snapshot == null ? "none" : snapshot));
+        }
+        if (meta.index() >= offset && meta.index() <= lastIndex() && term(meta.index()) == meta.term()) {
+            compact(meta.index());
+            return;
+        }
+        log.clear();
+        offset = meta.index();
+        offsetTerm = meta.term();
+    }
+
+    private synchronized void install(SnapshotMeta meta, byte[] data) {
+        String refusal = refusal(meta);
+        if (refusal != null) {
+            throw new IllegalStateException(refusal + " (committed while this one was being written)");
+        }
+        snapshot = meta;
+        snapshotData = data;
+    }
+
+    /** Why {@code meta} cannot become the newest snapshot, or null: snapshots only move forward, and one index has one term. */
+    private String refusal(SnapshotMeta meta) {
+        if (snapshot == null) {
+            return null;
+        }
+        if (meta.index() < snapshot.index()) {
+            return "snapshot at index " + meta.index() + " is older than the newest one, at " + snapshot.index();
+        }
+        if (meta.index() == snapshot.index() && meta.term() != snapshot.term()) {
+            return "snapshot at index " + meta.index() + " term " + meta.term() + " contradicts the stored one of term " + snapshot.term();
+        }
+        return null;
+    }
+
+    private void requireSnapshot() {
+        if (snapshot == null) {
+            throw new IllegalStateException("there is no snapshot");
+        }
+    }
+
+    private int slot(long index) {
+        return (int) (index - offset - 1);
+    }
+
     private void checkRange(long index) {
-        if (index < 1 || index > log.size()) {
-            throw new IndexOutOfBoundsException("index " + index + " outside 1.." + log.size());
+        if (index <= offset || index > lastIndex()) {
+            throw new IndexOutOfBoundsException("index " + index + " outside " + firstIndex() + ".." + lastIndex());
+        }
+    }
+
+    /** Collects the snapshot in memory; the storage sees it only at commit. */
+    private final class Sink implements SnapshotSink {
+        private final SnapshotMeta meta;
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        private final OutputStream out = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                checkOpen();
+                buffer.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                checkOpen();
+                buffer.write(b, off, len);
+            }
+        };
+        private boolean done;
+
+        Sink(SnapshotMeta meta) {
+            this.meta = meta;
+        }
+
+        @Override
+        public SnapshotMeta meta() {
+            return meta;
+        }
+
+        @Override
+        public OutputStream out() {
+            return out;
+        }
+
+        @Override
+        public long size() {
+            return buffer.size();
+        }
+
+        @Override
+        public void commit() {
+            if (done) {
+                throw new IllegalStateException("snapshot " + meta + " was already committed or aborted");
+            }
+            done = true;
+            install(meta, buffer.toByteArray());
+        }
+
+        @Override
+        public void abort() {
+            done = true;
+        }
+
+        private void checkOpen() throws IOException {
+            if (done) {
+                throw new IOException("snapshot " + meta + " was already committed or aborted; nothing more can be written");
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ public final class NodeDriver<C, Q, R> {
     private final Codec<C> codec;
     private final Consumer<Message> send;
     private final Consumer<Ready.SoftState> roleListener;
+    private final Snapshotter snapshotter;
 
     private final Map<Long, PendingProposal<R>> proposals = new HashMap<>();
     private final Map<Long, PendingRead<Q, R>> reads = new HashMap<>();
@@ -48,17 +49,26 @@ public final class NodeDriver<C, Q, R> {
             (a, b) -> a.index != b.index ? Long.compare(a.index, b.index) : Long.compare(a.seq, b.seq));
     private long nextReadId = 1;
     private long applied;
+    private long appliedTerm;
     private Ready.SoftState lastRole;
 
+    /** A driver that never takes snapshots (it still installs those a leader sends). */
     public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                       Consumer<Message> send, Consumer<Ready.SoftState> roleListener) {
+        this(node, storage, stateMachine, codec, send, roleListener, Snapshotting.NEVER);
+    }
+
+    /** Restores the state machine from storage's newest snapshot, if any; the log after it is applied as it commits. */
+    public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
+                      Consumer<Message> send, Consumer<Ready.SoftState> roleListener, Snapshotting snapshotting) {
         this.node = node;
         this.storage = storage;
         this.stateMachine = stateMachine;
         this.codec = codec;
         this.send = send;
         this.roleListener = roleListener;
-        this.applied = node.status().appliedIndex();
+        this.snapshotter = new Snapshotter(node, storage, stateMachine, snapshotting);
+        this.applied = Math.max(snapshotter.restoreAtStart(), node.status().appliedIndex());
     }
 
     public RaftNode node() {
@@ -113,8 +123,17 @@ public final class NodeDriver<C, Q, R> {
                 storage.saveHardState(ready.hardState());
                 storage.sync();
             }
+            for (var chunk : ready.snapshotChunks()) {
+                long installed = snapshotter.receive(chunk);
+                if (installed > 0) {
+                    applied = installed;
+                    appliedTerm = chunk.meta().term();
+                    failProposalsUpTo(installed);
+                }
+            }
             ready.messagesAfterSync().forEach(send);
             ready.committed().forEach(this::apply);
+            snapshotter.maybeTake(applied, appliedTerm);
             for (ReadOutcome outcome : ready.reads()) {
                 PendingRead<Q, R> read = reads.remove(outcome.id());
                 if (outcome instanceof ReadOutcome.Ready r) {
@@ -133,6 +152,9 @@ public final class NodeDriver<C, Q, R> {
     }
 
     private void apply(LogEntry entry) {
+        if (entry.index() <= applied) {
+            return; // covered by a snapshot installed in the same batch
+        }
         PendingProposal<R> proposal = proposals.remove(entry.index());
         if (entry.type() == EntryType.NORMAL) {
             R result = stateMachine.apply(entry.index(), codec.decode(entry.data()));
@@ -147,6 +169,19 @@ public final class NodeDriver<C, Q, R> {
             proposal.callback().fail(lost(entry));
         }
         applied = entry.index();
+        appliedTerm = entry.term();
+    }
+
+    /** Proposals covered by an installed snapshot: whether they made it in is unknown here. */
+    private void failProposalsUpTo(long index) {
+        proposals.entrySet().removeIf(e -> {
+            if (e.getKey() <= index) {
+                e.getValue().callback().fail(new OutcomeUnknownException("a snapshot from the leader replaced the log here;"
+                        + " whether the command at index " + e.getKey() + " was applied is unknown"));
+                return true;
+            }
+            return false;
+        });
     }
 
     private static RaftException lost(LogEntry entry) {

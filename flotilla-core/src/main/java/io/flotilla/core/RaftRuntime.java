@@ -15,6 +15,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,8 +43,11 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      * @param tickInterval  the length of one tick
      * @param inboxCapacity events waiting for the node's thread; beyond it, requests are refused
      * @param seed          seeds the election timeouts' randomness
+     * @param snapshotEvery take a snapshot every this many applied entries (0: never)
+     * @param snapshotTrail entries kept in the log behind a snapshot
      */
-    public record Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed) {
+    public record Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed, long snapshotEvery,
+                          long snapshotTrail) {
         public Options {
             if (tickInterval.isNegative() || tickInterval.isZero()) {
                 throw new IllegalArgumentException("tickInterval must be positive, got " + tickInterval);
@@ -50,11 +55,26 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
             if (inboxCapacity < 1) {
                 throw new IllegalArgumentException("inboxCapacity must be at least 1, got " + inboxCapacity);
             }
+            if (snapshotEvery < 0 || snapshotTrail < 0) {
+                throw new IllegalArgumentException("snapshotEvery and snapshotTrail must not be negative");
+            }
         }
 
-        /** Ticks of 10 ms, so elections start after 100-200 ms and heartbeats go every 20 ms. */
+        /** The same options without automatic snapshots. */
+        public Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed) {
+            this(raft, tickInterval, inboxCapacity, seed, 0, 0);
+        }
+
+        public Options withSnapshots(long every, long trail) {
+            return new Options(raft, tickInterval, inboxCapacity, seed, every, trail);
+        }
+
+        /**
+         * Ticks of 10 ms, so elections start after 100-200 ms and heartbeats go every 20 ms; a snapshot
+         * every 100,000 entries, keeping 10,000 behind it.
+         */
         public static Options defaults(int id) {
-            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id);
+            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id, 100_000, 10_000);
         }
     }
 
@@ -63,6 +83,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private final Transport transport;
     private final BlockingQueue<Runnable> inbox;
     private final Thread thread;
+    private final ExecutorService snapshotWriter;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong droppedMessages = new AtomicLong();
     private volatile Status status;
@@ -76,7 +97,14 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         this.transport = transport;
         this.inbox = new ArrayBlockingQueue<>(options.inboxCapacity());
         RaftNode node = new RaftNode(options.raft(), storage, new SplittableRandom(options.seed()));
-        this.driver = new NodeDriver<>(node, storage, stateMachine, codec, transport::send, this::roleChanged);
+        this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "flotilla-snapshot-" + options.raft().id());
+            t.setDaemon(true);
+            return t;
+        });
+        Snapshotting snapshotting = new Snapshotting(options.snapshotEvery(), options.snapshotTrail(), snapshotWriter,
+                this::runOnNodeThread);
+        this.driver = new NodeDriver<>(node, storage, stateMachine, codec, transport::send, this::roleChanged, snapshotting);
         this.status = node.status();
         this.thread = new Thread(this::run, "flotilla-raft-" + options.raft().id());
     }
@@ -122,6 +150,17 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
 
     public long droppedMessages() {
         return droppedMessages.get();
+    }
+
+    /** For the snapshot writer's report: waits for room rather than drop it, as nothing would resend it. */
+    private void runOnNodeThread(Runnable task) {
+        try {
+            while (running && !inbox.offer(task, 100, TimeUnit.MILLISECONDS)) {
+                // the inbox is full: wait for the node to catch up
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Called by the transport on any thread. */
@@ -234,5 +273,11 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         transport.close();
+        snapshotWriter.shutdown();
+        try {
+            snapshotWriter.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -27,9 +27,20 @@ public interface StateMachine<C, Q, R> {
     /** Answers a query from the current state without changing it. */
     R query(Q query);
 
-    /** Writes the whole state to {@code out}, in a form {@link #restore} reads back. */
-    void snapshot(OutputStream out) throws IOException;
+    /**
+     * Captures the state as it is now, for a snapshot. Called on the node's thread between two
+     * {@link #apply} calls, so it must be quick: take a copy (or a copy-on-write view) and return a
+     * writer for it. The writer then runs on another thread while {@code apply} goes on, so it must
+     * not touch the live state. Equal states should write equal bytes (iterate in a defined order).
+     */
+    Snapshot snapshot();
 
-    /** Replaces the whole state with one written by {@link #snapshot}. */
+    /** Replaces the whole state with one written by a {@link Snapshot}. */
     void restore(InputStream in) throws IOException;
+
+    /** A captured state, ready to be written. */
+    @FunctionalInterface
+    interface Snapshot {
+        void writeTo(OutputStream out) throws IOException;
+    }
 }

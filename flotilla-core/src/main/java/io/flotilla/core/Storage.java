@@ -1,6 +1,9 @@
 package io.flotilla.core;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A node's log and hard state. The protocol core only reads it; the runtime writes what each
@@ -9,6 +12,9 @@ import java.util.List;
  * <p>Indexes: the log holds {@code firstIndex()..lastIndex()}; {@code term(firstIndex() - 1)} is also
  * known (0 at the start of history, the snapshot's term after compaction). An empty log has
  * {@code lastIndex() == firstIndex() - 1}.
+ *
+ * <p>Thread safety: the node's thread appends, syncs and reads; a snapshot may be written (through a
+ * {@link SnapshotSink}) on another thread at the same time, so implementations must allow that.
  */
 public interface Storage {
     HardState hardState();
@@ -38,9 +44,67 @@ public interface Storage {
     /** Makes everything appended and saved so far durable. */
     void sync();
 
+    // ---- snapshots and compaction (Raft §7) -------------------------------------------------------
+
+    /**
+     * The newest committed snapshot, if any. A durable storage reopens with its log starting right after
+     * it: {@code firstIndex() == latestSnapshot().index() + 1}.
+     */
+    Optional<SnapshotMeta> latestSnapshot();
+
+    /** The newest snapshot's size in bytes (0 if none). */
+    long snapshotSize();
+
+    /**
+     * Up to {@code maxBytes} of the newest snapshot's data from {@code offset} (empty at the end), for
+     * sending it to a follower in chunks. Each call reads the snapshot that is newest at the time: a
+     * sender should check {@link #latestSnapshot()} has not changed between chunks.
+     *
+     * @throws IllegalStateException     if there is no snapshot
+     * @throws IndexOutOfBoundsException if {@code offset} is negative or beyond the data
+     * @throws IllegalArgumentException  if {@code maxBytes < 1}
+     */
+    Bytes readSnapshot(long offset, int maxBytes) throws IOException;
+
+    /**
+     * The newest snapshot's data, to restore a state machine from; the caller closes it. It keeps
+     * reading the same snapshot even if a newer one is committed meanwhile.
+     *
+     * @throws IllegalStateException if there is no snapshot
+     */
+    InputStream openSnapshot() throws IOException;
+
+    /**
+     * Starts writing a snapshot; may be called from a thread other than the one appending entries.
+     * Snapshots only move forward: committing one older than the newest fails (see {@link SnapshotSink#commit()}).
+     *
+     * @throws IllegalArgumentException if {@code meta} is older than the newest snapshot, or has its index
+     *                                  with another term
+     */
+    SnapshotSink beginSnapshot(SnapshotMeta meta) throws IOException;
+
+    /**
+     * Forgets the log up to {@code index}, which the newest snapshot must cover: afterwards
+     * {@code firstIndex() == index + 1} and {@code term(index)} is still known. An index already
+     * forgotten changes nothing.
+     *
+     * @throws IllegalArgumentException if there is no snapshot, or {@code index} is beyond it or beyond
+     *                                  {@code lastIndex()}
+     */
+    void compact(long index);
+
+    /**
+     * After a snapshot received from a leader was committed: keeps the entries after it if the log
+     * holds the snapshot's last entry with the same term (Raft §7), otherwise drops the whole log.
+     * Either way {@code firstIndex() == meta.index() + 1} afterwards. Durable on return.
+     *
+     * @throws IllegalArgumentException unless {@code meta} is the newest committed snapshot
+     */
+    void resetToSnapshot(SnapshotMeta meta);
+
     /** True for a node that has never been started: no hard state, no log. */
     default boolean isEmpty() {
-        return hardState().equals(HardState.INITIAL) && lastIndex() == 0;
+        return hardState().equals(HardState.INITIAL) && lastIndex() == 0 && latestSnapshot().isEmpty();
     }
 
     /**

@@ -7,7 +7,8 @@ import io.flotilla.core.protocol.RaftConfig;
 import io.flotilla.core.protocol.Role;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,13 +45,26 @@ class RaftRuntimeTest {
         }
 
         @Override
-        public void snapshot(OutputStream out) {
-            throw new UnsupportedOperationException();
+        public synchronized Snapshot snapshot() {
+            List<Long> copy = List.copyOf(applied);
+            return out -> {
+                DataOutputStream data = new DataOutputStream(out);
+                data.writeInt(copy.size());
+                for (long v : copy) {
+                    data.writeLong(v);
+                }
+                data.flush();
+            };
         }
 
         @Override
-        public void restore(InputStream in) throws IOException {
-            throw new UnsupportedOperationException();
+        public synchronized void restore(InputStream in) throws IOException {
+            DataInputStream data = new DataInputStream(in);
+            applied.clear();
+            int n = data.readInt();
+            for (int i = 0; i < n; i++) {
+                applied.add(data.readLong());
+            }
         }
 
         synchronized List<Long> copy() {
@@ -73,17 +87,26 @@ class RaftRuntimeTest {
     private final LocalNetwork network = new LocalNetwork();
     private final Map<Integer, RaftRuntime<Long, String, Long>> nodes = new TreeMap<>();
     private final Map<Integer, Journal> journals = new TreeMap<>();
+    private final Map<Integer, MemoryStorage> storages = new TreeMap<>();
+    private long snapshotEvery;
 
     private void startCluster() {
         ClusterConfig cluster = ClusterConfig.of(1, 2, 3);
         for (int id : cluster.voters()) {
             MemoryStorage storage = new MemoryStorage();
             storage.bootstrap(cluster);
-            Journal journal = new Journal();
-            journals.put(id, journal);
-            RaftRuntime.Options options = new RaftRuntime.Options(RaftConfig.defaults(id), Duration.ofMillis(10), 4096, id);
-            nodes.put(id, RaftRuntime.start(options, journal, LONGS, storage, network.transport(id)));
+            storages.put(id, storage);
+            start(id);
         }
+    }
+
+    /** Starts node {@code id} on its storage with an empty journal, which a snapshot and the log refill. */
+    private void start(int id) {
+        Journal journal = new Journal();
+        journals.put(id, journal);
+        RaftRuntime.Options options = new RaftRuntime.Options(RaftConfig.defaults(id), Duration.ofMillis(10), 4096, id)
+                .withSnapshots(snapshotEvery, 10);
+        nodes.put(id, RaftRuntime.start(options, journal, LONGS, storages.get(id), network.transport(id)));
     }
 
     @AfterEach
@@ -150,6 +173,38 @@ class RaftRuntimeTest {
         // Transfer makes the target campaign at once: one term later, without a failed election.
         assertThat(nodes.get(next).status().term()).isEqualTo(oldTerm + 1);
         assertThat(nodes.get(next).propose(2L).get(5, TimeUnit.SECONDS)).isEqualTo(2L);
+    }
+
+    @Test
+    void aFollowerCutOffWhileTheLeaderCompactedCatchesUpThroughASnapshot() throws Exception {
+        snapshotEvery = 50;
+        startCluster();
+        int leader = awaitLeader();
+        int lagging = leader % 3 + 1;
+        network.isolate(lagging);
+        for (long i = 0; i < 300; i++) {
+            nodes.get(leader).propose(i).get(5, TimeUnit.SECONDS);
+        }
+        await(() -> storages.get(leader).firstIndex() > storages.get(lagging).lastIndex() + 1, "the leader compacted past the follower");
+        network.heal(lagging);
+        await(() -> journals.get(lagging).copy().equals(journals.get(leader).copy()), "the follower caught up");
+        assertThat(storages.get(lagging).latestSnapshot()).isPresent();
+    }
+
+    @Test
+    void aRestartedNodeRestoresItsSnapshotAndReplaysTheLogAfterIt() throws Exception {
+        snapshotEvery = 50;
+        startCluster();
+        int leader = awaitLeader();
+        for (long i = 0; i < 120; i++) {
+            nodes.get(leader).propose(i).get(5, TimeUnit.SECONDS);
+        }
+        int restarted = leader % 3 + 1;
+        await(() -> storages.get(restarted).latestSnapshot().isPresent() && journals.get(restarted).copy().size() == 120,
+                "the follower snapshotted and applied everything");
+        nodes.remove(restarted).close();
+        start(restarted);
+        await(() -> journals.get(restarted).copy().equals(journals.get(leader).copy()), "the restarted node has the same state");
     }
 
     @Test

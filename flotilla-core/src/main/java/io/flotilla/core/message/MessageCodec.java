@@ -1,6 +1,8 @@
 package io.flotilla.core.message;
 
 import io.flotilla.core.Bytes;
+import io.flotilla.core.ClusterConfig;
+import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.LogEntry;
 import java.nio.BufferOverflowException;
@@ -37,6 +39,9 @@ import java.util.List;
  *                     length i32, payload (length bytes)
  *   AppendResponse  success bool, index i64, hintIndex i64, hintTerm i64, round i64
  *   TimeoutNow      (nothing)
+ *   InstallSnapshot index i64, snapshotTerm i64, voter count i32, voters i32 each (ascending),
+ *                   offset i64, done bool, length i32, chunk (length bytes)
+ *   SnapshotResponse index i64, nextOffset i64, done bool
  *
  * bool is one byte, 0 or 1. Integers are two's complement, big-endian.
  * Every i64 field (terms, indexes, rounds) must be &gt;= 0; entries' indexes and terms &gt;= 1,
@@ -69,6 +74,9 @@ public final class MessageCodec {
     /** prevLogIndex, prevLogTerm, leaderCommit, round, entry count; the entries come on top. */
     private static final int APPEND_ENTRIES_FIXED_BODY = 8 + 8 + 8 + 8 + 4;
     private static final int APPEND_RESPONSE_BODY = 1 + 8 + 8 + 8 + 8;
+    private static final int SNAPSHOT_RESPONSE_BODY = 8 + 8 + 1;
+    /** Voters in a snapshot's configuration: far above any real cluster, far below an allocation risk. */
+    private static final int MAX_VOTERS = 65536;
 
     private final int maxMessageBytes;
 
@@ -96,11 +104,17 @@ public final class MessageCodec {
             case APPEND_ENTRIES -> appendEntriesBodySize((AppendEntries) m);
             case APPEND_RESPONSE -> APPEND_RESPONSE_BODY;
             case TIMEOUT_NOW -> 0;
+            case INSTALL_SNAPSHOT -> installSnapshotBodySize((InstallSnapshot) m);
+            case SNAPSHOT_RESPONSE -> SNAPSHOT_RESPONSE_BODY;
         };
         if (size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(m.kind() + " of " + size + " bytes is too large to encode");
         }
         return (int) size;
+    }
+
+    private static long installSnapshotBodySize(InstallSnapshot m) {
+        return 8 + 8 + 4 + 4L * m.meta().config().voters().size() + 8 + 1 + 4 + m.chunk().length();
     }
 
     private static long appendEntriesBodySize(AppendEntries m) {
@@ -175,6 +189,19 @@ public final class MessageCodec {
             case TIMEOUT_NOW -> {
                 // The header says it all.
             }
+            case INSTALL_SNAPSHOT -> {
+                InstallSnapshot s = (InstallSnapshot) m;
+                out.putLong(s.meta().index()).putLong(s.meta().term()).putInt(s.meta().config().voters().size());
+                s.meta().config().voters().forEach(out::putInt);
+                out.putLong(s.offset());
+                putBoolean(out, s.done());
+                out.putInt(s.chunk().length()).put(s.chunk().unsafeArray());
+            }
+            case SNAPSHOT_RESPONSE -> {
+                SnapshotResponse s = (SnapshotResponse) m;
+                out.putLong(s.index()).putLong(s.nextOffset());
+                putBoolean(out, s.done());
+            }
             default -> throw new AssertionError("no encoding for " + m.kind());
         }
     }
@@ -215,6 +242,9 @@ public final class MessageCodec {
                         r.nonNegativeLong("index"), r.nonNegativeLong("hintIndex"), r.nonNegativeLong("hintTerm"),
                         r.nonNegativeLong("round"));
                 case TIMEOUT_NOW -> new TimeoutNow(from, to, term);
+                case INSTALL_SNAPSHOT -> readInstallSnapshot(from, to, term, r);
+                case SNAPSHOT_RESPONSE -> new SnapshotResponse(from, to, term, r.nonNegativeLong("index"),
+                        r.nonNegativeLong("nextOffset"), r.bool("done"));
             };
         } catch (IllegalArgumentException e) {
             // A record constructor refused the fields, e.g. AppendEntries with non-contiguous entries.
@@ -225,6 +255,37 @@ public final class MessageCodec {
         }
         in.position(in.limit());
         return m;
+    }
+
+    private static InstallSnapshot readInstallSnapshot(int from, int to, long term, Reader r) {
+        long index = r.nonNegativeLong("snapshot index");
+        long snapshotTerm = r.nonNegativeLong("snapshot term");
+        int voters = r.int32("voter count");
+        if (voters < 1 || voters > MAX_VOTERS || voters > r.in.remaining() / 4) {
+            throw new MessageFormatException("voter count " + voters + " is out of range for the "
+                    + r.in.remaining() + " bytes remaining");
+        }
+        java.util.Set<Integer> ids = new java.util.TreeSet<>();
+        int previous = 0;
+        for (int i = 0; i < voters; i++) {
+            int voter = r.nodeId("voter " + i);
+            if (voter <= previous) {
+                // One encoding per message: voters strictly ascending, as the encoder writes them.
+                throw new MessageFormatException("voters out of order: " + voter + " after " + previous);
+            }
+            ids.add(voter);
+            previous = voter;
+        }
+        long offset = r.nonNegativeLong("offset");
+        boolean done = r.bool("done");
+        int length = r.int32("chunk length");
+        if (length < 0 || length > r.in.remaining()) {
+            throw new MessageFormatException("chunk length " + length + " with " + r.in.remaining() + " bytes remaining");
+        }
+        byte[] chunk = new byte[length];
+        r.in.get(chunk);
+        return new InstallSnapshot(from, to, term, new SnapshotMeta(index, snapshotTerm, new ClusterConfig(ids)),
+                offset, Bytes.wrap(chunk), done);
     }
 
     private static AppendEntries readAppendEntries(int from, int to, long term, Reader r) {

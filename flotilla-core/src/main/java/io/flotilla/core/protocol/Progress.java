@@ -8,7 +8,7 @@ import java.util.ArrayDeque;
  * {@code maxInflight} unacknowledged at once.
  */
 final class Progress {
-    enum State { PROBE, REPLICATE }
+    enum State { PROBE, REPLICATE, SNAPSHOT }
 
     long match;
     long next;
@@ -25,6 +25,14 @@ final class Progress {
     long sentCommit;
     /** A heartbeat is due: send something even if there is nothing new. */
     boolean heartbeatDue;
+
+    /** In SNAPSHOT: which snapshot is being sent, how far the follower has acknowledged it, how far we sent. */
+    long snapshotIndex;
+    long snapshotAcked;
+    long snapshotSent;
+    boolean snapshotDoneSent;
+    /** In SNAPSHOT: the follower acknowledged something since the last heartbeat. */
+    boolean snapshotProgressed;
 
     Progress(long next) {
         this.next = next;
@@ -54,6 +62,17 @@ final class Progress {
         state = State.REPLICATE;
         next = match + 1;
         probeSent = false;
+        inflight.clear();
+    }
+
+    /** The follower needs entries we no longer hold: send it the snapshot at {@code index} from the start. */
+    void becomeSnapshot(long index) {
+        state = State.SNAPSHOT;
+        snapshotIndex = index;
+        snapshotAcked = 0;
+        snapshotSent = 0;
+        snapshotDoneSent = false;
+        snapshotProgressed = true;
         inflight.clear();
     }
 

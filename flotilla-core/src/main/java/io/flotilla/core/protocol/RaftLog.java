@@ -162,6 +162,16 @@ final class RaftLog {
         }
     }
 
+    /**
+     * Storage now holds a snapshot up to {@code index} (and, if it matched, the entries after it):
+     * everything up to there is committed and applied.
+     */
+    void installedSnapshot(long index) {
+        unstable.clear();
+        committed = Math.max(committed, index);
+        applied = Math.max(applied, index);
+    }
+
     List<LogEntry> nextCommitted(int maxCount) {
         if (committed <= applied) {
             return List.of();

@@ -5,11 +5,14 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.Storage;
 import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.AppendResponse;
+import io.flotilla.core.message.InstallSnapshot;
 import io.flotilla.core.message.Message;
 import io.flotilla.core.message.RequestVote;
+import io.flotilla.core.message.SnapshotResponse;
 import io.flotilla.core.message.TimeoutNow;
 import io.flotilla.core.message.VoteResponse;
 import java.util.ArrayDeque;
@@ -37,6 +40,13 @@ public final class RaftNode {
     private final int id;
     private final RandomGenerator random;
     private final RaftLog log;
+    private final Storage storage;
+    private final SnapshotSender snapshots;
+    /** Follower only: the snapshot being received, and the offset expected next. */
+    private SnapshotMeta incoming;
+    private long incomingOffset;
+    /** Follower only: a received snapshot handed out to be installed, until advance(). */
+    private SnapshotMeta installing;
 
     private long term;
     private int votedFor;
@@ -68,6 +78,7 @@ public final class RaftNode {
     private final List<Message> messages = new ArrayList<>();
     private final List<Message> messagesAfterSync = new ArrayList<>();
     private final List<ReadOutcome> readOutcomes = new ArrayList<>();
+    private final List<InstallSnapshot> snapshotChunks = new ArrayList<>();
     private HardState savedHardState;
     private Ready.SoftState reportedSoftState;
     private Ready outstanding;
@@ -84,6 +95,8 @@ public final class RaftNode {
         this.id = config.id();
         this.random = random;
         this.log = new RaftLog(storage);
+        this.storage = storage;
+        this.snapshots = new SnapshotSender(storage, config.maxBatchBytes());
         HardState hs = storage.hardState();
         this.term = hs.term();
         this.votedFor = hs.votedFor();
@@ -156,7 +169,7 @@ public final class RaftNode {
             } else if (m instanceof VoteResponse vr && vr.preVote() && vr.granted()) {
                 // A granted pre-vote carries the term we would campaign in; nothing to learn from it.
             } else {
-                boolean fromLeader = m instanceof AppendEntries || m instanceof TimeoutNow;
+                boolean fromLeader = m instanceof AppendEntries || m instanceof TimeoutNow || m instanceof InstallSnapshot;
                 becomeFollower(m.term(), fromLeader ? m.from() : NONE);
             }
         } else if (m.term() < term) {
@@ -166,6 +179,8 @@ public final class RaftNode {
                 messagesAfterSync.add(AppendResponse.reject(id, m.from(), term, ae.prevLogIndex(), 0, 0, 0));
             } else if (m instanceof RequestVote rv && rv.preVote()) {
                 messagesAfterSync.add(new VoteResponse(id, m.from(), term, false, true));
+            } else if (m instanceof InstallSnapshot is) {
+                messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, is.meta().index(), 0, false));
             }
             return;
         }
@@ -176,6 +191,8 @@ public final class RaftNode {
             case APPEND_ENTRIES -> handleAppendEntries((AppendEntries) m);
             case APPEND_RESPONSE -> handleAppendResponse((AppendResponse) m);
             case TIMEOUT_NOW -> handleTimeoutNow((TimeoutNow) m);
+            case INSTALL_SNAPSHOT -> handleInstallSnapshot((InstallSnapshot) m);
+            case SNAPSHOT_RESPONSE -> handleSnapshotResponse((SnapshotResponse) m);
         }
     }
 
@@ -249,7 +266,7 @@ public final class RaftNode {
             return false;
         }
         flushAppends();
-        return !messages.isEmpty() || !messagesAfterSync.isEmpty() || !readOutcomes.isEmpty()
+        return !messages.isEmpty() || !messagesAfterSync.isEmpty() || !readOutcomes.isEmpty() || !snapshotChunks.isEmpty()
                 || log.hasUnstable() || !hardState().equals(savedHardState)
                 || log.committed > log.applied || !softState().equals(reportedSoftState);
     }
@@ -260,7 +277,8 @@ public final class RaftNode {
         flushAppends();
         List<LogEntry> committed = log.nextCommitted(config.maxApplyEntries());
         outstanding = new Ready(hardState(), log.unstableEntries(), List.copyOf(messages),
-                List.copyOf(messagesAfterSync), committed, List.copyOf(readOutcomes), softState());
+                List.copyOf(messagesAfterSync), List.copyOf(snapshotChunks), committed, List.copyOf(readOutcomes), softState());
+        snapshotChunks.clear();
         messages.clear();
         messagesAfterSync.clear();
         readOutcomes.clear();
@@ -282,6 +300,14 @@ public final class RaftNode {
         }
         if (!ready.committed().isEmpty()) {
             log.applied = ready.committed().get(ready.committed().size() - 1).index();
+        }
+        if (installing != null && ready.snapshotChunks().stream().anyMatch(InstallSnapshot::done)) {
+            // The runtime committed the snapshot, reset storage to it and restored the state machine.
+            log.installedSnapshot(installing.index());
+            persistedIndex = storage.lastIndex();
+            members = latestConfig();
+            installing = null;
+            incoming = null;
         }
         if (role == Role.LEADER) {
             maybeCommit();
@@ -459,6 +485,9 @@ public final class RaftNode {
         }
         leader = m.from();
         electionElapsed = 0;
+        if (installing != null) {
+            return; // the log is being replaced by a snapshot; the leader will send this again
+        }
         long prev = m.prevLogIndex();
         long prevTerm = m.prevLogTerm();
         List<LogEntry> entries = m.entries();
@@ -484,7 +513,73 @@ public final class RaftNode {
         }
     }
 
+    /** Raft §7, receiving side: accept chunks in order; the last one has the snapshot installed. */
+    private void handleInstallSnapshot(InstallSnapshot m) {
+        if (role == Role.LEADER) {
+            throw new IllegalStateException("two leaders in term " + term + ": " + id + " and " + m.from());
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, m.from());
+        }
+        leader = m.from();
+        electionElapsed = 0;
+        SnapshotMeta meta = m.meta();
+        if (installing != null) {
+            return; // busy installing; the leader resends after a heartbeat without progress
+        }
+        if (meta.index() <= log.committed) {
+            // We already hold all it covers, committed: the leader may go on from there.
+            messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), 0, true));
+            return;
+        }
+        if (!meta.equals(incoming)) {
+            if (m.offset() != 0) {
+                messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), 0, false));
+                return;
+            }
+            incoming = meta;
+            incomingOffset = 0;
+        }
+        if (m.offset() != incomingOffset) {
+            messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), incomingOffset, false));
+            return;
+        }
+        snapshotChunks.add(m);
+        incomingOffset += m.chunk().length();
+        if (m.done()) {
+            installing = meta;
+        }
+        messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), incomingOffset, m.done()));
+    }
+
     // ---- replication: leader side ------------------------------------------------------------
+
+    private void handleSnapshotResponse(SnapshotResponse m) {
+        Progress p = role == Role.LEADER ? progress.get(m.from()) : null;
+        if (p == null) {
+            return;
+        }
+        p.recentActive = true;
+        if (m.done()) {
+            boolean advanced = p.acknowledge(m.index());
+            if (p.state == Progress.State.SNAPSHOT) {
+                p.becomeProbe(m.index() + 1); // the follower's log now matches up to the snapshot
+            }
+            if (advanced) {
+                maybeCommit();
+            }
+        } else if (p.state == Progress.State.SNAPSHOT && m.index() == p.snapshotIndex) {
+            if (m.nextOffset() > p.snapshotAcked) {
+                p.snapshotAcked = m.nextOffset();
+                p.snapshotProgressed = true;
+            } else if (m.nextOffset() < p.snapshotAcked) {
+                // The follower lost what it had (it restarted): start again from where it is.
+                p.snapshotAcked = m.nextOffset();
+                p.snapshotSent = m.nextOffset();
+                p.snapshotDoneSent = false;
+            }
+        }
+    }
 
     private void handleAppendResponse(AppendResponse m) {
         if (role != Role.LEADER) {
@@ -591,6 +686,14 @@ public final class RaftNode {
         for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
             int peer = e.getKey();
             Progress p = e.getValue();
+            if (p.state != Progress.State.SNAPSHOT && p.next < log.firstIndex()) {
+                p.becomeSnapshot(snapshots.newest().index()); // its next entry was compacted away
+            }
+            if (p.state == Progress.State.SNAPSHOT) {
+                snapshots.send(id, peer, term, p, p.heartbeatDue, messages);
+                p.heartbeatDue = false;
+                continue;
+            }
             boolean sentAny = false;
             while (p.canSend(config.maxInflight()) && (p.next <= log.lastIndex() || p.state == Progress.State.PROBE)) {
                 long prev = p.next - 1;
@@ -604,7 +707,8 @@ public final class RaftNode {
                     break;
                 }
             }
-            if (!sentAny && (p.heartbeatDue || p.sentCommit < Math.min(log.committed, p.match))) {
+            boolean anchorKnown = log.term(p.state == Progress.State.REPLICATE ? p.next - 1 : p.match) >= 0;
+            if (!sentAny && anchorKnown && (p.heartbeatDue || p.sentCommit < Math.min(log.committed, p.match))) {
                 // In REPLICATE, anchored at the last index sent: if those batches were lost the follower
                 // rejects it and we probe again; anchored at the match index it would always succeed and
                 // the lost entries would never be resent. In PROBE, at the match index, which cannot fail.
@@ -646,7 +750,8 @@ public final class RaftNode {
                 }
             }
         }
-        throw new IllegalStateException("storage holds no cluster configuration; bootstrap it first");
+        return storage.latestSnapshot().map(SnapshotMeta::config).orElseThrow(
+                () -> new IllegalStateException("storage holds no cluster configuration; bootstrap it first"));
     }
 
     @Override

@@ -1,16 +1,22 @@
 package io.flotilla.core.storage;
 
+import io.flotilla.core.Bytes;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.SnapshotMeta;
+import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code log_<first>-<last>}, {@code log_inprogress_<first>}: the log, in segment files of
  *       checksummed records ({@link RecordFormat}); a new segment starts once one reaches
- *       {@link Options#segmentBytes()}, so compaction can later drop whole files from the front;
+ *       {@link Options#segmentBytes()}, so compaction can drop whole files from the front;
+ *   <li>{@code snapshot_<index>_<term>}: the newest two snapshots ({@link SnapshotFiles},
+ *       {@link SnapshotFormat}), written through a {@link FileSnapshotSink}, possibly on another thread;
  *   <li>{@code hardstate}: term and vote, replaced atomically when they change;
  *   <li>{@code meta}: format version and the {@link Identity} of the node the directory belongs to;
  *   <li>{@code lock}: held while open, so only one process uses the directory.
@@ -32,9 +40,15 @@ import org.slf4j.LoggerFactory;
  * a batch of many entries costs one disk flush (group commit). Cutting the log's tail is the exception:
  * it is made durable at once, so that a crash can never leave new records after stale ones.
  *
- * <p>Opening recovers the log (see {@link LogRecovery}) and then drops entries whose term is above
- * the saved hard state's term: they can only be the remains of a batch whose sync never finished,
- * since a node persists its term before it persists or acknowledges any entry of that term.
+ * <p>Opening finds the newest intact snapshot ({@link SnapshotRecovery}), recovers the log after it
+ * (see {@link LogRecovery}) and then drops entries whose term is above the saved hard state's term:
+ * they can only be the remains of a batch whose sync never finished, since a node persists its term
+ * before it persists or acknowledges any entry of that term. After a restart the log starts right
+ * after the newest snapshot, whatever earlier index it had been compacted to.
+ *
+ * <p>Compaction moves the log's start at once but deletes only whole closed segments, and only those
+ * the fallback snapshot does not need (see {@link SnapshotStore#fallbackIndex()}); the deletions are
+ * made durable by the next {@link #sync}, and recovery ignores whatever a crash brings back.
  *
  * <p>Every method is synchronized, as in {@code MemoryStorage}, so status readers on other threads are
  * safe; it starts no thread of its own.
@@ -92,6 +106,7 @@ public final class DurableStorage implements Storage, Closeable {
     private final DirectoryLock lock;
     private final NavigableMap<Long, Segment> segments = new TreeMap<>();
     private final LogIndex index;
+    private final SnapshotStore snapshots;
     private final RecentEntries recent = new RecentEntries(RECENT_ENTRIES, RECENT_BYTES);
     private Segment openSegment;
     private HardState hardState;
@@ -103,13 +118,15 @@ public final class DurableStorage implements Storage, Closeable {
     private boolean closed;
     private StorageException failure;
 
-    private DurableStorage(Path dir, Options options, DirectoryLock lock, HardState hardState, LogRecovery.Recovered log) {
+    private DurableStorage(Path dir, Options options, DirectoryLock lock, HardState hardState, LogRecovery.Recovered log,
+                           SnapshotStore snapshots) {
         this.dir = dir;
         this.options = options;
         this.lock = lock;
         this.hardState = hardState;
         this.savedHardState = hardState;
         this.index = log.index();
+        this.snapshots = snapshots;
         for (Segment s : log.segments()) {
             segments.put(s.firstIndex(), s);
         }
@@ -117,9 +134,10 @@ public final class DurableStorage implements Storage, Closeable {
 
     /**
      * Opens (creating if needed) the data directory of the node {@code identity}, locks it and recovers
-     * its log.
+     * its snapshot and log.
      *
      * @throws StorageException if the directory belongs to another node, is in use, or holds a damaged log
+     *                          or only damaged snapshots
      */
     public static DurableStorage open(Path dir, Identity identity, Options options) {
         long started = System.nanoTime();
@@ -131,24 +149,46 @@ public final class DurableStorage implements Storage, Closeable {
         DirectoryLock lock = DirectoryLock.acquire(dir);
         DurableStorage storage = null;
         try {
-            boolean hasData = Files.exists(dir.resolve(HardStateFile.FILE_NAME)) || !SegmentFiles.list(dir).isEmpty();
+            boolean hasData = Files.exists(dir.resolve(HardStateFile.FILE_NAME)) || !SegmentFiles.list(dir).isEmpty()
+                    || SnapshotFiles.any(dir);
             MetaFile.verifyOrCreate(dir, identity, hasData, options.fsync());
             Files.deleteIfExists(dir.resolve(HardStateFile.FILE_NAME + FileSync.TEMP_SUFFIX));
+            int unfinished = SnapshotFiles.deleteTemps(dir);
+            if (unfinished > 0) {
+                LOG.info("Removed {} unfinished snapshot file(s) from {}", unfinished, dir);
+            }
             HardState hardState = HardStateFile.read(dir);
-            storage = new DurableStorage(dir, options, lock, hardState, LogRecovery.recover(dir, options));
+            SnapshotRecovery.Found found = SnapshotRecovery.find(dir);
+            SnapshotMeta snapshot = found.newest() == null ? null : found.newest().meta();
+            LogRecovery.Recovered log = recoverLog(dir, options, found);
+            storage = new DurableStorage(dir, options, lock, hardState, log,
+                    new SnapshotStore(dir, options.fsync(), found.newest(), found.older()));
+            if (!found.damaged().isEmpty()) {
+                SnapshotStore.moveAside(dir, found.damaged(), options.fsync());
+                LOG.warn("Damaged snapshot(s) in {}: {}; starting from the older snapshot {} instead. The damaged files were"
+                        + " renamed to *{}; the disk may be failing", dir, found.damaged(), found.newest().path().getFileName(),
+                        SnapshotFiles.CORRUPT_SUFFIX);
+            }
+            storage.snapshots.deleteBeyondKept();
+            if (log.divergesFromSnapshot()) {
+                LOG.warn("The log of {} does not hold the snapshot's last entry {} of term {}: a crash came between committing"
+                        + " the snapshot and resetting the log to it, so the log is dropped now", dir, snapshot.index(), snapshot.term());
+                storage.dropLog(snapshot);
+            }
             storage.dropEntriesAboveHardStateTerm();
             storage.ensureOpenSegment();
             if (options.fsync()) {
                 FileSync.syncDirectory(dir);
             }
             storage.dirUnsynced = false;
-            LOG.info("Opened {} for {}: entries {}..{}, {} segment(s), term {}, in {} ms", dir, identity,
-                    storage.firstIndex(), storage.lastIndex(), storage.segments.size(), hardState.term(),
-                    (System.nanoTime() - started) / 1_000_000);
+            LOG.info("Opened {} for {}: snapshot {}, entries {}..{}, {} segment(s), term {}, in {} ms", dir, identity,
+                    snapshot == null ? "none" : snapshot.index() + "/" + snapshot.term(), storage.firstIndex(), storage.lastIndex(),
+                    storage.segments.size(), hardState.term(), (System.nanoTime() - started) / 1_000_000);
             return storage;
         } catch (IOException | RuntimeException e) {
             if (storage != null) {
                 storage.closeSegments();
+                storage.snapshots.close();
             }
             try {
                 lock.close();
@@ -159,6 +199,20 @@ public final class DurableStorage implements Storage, Closeable {
                 throw new StorageException("cannot open data directory " + dir + ": " + io, io);
             }
             throw (RuntimeException) e;
+        }
+    }
+
+    /** Recovers the log after the chosen snapshot; if it does not connect, says that the newer snapshot was damaged. */
+    private static LogRecovery.Recovered recoverLog(Path dir, Options options, SnapshotRecovery.Found found) throws IOException {
+        SnapshotMeta snapshot = found.newest() == null ? null : found.newest().meta();
+        try {
+            return LogRecovery.recover(dir, options, snapshot);
+        } catch (StorageException e) {
+            if (found.damaged().isEmpty()) {
+                throw e;
+            }
+            throw new StorageException(e.getMessage() + " (the older snapshot was tried because the newer one is damaged: "
+                    + found.damaged() + ")", e);
         }
     }
 
@@ -318,6 +372,96 @@ public final class DurableStorage implements Storage, Closeable {
         }
     }
 
+    @Override
+    public synchronized Optional<SnapshotMeta> latestSnapshot() {
+        checkUsable();
+        return snapshots.latest();
+    }
+
+    @Override
+    public synchronized long snapshotSize() {
+        checkUsable();
+        return snapshots.size();
+    }
+
+    @Override
+    public synchronized Bytes readSnapshot(long offset, int maxBytes) throws IOException {
+        checkUsable();
+        return snapshots.read(offset, maxBytes);
+    }
+
+    @Override
+    public synchronized InputStream openSnapshot() throws IOException {
+        checkUsable();
+        return snapshots.open();
+    }
+
+    /** The sink writes its own temporary file without this storage's lock; only its commit takes it. */
+    @Override
+    public synchronized SnapshotSink beginSnapshot(SnapshotMeta meta) throws IOException {
+        checkUsable();
+        String refusal = snapshots.refusal(meta);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+        return FileSnapshotSink.create(dir, meta, options.fsync(), this::installSnapshot);
+    }
+
+    private synchronized void installSnapshot(Path temp, SnapshotFormat.Header header) {
+        checkUsable();
+        String refusal = snapshots.refusal(header.meta());
+        if (refusal != null) {
+            throw new IllegalStateException(refusal + " (committed while this one was being written)");
+        }
+        try {
+            snapshots.install(temp, header);
+        } catch (IOException e) {
+            throw fail("committing snapshot " + header.meta(), e);
+        }
+    }
+
+    @Override
+    public synchronized void compact(long upTo) {
+        checkUsable();
+        SnapshotMeta snapshot = snapshots.latest().orElseThrow(
+                () -> new IllegalArgumentException("cannot compact the log to " + upTo + ": there is no snapshot yet"));
+        if (upTo > snapshot.index()) {
+            throw new IllegalArgumentException("cannot compact the log to " + upTo + ", beyond the newest snapshot's index "
+                    + snapshot.index());
+        }
+        if (upTo > index.lastIndex()) {
+            throw new IllegalArgumentException("cannot compact the log to " + upTo + ": it ends at " + index.lastIndex()
+                    + " (a snapshot beyond the log is installed with resetToSnapshot)");
+        }
+        if (upTo >= index.firstIndex()) {
+            index.dropBefore(upTo + 1);
+        }
+        deleteSegmentsUpTo(Math.min(upTo, snapshots.fallbackIndex()));
+    }
+
+    @Override
+    public synchronized void resetToSnapshot(SnapshotMeta meta) {
+        checkUsable();
+        if (!snapshots.latest().equals(Optional.of(meta))) {
+            throw new IllegalArgumentException("resetToSnapshot(" + meta + ") needs that snapshot committed as the newest; the newest is "
+                    + snapshots.latest().map(SnapshotMeta::toString).orElse("none"));
+        }
+        long at = meta.index();
+        if (at >= index.firstIndex() - 1 && at <= index.lastIndex() && index.term(at) == meta.term()) {
+            // Nothing to write: recovery rebuilds this state from the snapshot and the log.
+            if (at >= index.firstIndex()) {
+                index.dropBefore(at + 1);
+            }
+            deleteSegmentsUpTo(Math.min(at, snapshots.fallbackIndex()));
+            return;
+        }
+        try {
+            dropLog(meta);
+        } catch (IOException e) {
+            throw fail("dropping the log for snapshot " + meta, e);
+        }
+    }
+
     /**
      * Releases the directory. What was not {@link #sync() synced} may or may not survive, as after a crash.
      */
@@ -328,6 +472,7 @@ public final class DurableStorage implements Storage, Closeable {
         }
         closed = true;
         closeSegments();
+        snapshots.close();
         try {
             lock.close();
         } catch (IOException e) {
@@ -416,6 +561,51 @@ public final class DurableStorage implements Storage, Closeable {
         }
         target.truncate(cutAt, first - 1, options.fsync());
         openSegment = target;
+    }
+
+    /**
+     * Deletes closed segments, oldest first, while they end at or before {@code upTo}. Left unsynced: a
+     * segment that comes back after a crash ends before the snapshot, so recovery does not read it.
+     */
+    private void deleteSegmentsUpTo(long upTo) {
+        Iterator<Segment> it = segments.values().iterator();
+        while (it.hasNext()) {
+            Segment s = it.next();
+            if (s.isOpen() || s.lastIndex() > upTo) {
+                break;
+            }
+            try {
+                s.delete();
+            } catch (IOException e) {
+                LOG.warn("Cannot delete compacted log segment {} ({}); the next compaction retries", s.path(), e.toString());
+                break;
+            }
+            it.remove();
+            dirUnsynced = true;
+        }
+    }
+
+    /**
+     * Durably replaces the whole log with an empty one that continues after {@code snapshot}: deletes every
+     * segment newest first and syncs that before creating the new one, so a crash cannot leave the
+     * new segment beside old ones it overlaps.
+     */
+    private void dropLog(SnapshotMeta snapshot) throws IOException {
+        recent.clear();
+        for (Segment s : new ArrayList<>(segments.descendingMap().values())) {
+            s.delete();
+            segments.remove(s.firstIndex());
+        }
+        if (options.fsync()) {
+            FileSync.syncDirectory(dir);
+        }
+        index.reset(snapshot.index(), snapshot.term());
+        startSegment(snapshot.index() + 1);
+        if (options.fsync()) {
+            FileSync.syncDirectory(dir);
+        }
+        dirUnsynced = false;
+        logUnsynced = false;
     }
 
     /** See the class comment: entries of a term the node never durably entered were never acknowledged. */

@@ -7,12 +7,12 @@ import java.util.Arrays;
  * (12 bytes an entry), so {@code term(i)} is O(1) and a read knows exactly which bytes to fetch.
  * Positions fit an int because segments are capped well below 2 GiB.
  *
- * <p>It also knows the term just before its first entry (0 at the start of history), which after a
- * future compaction will be the snapshot's term.
+ * <p>It also knows the term just before its first entry: 0 at the start of history, the term at the
+ * compaction point after compaction.
  */
 final class LogIndex {
-    private final long firstIndex;
-    private final long termBeforeFirst;
+    private long firstIndex;
+    private long termBeforeFirst;
     private long[] terms = new long[1024];
     private int[] positions = new int[1024];
     private int count;
@@ -56,6 +56,26 @@ final class LogIndex {
         terms[count] = term;
         positions[count] = Math.toIntExact(position);
         count++;
+    }
+
+    /**
+     * Forgets the entries before {@code newFirst} (at most {@code lastIndex() + 1}), remembering the
+     * term of the one just before it.
+     */
+    void dropBefore(long newFirst) {
+        int dropped = slot(newFirst);
+        termBeforeFirst = term(newFirst - 1);
+        System.arraycopy(terms, dropped, terms, 0, count - dropped);
+        System.arraycopy(positions, dropped, positions, 0, count - dropped);
+        count -= dropped;
+        firstIndex = newFirst;
+    }
+
+    /** Forgets every entry: the log becomes empty, continuing after {@code lastIndex} of term {@code lastTerm}. */
+    void reset(long lastIndex, long lastTerm) {
+        firstIndex = lastIndex + 1;
+        termBeforeFirst = lastTerm;
+        count = 0;
     }
 
     /** Forgets {@code index} and everything after it. */

@@ -1,5 +1,6 @@
 package io.flotilla.core.storage;
 
+import io.flotilla.core.SnapshotMeta;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,26 +21,57 @@ import org.slf4j.LoggerFactory;
  * do is refused, because the log can no longer be trusted and a Raft node that silently forgets
  * acknowledged entries breaks the cluster's guarantees: damage in a closed segment, damage followed
  * by intact records, a missing segment, or records that do not continue the log.
+ *
+ * <p>With a snapshot at index {@code S}, the log needed starts at {@code S + 1}. Closed segments
+ * that end at or before {@code S} are not read at all (compaction deletes them later; any of them may
+ * already be gone, since deletions are not synced). The rest must be contiguous and start at or
+ * before {@code S + 1}; a log starting after that has lost entries. If the log does not hold entry
+ * {@code S} with the snapshot's term, it diverges from the snapshot (a crash came between committing
+ * a leader's snapshot and {@code resetToSnapshot}) and the caller drops it, as that call would have.
  */
 final class LogRecovery {
     static final String ADVICE = "restore this node from a snapshot or remove its data directory and let it rejoin the cluster";
     private static final Logger LOG = LoggerFactory.getLogger(LogRecovery.class);
 
-    /** The recovered segments, oldest first (the last may be open), and their index. */
-    record Recovered(List<Segment> segments, LogIndex index) {
+    /**
+     * The recovered segments, oldest first (the last may be open), and their index, which starts after
+     * the snapshot. {@code divergesFromSnapshot}: the log does not hold the snapshot's last entry with
+     * its term, so none of it may be kept.
+     */
+    record Recovered(List<Segment> segments, LogIndex index, boolean divergesFromSnapshot) {
     }
 
     private LogRecovery() {
     }
 
-    static Recovered recover(Path dir, DurableStorage.Options options) throws IOException {
+    /** Recovers the log that follows {@code snapshot} (null: the log must start at index 1). */
+    static Recovered recover(Path dir, DurableStorage.Options options, SnapshotMeta snapshot) throws IOException {
+        long base = snapshot == null ? 0 : snapshot.index();
+        long baseTerm = snapshot == null ? 0 : snapshot.term();
         List<SegmentFiles.SegmentFile> files = SegmentFiles.list(dir);
-        LogIndex index = new LogIndex(1, 0);
         List<Segment> segments = new ArrayList<>();
-        for (int k = 0; k < files.size(); k++) {
+        int k = 0;
+        while (k < files.size() && !files.get(k).open() && files.get(k).lastIndex() <= base) {
+            SegmentFiles.SegmentFile covered = files.get(k++);
+            segments.add(Segment.existing(dir, covered.firstIndex(), covered.lastIndex(), Files.size(covered.path()), false));
+        }
+        if (k == files.size()) {
+            return new Recovered(segments, new LogIndex(base + 1, baseTerm), false);
+        }
+        long first = files.get(k).firstIndex();
+        if (first > base + 1) {
+            throw new StorageException("the log in " + dir + " starts at index " + first + " (" + files.get(k).path().getFileName() + ") but "
+                    + (snapshot == null ? "no snapshot covers the entries before it"
+                            : "the snapshot covers only up to index " + base + " (" + SnapshotFiles.name(base, baseTerm) + ")")
+                    + ": segment files are missing; " + ADVICE);
+        }
+        LogIndex index = new LogIndex(first, first == base + 1 ? baseTerm : 0);
+        for (int start = k; k < files.size(); k++) {
             SegmentFiles.SegmentFile file = files.get(k);
             boolean last = k == files.size() - 1;
-            checkContinues(dir, file, index, k == 0 ? null : files.get(k - 1));
+            if (k > start) {
+                checkContinues(dir, file, index, files.get(k - 1));
+            }
             long size = recoverSegment(file, last, index, options);
             if (!file.open()) {
                 if (index.lastIndex() != file.lastIndex()) {
@@ -62,17 +94,19 @@ final class LogRecovery {
                 segments.add(segment);
             }
         }
-        return new Recovered(segments, index);
+        if (first <= base) {
+            if (index.lastIndex() < base || index.term(base) != baseTerm) {
+                return new Recovered(segments, index, true);
+            }
+            index.dropBefore(base + 1);
+        }
+        return new Recovered(segments, index, false);
     }
 
     private static void checkContinues(Path dir, SegmentFiles.SegmentFile file, LogIndex index, SegmentFiles.SegmentFile previous) {
         long expected = index.lastIndex() + 1;
         if (file.firstIndex() == expected) {
             return;
-        }
-        if (previous == null) {
-            throw new StorageException("the log in " + dir + " starts at index " + file.firstIndex() + " (" + file.path().getFileName()
-                    + ") but no snapshot covers the entries before it: segment files are missing; " + ADVICE);
         }
         if (file.firstIndex() > expected) {
             throw new StorageException("log segment missing in " + dir + ": " + previous.path().getFileName() + " ends at index " + index.lastIndex()

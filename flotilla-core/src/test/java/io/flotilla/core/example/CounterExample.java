@@ -11,7 +11,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
@@ -27,7 +26,7 @@ public class CounterExample {
 
         @Override public Long apply(long index, Add command) { return value += command.amount(); }
         @Override public Long query(String name) { return value; }
-        @Override public void snapshot(OutputStream out) throws IOException { new DataOutputStream(out).writeLong(value); }
+        @Override public Snapshot snapshot() { long v = value; return out -> new DataOutputStream(out).writeLong(v); }
         @Override public void restore(InputStream in) throws IOException { value = new DataInputStream(in).readLong(); }
     }
 

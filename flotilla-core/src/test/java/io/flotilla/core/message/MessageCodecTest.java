@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.flotilla.core.Bytes;
+import io.flotilla.core.ClusterConfig;
+import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.LogEntry;
 import java.nio.BufferOverflowException;
@@ -86,7 +88,11 @@ class MessageCodecTest {
                 AppendResponse.success(2, 1, 7, 45, 11),
                 AppendResponse.reject(2, 1, 7, 45, 30, 4, 11),
                 new TimeoutNow(1, 3, 8),
-                new TimeoutNow(Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE));
+                new TimeoutNow(Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE),
+                new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(1, 2, 3)), 0, Bytes.wrap(allByteValues()), false),
+                new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(7)), 1 << 20, Bytes.EMPTY, true),
+                new SnapshotResponse(2, 1, 9, 500, 1 << 20, false),
+                new SnapshotResponse(2, 1, 9, 500, 0, true));
     }
 
     @Test
@@ -213,7 +219,7 @@ class MessageCodecTest {
     @Test
     void rejectsUnknownKind() {
         assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 0)).hasMessageContaining("unknown message kind 0");
-        assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 6)).hasMessageContaining("unknown message kind 6");
+        assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 8)).hasMessageContaining("unknown message kind 8");
         assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 0xFF)).hasMessageContaining("unknown message kind 255");
     }
 

@@ -8,6 +8,7 @@ import io.flotilla.core.LogEntry;
 import io.flotilla.core.MemoryStorage;
 import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.AppendResponse;
+import io.flotilla.core.message.InstallSnapshot;
 import io.flotilla.core.message.Message;
 import io.flotilla.core.message.RequestVote;
 import io.flotilla.core.message.VoteResponse;
@@ -33,6 +34,7 @@ final class NodeHarness {
     final List<LogEntry> applied = new ArrayList<>();
     /** Every read outcome handed out so far. */
     final List<ReadOutcome> reads = new ArrayList<>();
+    private io.flotilla.core.SnapshotSink incoming;
 
     private NodeHarness(RaftConfig config, MemoryStorage storage, RandomGenerator random) {
         this.config = config;
@@ -139,10 +141,29 @@ final class NodeHarness {
         storage.append(ready.entries());
         storage.saveHardState(ready.hardState());
         storage.sync();
+        for (InstallSnapshot chunk : ready.snapshotChunks()) {
+            receive(chunk);
+        }
         applied.addAll(ready.committed());
         reads.addAll(ready.reads());
         node.advance(ready);
         return ready;
+    }
+
+    /** Stores a snapshot chunk as the runtime does; the last one replaces the log. */
+    private void receive(InstallSnapshot chunk) {
+        try {
+            if (chunk.offset() == 0) {
+                incoming = storage.beginSnapshot(chunk.meta());
+            }
+            incoming.out().write(chunk.chunk().unsafeArray());
+            if (chunk.done()) {
+                incoming.commit();
+                storage.resetToSnapshot(chunk.meta());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Drains until the node has nothing more to say; returns all the outboxes in order. */

@@ -4,7 +4,6 @@ import io.flotilla.core.Codec;
 import io.flotilla.core.StateMachine;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 
 /** Wraps a node's state machine to report every command it applies to the {@link Invariants}. */
 final class CheckedStateMachine<C, Q, R> implements StateMachine<C, Q, R> {
@@ -35,8 +34,8 @@ final class CheckedStateMachine<C, Q, R> implements StateMachine<C, Q, R> {
     }
 
     @Override
-    public void snapshot(OutputStream out) throws IOException {
-        delegate.snapshot(out);
+    public Snapshot snapshot() {
+        return delegate.snapshot();
     }
 
     @Override

@@ -39,8 +39,14 @@ class RegisterStateMachine implements StateMachine<RegisterOp, RegisterOp.Read, 
         return RegisterResult.value(values.get(read.key()));
     }
 
+    /** Captures a copy, so the writer may run while later commands are applied to the live map. */
     @Override
-    public void snapshot(OutputStream out) throws IOException {
+    public Snapshot snapshot() {
+        TreeMap<String, String> captured = new TreeMap<>(values);
+        return out -> write(captured, out);
+    }
+
+    private static void write(TreeMap<String, String> values, OutputStream out) throws IOException {
         DataOutputStream data = new DataOutputStream(out);
         data.writeInt(values.size());
         for (Map.Entry<String, String> e : values.entrySet()) {

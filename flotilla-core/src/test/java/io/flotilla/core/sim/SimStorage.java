@@ -1,11 +1,16 @@
 package io.flotilla.core.sim;
 
+import io.flotilla.core.Bytes;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.SnapshotMeta;
+import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -160,6 +165,43 @@ final class SimStorage implements Storage {
         if (!lyingSync || durableHardState.equals(HardState.INITIAL)) {
             durableHardState = hardState;
         }
+    }
+
+    // Snapshots are not simulated yet: the nodes run with Snapshotting.NEVER and never get one.
+
+    @Override
+    public Optional<SnapshotMeta> latestSnapshot() {
+        return Optional.empty();
+    }
+
+    @Override
+    public long snapshotSize() {
+        return 0;
+    }
+
+    @Override
+    public Bytes readSnapshot(long offset, int maxBytes) {
+        throw new IllegalStateException("there is no snapshot");
+    }
+
+    @Override
+    public InputStream openSnapshot() {
+        throw new IllegalStateException("there is no snapshot");
+    }
+
+    @Override
+    public SnapshotSink beginSnapshot(SnapshotMeta meta) {
+        throw new UnsupportedOperationException("the simulated disk does not store snapshots yet");
+    }
+
+    @Override
+    public void compact(long index) {
+        throw new IllegalArgumentException("cannot compact the log to " + index + ": there is no snapshot");
+    }
+
+    @Override
+    public void resetToSnapshot(SnapshotMeta meta) {
+        throw new IllegalArgumentException("resetToSnapshot(" + meta + "): there is no snapshot");
     }
 
     /**

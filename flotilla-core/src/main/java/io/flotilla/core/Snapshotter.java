@@ -1,0 +1,126 @@
+package io.flotilla.core;
+
+import io.flotilla.core.message.InstallSnapshot;
+import io.flotilla.core.protocol.RaftNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine's side of snapshots (Raft §7): restores it at start, takes a snapshot every so
+ * many entries (captured on the node's thread, written on another while entries keep being
+ * applied) and compacts the log behind it, and installs the snapshots a leader sends.
+ */
+final class Snapshotter {
+    private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
+
+    private final RaftNode node;
+    private final Storage storage;
+    private final StateMachine<?, ?, ?> stateMachine;
+    private final Snapshotting settings;
+    private boolean writing;
+    private long lastIndex;
+    private SnapshotSink incoming;
+
+    Snapshotter(RaftNode node, Storage storage, StateMachine<?, ?, ?> stateMachine, Snapshotting settings) {
+        this.node = node;
+        this.storage = storage;
+        this.stateMachine = stateMachine;
+        this.settings = settings;
+    }
+
+    /** Restores the state machine from the newest snapshot, if any; returns the index it covers (0 if none). */
+    long restoreAtStart() {
+        SnapshotMeta meta = storage.latestSnapshot().orElse(null);
+        if (meta == null) {
+            return 0;
+        }
+        restore(meta);
+        lastIndex = meta.index();
+        return meta.index();
+    }
+
+    /** Called after applying up to {@code applied}: starts a snapshot if enough entries went by. */
+    void maybeTake(long applied, long appliedTerm) {
+        if (settings.intervalEntries() == 0 || writing || applied - lastIndex < settings.intervalEntries() || appliedTerm == 0) {
+            return;
+        }
+        SnapshotMeta meta = new SnapshotMeta(applied, appliedTerm, node.members());
+        StateMachine.Snapshot captured = stateMachine.snapshot();
+        SnapshotSink sink;
+        try {
+            sink = storage.beginSnapshot(meta);
+        } catch (IOException e) {
+            log.warn("node {}: cannot start a snapshot at index {}: {}", node.id(), applied, e.getMessage());
+            return;
+        }
+        writing = true;
+        long started = System.nanoTime();
+        settings.writer().execute(() -> {
+            IOException failure = null;
+            try {
+                captured.writeTo(sink.out());
+                sink.commit();
+            } catch (IOException | RuntimeException e) {
+                sink.abort();
+                failure = e instanceof IOException io ? io : new IOException(e);
+            }
+            IOException error = failure;
+            settings.nodeThread().accept(() -> written(meta, sink.size(), System.nanoTime() - started, error));
+        });
+    }
+
+    private void written(SnapshotMeta meta, long bytes, long nanos, IOException error) {
+        writing = false;
+        if (error != null) {
+            log.warn("node {}: snapshot at index {} failed: {}", node.id(), meta.index(), error.getMessage());
+            return;
+        }
+        lastIndex = meta.index();
+        long compactTo = Math.max(storage.firstIndex() - 1, meta.index() - settings.trailingEntries());
+        if (compactTo >= storage.firstIndex()) {
+            storage.compact(compactTo);
+        }
+        log.info("node {}: snapshot at index {} ({} bytes in {} ms); log starts at {}", node.id(), meta.index(), bytes,
+                nanos / 1_000_000, storage.firstIndex());
+    }
+
+    /**
+     * Writes a chunk a leader sent; after the last one, commits the snapshot, resets the log to it
+     * and restores the state machine. Returns the index now applied, or 0 if not done yet.
+     */
+    long receive(InstallSnapshot chunk) {
+        try {
+            if (chunk.offset() == 0) {
+                if (incoming != null) {
+                    incoming.abort();
+                }
+                incoming = storage.beginSnapshot(chunk.meta());
+            }
+            incoming.out().write(chunk.chunk().unsafeArray());
+            if (!chunk.done()) {
+                return 0;
+            }
+            incoming.commit();
+            incoming = null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store the snapshot received from node " + chunk.from(), e);
+        }
+        SnapshotMeta meta = chunk.meta();
+        storage.resetToSnapshot(meta);
+        restore(meta);
+        lastIndex = meta.index();
+        log.info("node {}: installed the snapshot at index {} sent by leader {}", node.id(), meta.index(), chunk.from());
+        return meta.index();
+    }
+
+    private void restore(SnapshotMeta meta) {
+        try (InputStream in = storage.openSnapshot()) {
+            stateMachine.restore(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot restore the state machine from the snapshot at index " + meta.index(), e);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package io.flotilla.core.message;
+
+import io.flotilla.core.Bytes;
+import io.flotilla.core.SnapshotMeta;
+
+/**
+ * One chunk of a snapshot sent to a follower whose next entry the leader no longer holds (Raft §7).
+ * Chunks go out in order, a few at a time; the follower acknowledges each with a
+ * {@link SnapshotResponse} naming the offset it expects next, so a lost chunk is simply resent.
+ */
+public record InstallSnapshot(int from, int to, long term, SnapshotMeta meta, long offset, Bytes chunk, boolean done)
+        implements Message {
+    public InstallSnapshot {
+        if (offset < 0) {
+            throw new IllegalArgumentException("negative snapshot offset " + offset);
+        }
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.INSTALL_SNAPSHOT;
+    }
+}

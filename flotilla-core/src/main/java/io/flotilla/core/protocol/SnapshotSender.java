@@ -1,0 +1,66 @@
+package io.flotilla.core.protocol;
+
+import io.flotilla.core.Bytes;
+import io.flotilla.core.SnapshotMeta;
+import io.flotilla.core.Storage;
+import io.flotilla.core.message.InstallSnapshot;
+import io.flotilla.core.message.Message;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * Streams the newest snapshot to a follower that needs entries the leader has compacted away
+ * (Raft §7): chunks of {@code chunkBytes}, at most {@link #WINDOW} unacknowledged at once. A
+ * follower that makes no progress for a heartbeat interval gets the rest again from the last
+ * acknowledged offset, so a lost chunk costs one heartbeat, not a restart; a newer snapshot on the
+ * leader restarts the transfer with it.
+ */
+final class SnapshotSender {
+    /** Chunks in flight to one follower: enough to keep a link busy, few enough to bound memory. */
+    static final int WINDOW = 4;
+
+    private final Storage storage;
+    private final int chunkBytes;
+
+    SnapshotSender(Storage storage, int chunkBytes) {
+        this.storage = storage;
+        this.chunkBytes = chunkBytes;
+    }
+
+    /** The snapshot a lagging follower would get, if any. */
+    SnapshotMeta newest() {
+        return storage.latestSnapshot().orElseThrow(
+                () -> new IllegalStateException("the log was compacted but storage holds no snapshot"));
+    }
+
+    void send(int from, int to, long term, Progress p, boolean heartbeat, List<Message> out) {
+        SnapshotMeta meta = newest();
+        if (meta.index() != p.snapshotIndex) {
+            p.becomeSnapshot(meta.index());
+        }
+        if (heartbeat) {
+            if (!p.snapshotProgressed) {
+                p.snapshotSent = p.snapshotAcked; // something was lost: resume from what the follower has
+                p.snapshotDoneSent = false;
+            }
+            p.snapshotProgressed = false;
+        }
+        long size = storage.snapshotSize();
+        while (!p.snapshotDoneSent && p.snapshotSent - p.snapshotAcked < (long) WINDOW * chunkBytes) {
+            Bytes chunk = read(p.snapshotSent);
+            boolean done = p.snapshotSent + chunk.length() >= size;
+            out.add(new InstallSnapshot(from, to, term, meta, p.snapshotSent, chunk, done));
+            p.snapshotSent += chunk.length();
+            p.snapshotDoneSent = done;
+        }
+    }
+
+    private Bytes read(long offset) {
+        try {
+            return storage.readSnapshot(offset, chunkBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the snapshot to send it", e);
+        }
+    }
+}
