@@ -1,0 +1,53 @@
+package io.flotilla.core.sim;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Counters of what a simulation run did; runs add up with {@link #add}. */
+final class SimStats {
+    long seeds;
+    long steps;
+    long messagesSent;
+    long messagesDelivered;
+    long crashes;
+    long entriesLostInCrashes;
+    long elections;
+    long operations;
+    long operationsOk;
+    long operationsUnknown;
+    long operationsChecked;
+    long undecided;
+    long virtualTime;
+    final Map<FaultKind, Long> faults = new EnumMap<>(FaultKind.class);
+
+    void fault(FaultKind kind) {
+        faults.merge(kind, 1L, Long::sum);
+    }
+
+    void add(SimStats o) {
+        seeds += o.seeds;
+        steps += o.steps;
+        messagesSent += o.messagesSent;
+        messagesDelivered += o.messagesDelivered;
+        crashes += o.crashes;
+        entriesLostInCrashes += o.entriesLostInCrashes;
+        elections += o.elections;
+        operations += o.operations;
+        operationsOk += o.operationsOk;
+        operationsUnknown += o.operationsUnknown;
+        operationsChecked += o.operationsChecked;
+        undecided += o.undecided;
+        virtualTime += o.virtualTime;
+        o.faults.forEach((k, v) -> faults.merge(k, v, Long::sum));
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%d seeds, %d steps, %d virtual time units, %d messages sent (%d delivered), "
+                        + "faults %s, %d crashes (%d unsynced entries lost), %d elections, %d client operations "
+                        + "(%d ok, %d unknown, %d failed; %d checked for linearizability, %d undecided)",
+                seeds, steps, virtualTime, messagesSent, messagesDelivered, faults, crashes, entriesLostInCrashes,
+                elections, operations, operationsOk, operationsUnknown, operations - operationsOk - operationsUnknown,
+                operationsChecked, undecided);
+    }
+}

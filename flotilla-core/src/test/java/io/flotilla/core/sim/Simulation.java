@@ -1,0 +1,447 @@
+package io.flotilla.core.sim;
+
+import io.flotilla.core.ClusterConfig;
+import io.flotilla.core.NodeDriver;
+import io.flotilla.core.StateMachine;
+import io.flotilla.core.check.CheckResult;
+import io.flotilla.core.check.LinearizabilityChecker;
+import io.flotilla.core.check.Operation;
+import io.flotilla.core.check.Outcome;
+import io.flotilla.core.message.Message;
+import io.flotilla.core.message.MessageCodec;
+import io.flotilla.core.protocol.RaftNode;
+import io.flotilla.core.protocol.Role;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * A deterministic simulation of a cluster, in the manner of TigerBeetle's VOPR and FoundationDB's
+ * simulator: the production {@link RaftNode} and {@link NodeDriver} run on one thread in virtual
+ * time, with a simulated network and disk, and one seed drives every choice (cluster size, faults,
+ * timing, the workload), so any failure replays from its seed.
+ *
+ * <p>A run has three phases. Safety: faults for a number of steps, with Raft's invariants checked
+ * after every step. Liveness: the network heals, crashed nodes restart and faults stop; a leader
+ * must then commit a new command and every node apply it within a bounded time. Finally the
+ * clients' history must be linearizable.
+ */
+final class Simulation<I, C, Q, R> {
+    /**
+     * @param safetySteps events to run with faults on
+     * @param lyingDisk   a broken disk that forgets the hard state, for testing that failures are caught
+     * @param trace       print every event
+     */
+    record Options(long safetySteps, boolean lyingDisk, boolean trace) {
+        static final long DEFAULT_STEPS = 20_000;
+
+        static Options steps(long safetySteps) {
+            return new Options(safetySteps, false, false);
+        }
+    }
+
+    private record Tick(int node, int incarnation) implements EventQueue.Event {
+    }
+
+    private record Deliver(Message message) implements EventQueue.Event {
+    }
+
+    private record FaultTurn() implements EventQueue.Event {
+    }
+
+    private record Restart(int node) implements EventQueue.Event {
+    }
+
+    private record Heal() implements EventQueue.Event {
+    }
+
+    private record Probe() implements EventQueue.Event {
+    }
+
+    private static final int TRACE_LENGTH = 60;
+    private static final MessageCodec WIRE = new MessageCodec(64 << 20);
+    /** Liveness: after healing, progress must come within this many election timeouts. */
+    private static final int LIVENESS_ELECTION_TIMEOUTS = 40;
+
+    private final long seed;
+    private final Workload<I, C, Q, R> workload;
+    private final Options options;
+    private final Swarm swarm;
+    private final SplittableRandom faultRandom;
+    private final SplittableRandom nodeRandom;
+    private final SimStats stats = new SimStats();
+    private final EventQueue queue = new EventQueue();
+    private final SimNetwork network;
+    private final Invariants invariants;
+    private final Clients<I, C, Q, R> clients;
+    private final List<SimNode<C, Q, R>> nodes = new ArrayList<>();
+    private final Deque<EventQueue.Scheduled> recent = new ArrayDeque<>();
+    private final long electionTime;
+    private boolean faultsOn = true;
+    private String phase = "safety";
+
+    private Simulation(long seed, Workload<I, C, Q, R> workload, Options options) {
+        this.seed = seed;
+        this.workload = workload;
+        this.options = options;
+        SplittableRandom root = new SplittableRandom(seed);
+        this.swarm = Swarm.draw(root.split());
+        this.faultRandom = root.split();
+        this.nodeRandom = root.split();
+        this.network = new SimNetwork(swarm, root.split(), stats);
+        this.invariants = new Invariants(swarm.nodes());
+        this.clients = new Clients<>(workload, queue, root.split(), swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
+                this::note);
+        this.electionTime = (long) swarm.raft().electionTicks() * Swarm.TICK;
+    }
+
+    /** Runs one seed; throws {@link SimulationFailure} naming the seed if anything goes wrong. */
+    static <I, C, Q, R> SimStats run(long seed, Workload<I, C, Q, R> workload, Options options) {
+        return new Simulation<>(seed, workload, options).run();
+    }
+
+    private SimStats run() {
+        if (options.trace()) {
+            System.out.println("seed " + seed + ": " + swarm);
+        }
+        try {
+            boot();
+            while (stats.steps < options.safetySteps()) {
+                step();
+            }
+            demandLiveness();
+            drainClients();
+            checkHistory();
+        } catch (SimulationFailure f) {
+            throw f;
+        } catch (RuntimeException | AssertionError e) {
+            throw failure(e.toString(), e);
+        }
+        stats.seeds = 1;
+        stats.elections = invariants.elections();
+        stats.virtualTime = queue.now();
+        return stats;
+    }
+
+    // ---- the event loop ----------------------------------------------------------------------
+
+    private void step() {
+        EventQueue.Scheduled s = queue.next();
+        stats.steps++;
+        recent.addLast(s);
+        if (recent.size() > TRACE_LENGTH) {
+            recent.removeFirst();
+        }
+        if (options.trace()) {
+            System.out.println(stats.steps + " " + s);
+        }
+        EventQueue.Event e = s.event();
+        if (e instanceof Tick t) {
+            tick(t);
+        } else if (e instanceof Deliver d) {
+            deliver(d.message());
+        } else if (e instanceof Clients.Turn t) {
+            clients.turn(t, this::act);
+        } else if (e instanceof Clients.Timeout t) {
+            clients.timeout(t);
+        } else if (e instanceof FaultTurn) {
+            injectFault();
+        } else if (e instanceof Restart r) {
+            if (!nodes.get(r.node() - 1).isUp()) {
+                start(nodes.get(r.node() - 1));
+            }
+        } else if (e instanceof Heal) {
+            note("network healed");
+            network.heal();
+        } else if (e instanceof Probe) {
+            probe();
+        } else {
+            throw new AssertionError(e);
+        }
+        checkInvariants();
+    }
+
+    private void checkInvariants() {
+        for (SimNode<C, Q, R> n : nodes) {
+            if (n.isUp()) {
+                RaftNode raft = n.raft();
+                invariants.observe(n.id, raft.role(), raft.term(), raft.commitIndex(), n.driver.appliedIndex(), n.storage);
+            }
+        }
+    }
+
+    private void tick(Tick t) {
+        SimNode<C, Q, R> n = nodes.get(t.node() - 1);
+        if (n.isUp() && n.incarnation == t.incarnation()) {
+            act(n.id, NodeDriver::tick);
+            queue.after(swarm.tickInterval()[n.id - 1], t);
+        }
+    }
+
+    private void deliver(Message m) {
+        SimNode<C, Q, R> to = nodes.get(m.to() - 1);
+        if (to.isUp() && network.connected(m.from(), m.to())) {
+            stats.messagesDelivered++;
+            act(to.id, driver -> driver.receive(m));
+        }
+    }
+
+    /** Gives a node an event and has it carry out the effects; a crash on its disk takes it down. */
+    private boolean act(int id, Consumer<NodeDriver<C, Q, R>> action) {
+        SimNode<C, Q, R> n = nodes.get(id - 1);
+        if (!n.isUp()) {
+            return false;
+        }
+        try {
+            action.accept(n.driver);
+            n.driver.process();
+        } catch (SimulatedCrash c) {
+            stats.fault(FaultKind.CRASH_IN_IO);
+            note("node " + id + " " + c.getMessage());
+            crash(n);
+            scheduleRestart(n);
+        }
+        return true;
+    }
+
+    private void send(int from, Message m) {
+        invariants.sent(from, m, nodes.get(from - 1).storage.durableHardState().term());
+        stats.messagesSent++;
+        Message received = overTheWire(m);
+        for (long delay : network.fate(received)) {
+            queue.after(delay, new Deliver(received));
+        }
+    }
+
+    /** Sends each message through the real wire codec, so the simulation checks it too. */
+    private static Message overTheWire(Message m) {
+        Message decoded = WIRE.decode(ByteBuffer.wrap(WIRE.encode(m)));
+        if (!decoded.equals(m)) {
+            throw new AssertionError("the wire codec turned " + m + " into " + decoded);
+        }
+        return decoded;
+    }
+
+    // ---- nodes -------------------------------------------------------------------------------
+
+    private void boot() {
+        Integer[] ids = new Integer[swarm.nodes()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i + 1;
+        }
+        for (int id = 1; id <= swarm.nodes(); id++) {
+            int nodeId = id;
+            SimStorage storage = new SimStorage(options.lyingDisk());
+            storage.observeAppends((entry, chain) -> invariants.appended(nodeId, entry, chain));
+            storage.bootstrap(ClusterConfig.of(ids));
+            storage.crashAt(where -> faultsOn && faultRandom.nextDouble() < swarm.ioCrashRate());
+            nodes.add(new SimNode<>(id, storage));
+        }
+        nodes.forEach(this::start);
+        if (swarm.faults().contains(FaultKind.PARTITION) || swarm.faults().contains(FaultKind.CRASH)
+                || swarm.faults().contains(FaultKind.TRANSFER)) {
+            queue.after(nextFaultDelay(), new FaultTurn());
+        }
+    }
+
+    private void start(SimNode<C, Q, R> n) {
+        note("node " + n.id + " starts, incarnation " + n.incarnation + ", " + n.storage);
+        RaftNode raft = new RaftNode(swarm.raftFor(n.id), n.storage, nodeRandom.split());
+        invariants.restarted(n.id, raft.term());
+        StateMachine<C, Q, R> stateMachine = new CheckedStateMachine<>(n.id, workload.newStateMachine(), workload.codec(),
+                invariants, n.storage);
+        n.driver = new NodeDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m), role -> { });
+        int incarnation = n.incarnation;
+        queue.after(nodeRandom.nextLong(1, swarm.tickInterval()[n.id - 1] + 1), new Tick(n.id, incarnation));
+        act(n.id, driver -> { });
+    }
+
+    private void crash(SimNode<C, Q, R> n) {
+        stats.crashes++;
+        n.driver = null;
+        n.incarnation++;
+        stats.entriesLostInCrashes += n.storage.crash(faultRandom, true);
+        clients.nodeCrashed(n.id);
+    }
+
+    private void scheduleRestart(SimNode<C, Q, R> n) {
+        long downFor = faultRandom.nextInt(10) == 0 ? 30 * electionTime : 4 * electionTime;
+        queue.after(faultRandom.nextLong(Swarm.TICK, downFor), new Restart(n.id));
+    }
+
+    // ---- faults ------------------------------------------------------------------------------
+
+    private long nextFaultDelay() {
+        return faultRandom.nextLong(1, 2L * swarm.faultInterval());
+    }
+
+    private void injectFault() {
+        if (!faultsOn) {
+            return;
+        }
+        queue.after(nextFaultDelay(), new FaultTurn());
+        List<FaultKind> kinds = new ArrayList<>();
+        for (FaultKind k : List.of(FaultKind.PARTITION, FaultKind.CRASH, FaultKind.TRANSFER)) {
+            if (swarm.faults().contains(k)) {
+                kinds.add(k);
+            }
+        }
+        FaultKind kind = kinds.get(faultRandom.nextInt(kinds.size()));
+        SimNode<C, Q, R> leader = leader();
+        switch (kind) {
+            case PARTITION -> partition(leader);
+            case CRASH -> {
+                List<SimNode<C, Q, R>> up = nodes.stream().filter(SimNode::isUp).toList();
+                if (!up.isEmpty()) {
+                    SimNode<C, Q, R> victim = leader != null && faultRandom.nextInt(3) == 0
+                            ? leader : up.get(faultRandom.nextInt(up.size()));
+                    stats.fault(FaultKind.CRASH);
+                    note("node " + victim.id + " crashes");
+                    crash(victim);
+                    scheduleRestart(victim);
+                }
+            }
+            case TRANSFER -> {
+                if (leader != null) {
+                    int target = faultRandom.nextInt(1, swarm.nodes() + 1);
+                    stats.fault(FaultKind.TRANSFER);
+                    note("node " + leader.id + " transfers leadership to " + target);
+                    act(leader.id, driver -> driver.node().transferLeadership(target));
+                }
+            }
+            default -> throw new AssertionError(kind);
+        }
+    }
+
+    private void partition(SimNode<C, Q, R> leader) {
+        if (network.isPartitioned() && faultRandom.nextBoolean()) {
+            note("network healed");
+            network.heal();
+            return;
+        }
+        stats.fault(FaultKind.PARTITION);
+        int shape = faultRandom.nextInt(5);
+        if (shape < 2 && leader != null) {
+            network.isolate(leader.id);
+            note("leader " + leader.id + " isolated");
+        } else if (shape < 4) {
+            note("network " + network.splitRandomly());
+        } else {
+            note("network " + network.cutOneWay());
+        }
+        queue.after(faultRandom.nextLong(electionTime, 20 * electionTime), new Heal());
+    }
+
+    /** The up node that leads the highest term, if any. */
+    private SimNode<C, Q, R> leader() {
+        SimNode<C, Q, R> best = null;
+        for (SimNode<C, Q, R> n : nodes) {
+            if (n.isUp() && n.raft().role() == Role.LEADER && (best == null || n.raft().term() > best.raft().term())) {
+                best = n;
+            }
+        }
+        return best;
+    }
+
+    // ---- liveness and the history --------------------------------------------------------------
+
+    private void demandLiveness() {
+        phase = "liveness";
+        faultsOn = false;
+        network.heal();
+        network.calm();
+        nodes.stream().filter(n -> !n.isUp()).forEach(this::start);
+        long deadline = queue.now() + LIVENESS_ELECTION_TIMEOUTS * electionTime;
+        queue.after(Swarm.TICK, new Probe());
+        while (!progressMade()) {
+            if (queue.now() > deadline) {
+                throw failure("Liveness: with the network healed and every node up, no new command was committed and "
+                        + "applied everywhere within " + LIVENESS_ELECTION_TIMEOUTS + " election timeouts", null);
+            }
+            step();
+        }
+    }
+
+    /** True once the probe client's command committed and every node applied it. */
+    private boolean progressMade() {
+        long index = clients.lastOkIndex(clients.probeClient());
+        if (index < 0) {
+            return false;
+        }
+        for (SimNode<C, Q, R> n : nodes) {
+            if (!n.isUp() || n.driver.appliedIndex() < index) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void probe() {
+        int probe = clients.probeClient();
+        if (clients.lastOkIndex(probe) >= 0) {
+            return;
+        }
+        queue.after(Swarm.TICK, new Probe());
+        SimNode<C, Q, R> leader = leader();
+        if (leader != null && !clients.isOpen(probe)) {
+            clients.sendProbe(leader.id, this::act);
+        }
+    }
+
+    private void drainClients() {
+        phase = "drain";
+        clients.stop();
+        long deadline = queue.now() + swarm.clientTimeout() + 1;
+        while (clients.anyOpen() && queue.now() <= deadline) {
+            step();
+        }
+    }
+
+    private void checkHistory() {
+        phase = "linearizability check";
+        List<Operation<I, R>> history = clients.history().operations();
+        stats.operations = history.size();
+        stats.operationsOk = history.stream().filter(op -> op.outcome() == Outcome.OK).count();
+        stats.operationsUnknown = history.stream().filter(op -> op.outcome() == Outcome.UNKNOWN).count();
+        stats.operationsChecked = stats.operationsOk + stats.operationsUnknown;
+        CheckResult result = LinearizabilityChecker.check(workload.model(), history);
+        if (result.verdict() == CheckResult.Verdict.NOT_LINEARIZABLE) {
+            throw failure("Linearizability: the clients' history has no valid linearization\n" + result.report(), null);
+        }
+        if (result.verdict() == CheckResult.Verdict.UNDECIDED) {
+            stats.undecided++;
+            System.out.println("seed " + seed + ": linearizability undecided: " + result.report());
+        }
+    }
+
+    // ---- reporting ---------------------------------------------------------------------------
+
+    private void note(String what) {
+        if (options.trace()) {
+            System.out.println("    " + what);
+        }
+    }
+
+    static String replayCommand(long seed, long steps) {
+        return "mvn -pl flotilla-core test -Dtest=SimulationTest -Dsim.seed=" + seed
+                + (steps == Options.DEFAULT_STEPS ? "" : " -Dsim.steps=" + steps);
+    }
+
+    private SimulationFailure failure(String what, Throwable cause) {
+        StringBuilder s = new StringBuilder();
+        s.append("Simulation failed: seed ").append(seed).append(", step ").append(stats.steps)
+                .append(", time ").append(queue.now()).append(", ").append(phase).append(" phase\n");
+        s.append(what).append('\n');
+        s.append("Replay: ").append(replayCommand(seed, options.safetySteps())).append('\n');
+        s.append("Run: ").append(swarm).append('\n');
+        s.append("Nodes:\n");
+        nodes.forEach(n -> s.append("  ").append(n).append('\n'));
+        s.append("Last ").append(recent.size()).append(" events:\n");
+        recent.forEach(e -> s.append("  ").append(e).append('\n'));
+        return new SimulationFailure(seed, s.toString(), cause);
+    }
+}

@@ -1,0 +1,42 @@
+package io.flotilla.core.sim;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Runs the deterministic simulation over many seeds. {@code -Dsim.seed=X} replays one seed;
+ * {@code -Dsim.seeds=N} runs N seeds from {@code -Dsim.firstSeed} (default 1, or "random");
+ * {@code -Dsim.steps=S} sets the steps of the safety phase; {@code -Dsim.trace=true} prints every event.
+ */
+class SimulationTest {
+    /** About a minute on this two-core machine (some 60 ms per seed once warm); longer when it is busy. */
+    private static final int DEFAULT_SEEDS = 900;
+
+    @Test
+    @Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hung protocol
+    void simulate() {
+        long steps = Long.getLong("sim.steps", Simulation.Options.DEFAULT_STEPS);
+        boolean trace = Boolean.getBoolean("sim.trace");
+        Simulation.Options options = new Simulation.Options(steps, false, trace);
+        String one = System.getProperty("sim.seed");
+        long first;
+        int seeds;
+        if (one != null) {
+            first = Long.parseLong(one);
+            seeds = 1;
+        } else {
+            String from = System.getProperty("sim.firstSeed", "1");
+            first = from.equals("random") ? System.nanoTime() & Long.MAX_VALUE : Long.parseLong(from);
+            seeds = Integer.getInteger("sim.seeds", DEFAULT_SEEDS);
+        }
+        System.out.println("Simulating seeds " + first + ".." + (first + seeds - 1) + ", " + steps + " steps each");
+        SimStats total = new SimStats();
+        long start = System.nanoTime();
+        for (long seed = first; seed < first + seeds; seed++) {
+            total.add(Simulation.run(seed, new RegisterWorkload(), options));
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        System.out.println("Simulation: " + total + "; " + millis + " ms");
+    }
+}
