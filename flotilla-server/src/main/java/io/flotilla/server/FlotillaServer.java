@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +70,8 @@ public final class FlotillaServer implements AutoCloseable {
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), resolved(), workers, config.maxFrameBytes());
         KvService[] service = new KvService[1];
         server = new NodeServer(settings, messageCodec, transport::deliver,
-                (request, forwarded) -> service[0].handle(request, forwarded));
+                (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
+                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
                 .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);

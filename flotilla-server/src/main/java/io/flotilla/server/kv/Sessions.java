@@ -35,8 +35,12 @@ final class Sessions {
     private static final class ClientSession {
         long lastUsed;
         long ackedBelow = 1;
-        /** The first write of this session: retries of earlier ones belong to a forgotten session. */
-        long createdAtSeq;
+        /**
+         * For a session reopened after the cluster forgot it: its first write here. Retries of earlier
+         * writes may have been applied in the forgotten session; 0 for a session never forgotten,
+         * whose writes may reach the log in any order.
+         */
+        long reopenedAtSeq;
         final TreeMap<Long, Response.Code> outcomes = new TreeMap<>();
     }
 
@@ -87,12 +91,13 @@ final class Sessions {
     Verdict check(Session s, long now) {
         ClientSession cs = sessions.get(s.clientId());
         if (cs == null) {
-            if (s.retry() && forgotten.contains(s.clientId())) {
+            boolean wasForgotten = forgotten.contains(s.clientId());
+            if (s.retry() && wasForgotten) {
                 return expired(s);
             }
             // A first attempt cannot be a duplicate, so it may open (or reopen) the session.
             cs = new ClientSession();
-            cs.createdAtSeq = s.seq();
+            cs.reopenedAtSeq = wasForgotten ? s.seq() : 0;
             sessions.put(s.clientId(), cs);
             if (sessions.size() > maxSessions) {
                 Iterator<Long> eldest = sessions.keySet().iterator();
@@ -114,7 +119,7 @@ final class Sessions {
         if (previous != null) {
             return new Verdict.Duplicate(previous);
         }
-        return s.retry() && s.seq() < cs.createdAtSeq ? expired(s) : new Verdict.Fresh();
+        return s.retry() && s.seq() < cs.reopenedAtSeq ? expired(s) : new Verdict.Fresh();
     }
 
     private static Verdict expired(Session s) {
@@ -149,7 +154,7 @@ final class Sessions {
             out.writeLong(e.getKey());
             out.writeLong(cs.lastUsed);
             out.writeLong(cs.ackedBelow);
-            out.writeLong(cs.createdAtSeq);
+            out.writeLong(cs.reopenedAtSeq);
             out.writeInt(cs.outcomes.size());
             for (Map.Entry<Long, Response.Code> o : cs.outcomes.entrySet()) {
                 out.writeLong(o.getKey());
@@ -173,7 +178,7 @@ final class Sessions {
             ClientSession cs = new ClientSession();
             cs.lastUsed = in.readLong();
             cs.ackedBelow = in.readLong();
-            cs.createdAtSeq = in.readLong();
+            cs.reopenedAtSeq = in.readLong();
             int outcomes = in.readInt();
             if (outcomes < 0 || outcomes > maxOutcomesPerSession) {
                 throw new IOException("snapshot session holds " + outcomes + " outcomes; the limit is " + maxOutcomesPerSession);

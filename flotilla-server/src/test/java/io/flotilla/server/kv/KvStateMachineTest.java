@@ -90,6 +90,14 @@ class KvStateMachineTest {
     }
 
     @Test
+    void writesOfOneSessionMayReachTheLogInAnyOrder() {
+        // Seq 2 opened the session; the retry of seq 1 (its first attempt timed out) comes later.
+        assertThat(write(1, new Request.Set(new Session(7, 2, 1), b("b"), b("2")))).isEqualTo(Response.OK);
+        assertThat(write(1, new Request.Set(session(7, 1).asRetry(), b("a"), b("1")))).isEqualTo(Response.OK);
+        assertThat(get("a")).isEqualTo(new Response.Value(b("1")));
+    }
+
+    @Test
     void aRetryOfAFirstWriteThatNeverReachedTheLogIsApplied() {
         assertThat(write(1, new Request.Set(session(7, 1).asRetry(), b("k"), b("v")))).isEqualTo(Response.OK);
         assertThat(get("k")).isEqualTo(new Response.Value(b("v")));
