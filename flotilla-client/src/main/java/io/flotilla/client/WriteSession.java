@@ -14,10 +14,10 @@ import java.util.TreeSet;
 final class WriteSession {
     /**
      * The most writes that may be numbered but not yet acknowledged. The cluster keeps at most
-     * 10,000 outcomes per session (and drops the oldest beyond that, after which a late retry of
+     * 1,000,000 outcomes per session (and drops the oldest beyond that, after which a late retry of
      * that write could apply twice), so the client stays well below.
      */
-    static final int MAX_UNACKNOWLEDGED = 8192;
+    static final int MAX_UNACKNOWLEDGED = 500_000;
 
     private final long clientId;
     private long nextSeq = 1;

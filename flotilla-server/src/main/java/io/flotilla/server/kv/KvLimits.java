@@ -11,7 +11,7 @@ import java.util.Optional;
  */
 public record KvLimits(int maxKeyBytes, int maxValueBytes, long sessionTimeoutMillis, int maxSessions,
                        int maxOutcomesPerSession) {
-    public static final KvLimits DEFAULTS = new KvLimits(4096, 1 << 20, 10 * 60_000L, 100_000, 10_000);
+    public static final KvLimits DEFAULTS = new KvLimits(4096, 1 << 20, 10 * 60_000L, 100_000, 1_000_000);
 
     public KvLimits {
         if (maxKeyBytes < 1 || maxValueBytes < 0 || sessionTimeoutMillis < 1 || maxSessions < 1 || maxOutcomesPerSession < 1) {
