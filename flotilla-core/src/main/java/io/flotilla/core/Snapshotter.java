@@ -42,9 +42,13 @@ final class Snapshotter {
         return meta.index();
     }
 
-    /** Called after applying up to {@code applied}: starts a snapshot if enough entries went by. */
+    /**
+     * Called after applying up to {@code applied}: starts a snapshot if enough entries went by, unless
+     * the node is streaming its current one to a follower (a new one would restart that transfer).
+     */
     void maybeTake(long applied, long appliedTerm) {
-        if (settings.intervalEntries() == 0 || writing || applied - lastIndex < settings.intervalEntries() || appliedTerm == 0) {
+        if (settings.intervalEntries() == 0 || writing || applied - lastIndex < settings.intervalEntries() || appliedTerm == 0
+                || node.sendingSnapshot()) {
             return;
         }
         SnapshotMeta meta = new SnapshotMeta(applied, appliedTerm, node.members());

@@ -19,6 +19,8 @@ final class Progress {
     final ArrayDeque<Long> inflight = new ArrayDeque<>();
     /** Heard from since the last CheckQuorum round. */
     boolean recentActive;
+    /** Leader ticks since this follower last answered (unlike {@link #recentActive}, not reset in rounds). */
+    int ticksSinceHeard;
     /** Highest heartbeat round this follower has answered in the current term. */
     long ackedRound;
     /** Commit index last sent; a higher commit is worth a message on its own. */
@@ -33,9 +35,21 @@ final class Progress {
     boolean snapshotDoneSent;
     /** In SNAPSHOT: the follower acknowledged something since the last heartbeat. */
     boolean snapshotProgressed;
+    /**
+     * In SNAPSHOT: the lowest offset the follower reported below {@link #snapshotAcked} since the last
+     * heartbeat, or -1. Such an answer is usually stale (overtaken by later ones on the way); if the
+     * follower really lost what it had, no progress follows, and the next heartbeat resumes from here.
+     */
+    long snapshotBehind = -1;
 
     Progress(long next) {
         this.next = next;
+    }
+
+    /** The follower answered. */
+    void heardFrom() {
+        recentActive = true;
+        ticksSinceHeard = 0;
     }
 
     /** Records an acknowledgement of {@code index}; false if it says nothing new. */
@@ -73,6 +87,7 @@ final class Progress {
         snapshotSent = 0;
         snapshotDoneSent = false;
         snapshotProgressed = true;
+        snapshotBehind = -1;
         inflight.clear();
     }
 

@@ -124,6 +124,7 @@ public final class RaftNode {
     private void tickLeader() {
         heartbeatElapsed++;
         electionElapsed++;
+        progress.values().forEach(p -> p.ticksSinceHeard++);
         if (transferee != NONE && ++transferElapsed >= config.electionTicks()) {
             transferee = NONE; // the transfer timed out; take proposals again
         }
@@ -324,6 +325,24 @@ public final class RaftNode {
 
     public int id() {
         return id;
+    }
+
+    /**
+     * True while this node leads and streams its snapshot to a follower that answered within an
+     * election timeout. A newer snapshot would restart that transfer from its first byte (storage
+     * serves only the newest), so the runtime takes none meanwhile; otherwise a follower whose
+     * transfer takes longer than the interval between snapshots would never catch up.
+     */
+    public boolean sendingSnapshot() {
+        if (role != Role.LEADER) {
+            return false;
+        }
+        for (Progress p : progress.values()) {
+            if (p.state == Progress.State.SNAPSHOT && p.ticksSinceHeard < config.electionTicks()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public Role role() {
@@ -559,7 +578,7 @@ public final class RaftNode {
         if (p == null) {
             return;
         }
-        p.recentActive = true;
+        p.heardFrom();
         if (m.done()) {
             boolean advanced = p.acknowledge(m.index());
             if (p.state == Progress.State.SNAPSHOT) {
@@ -571,12 +590,13 @@ public final class RaftNode {
         } else if (p.state == Progress.State.SNAPSHOT && m.index() == p.snapshotIndex) {
             if (m.nextOffset() > p.snapshotAcked) {
                 p.snapshotAcked = m.nextOffset();
+                p.snapshotSent = Math.max(p.snapshotSent, p.snapshotAcked);
                 p.snapshotProgressed = true;
             } else if (m.nextOffset() < p.snapshotAcked) {
-                // The follower lost what it had (it restarted): start again from where it is.
-                p.snapshotAcked = m.nextOffset();
-                p.snapshotSent = m.nextOffset();
-                p.snapshotDoneSent = false;
+                // Stale (answers overtake each other), or the follower lost what it had (it restarted).
+                // Rewinding at once on every stale answer would resend the same chunks over and over; a
+                // follower that really lost them makes no progress, and the next heartbeat rewinds.
+                p.snapshotBehind = p.snapshotBehind < 0 ? m.nextOffset() : Math.min(p.snapshotBehind, m.nextOffset());
             }
         }
     }
@@ -589,7 +609,7 @@ public final class RaftNode {
         if (p == null) {
             return;
         }
-        p.recentActive = true;
+        p.heardFrom();
         if (m.round() > p.ackedRound) {
             p.ackedRound = m.round();
             confirmReads();

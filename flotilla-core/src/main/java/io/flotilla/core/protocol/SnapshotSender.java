@@ -13,8 +13,10 @@ import java.util.List;
  * Streams the newest snapshot to a follower that needs entries the leader has compacted away
  * (Raft §7): chunks of {@code chunkBytes}, at most {@link #WINDOW} unacknowledged at once. A
  * follower that makes no progress for a heartbeat interval gets the rest again from the last
- * acknowledged offset, so a lost chunk costs one heartbeat, not a restart; a newer snapshot on the
- * leader restarts the transfer with it.
+ * acknowledged offset, so a lost chunk costs one heartbeat, not a restart; an answer that reports
+ * less than was acknowledged is taken as stale unless no progress follows it until the heartbeat. A
+ * newer snapshot on the leader restarts the transfer with it, so the runtime takes none while a
+ * transfer is going on ({@link RaftNode#sendingSnapshot()}).
  */
 final class SnapshotSender {
     /** Chunks in flight to one follower: enough to keep a link busy, few enough to bound memory. */
@@ -41,10 +43,14 @@ final class SnapshotSender {
         }
         if (heartbeat) {
             if (!p.snapshotProgressed) {
+                if (p.snapshotBehind >= 0) {
+                    p.snapshotAcked = p.snapshotBehind; // the follower lost what it had (it restarted)
+                }
                 p.snapshotSent = p.snapshotAcked; // something was lost: resume from what the follower has
                 p.snapshotDoneSent = false;
             }
             p.snapshotProgressed = false;
+            p.snapshotBehind = -1;
         }
         long size = storage.snapshotSize();
         while (!p.snapshotDoneSent && p.snapshotSent - p.snapshotAcked < (long) WINDOW * chunkBytes) {

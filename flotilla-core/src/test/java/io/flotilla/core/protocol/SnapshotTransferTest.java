@@ -7,6 +7,7 @@ import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.InstallSnapshot;
+import io.flotilla.core.message.SnapshotResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -135,5 +136,69 @@ class SnapshotTransferTest {
         RaftNode restarted = new RaftNode(NodeHarness.config(1), storage, new java.util.SplittableRandom(1));
         assertThat(restarted.members()).isEqualTo(net.raft(1).members());
         assertThat(restarted.commitIndex()).isEqualTo(storage.latestSnapshot().orElseThrow().index());
+    }
+
+    /** Starts the transfer to follower 3 of a 1000-byte snapshot and lets it stall at 512 bytes (later chunks are lost). */
+    private static Network transferStalledAtHalf() throws IOException {
+        Network net = laggingFollowerBehindACompactedLeader(1000);
+        net.drop(m -> m instanceof InstallSnapshot s && s.offset() >= 8 * CHUNK);
+        net.run(1);
+        assertThat(net.delivered(InstallSnapshot.class)).extracting(InstallSnapshot::offset).contains(7L * CHUNK);
+        return net;
+    }
+
+    private static List<Long> offsetsDeliveredSince(Network net, int delivered) {
+        return NodeHarness.ofType(net.delivered.subList(delivered, net.delivered.size()), InstallSnapshot.class).stream()
+                .map(InstallSnapshot::offset).toList();
+    }
+
+    @Test
+    void aStaleAnswerOvertakenByLaterOnesDoesNotRewindTheTransfer() throws IOException {
+        // Found by the simulation (seed 1489): answers arriving out of order made the leader rewind on each
+        // lower one and send the same chunks again and again, so a small-chunked transfer hardly moved.
+        Network net = transferStalledAtHalf();
+        SnapshotMeta meta = net.node(1).storage.latestSnapshot().orElseThrow();
+        int before = net.delivered.size();
+
+        net.send(new SnapshotResponse(3, 1, net.raft(1).term(), meta.index(), CHUNK, false));
+        net.stabilize();
+
+        assertThat(offsetsDeliveredSince(net, before)).allMatch(offset -> offset >= 8 * CHUNK);
+    }
+
+    @Test
+    void aFollowerThatLostWhatItHadGetsItAgainAfterAHeartbeatWithoutProgress() throws IOException {
+        Network net = transferStalledAtHalf();
+        SnapshotMeta meta = net.node(1).storage.latestSnapshot().orElseThrow();
+        net.run(2 * NodeHarness.HEARTBEAT_TICKS); // heartbeats without progress: the leader resends from 512, lost
+        int before = net.delivered.size();
+        net.send(new SnapshotResponse(3, 1, net.raft(1).term(), meta.index(), 0, false)); // as after a restart
+        net.stabilize();
+        assertThat(offsetsDeliveredSince(net, before)).as("not at once: it may be stale").isEmpty();
+
+        net.run(NodeHarness.HEARTBEAT_TICKS);
+
+        assertThat(offsetsDeliveredSince(net, before)).startsWith(0L);
+    }
+
+    @Test
+    void aLeaderReportsThatItStreamsASnapshotWhileTheFollowerAnswers() throws IOException {
+        // The runtime takes no newer snapshot meanwhile: that would restart the transfer from its first
+        // byte, and a follower whose transfer outlasts the interval between snapshots would never catch up
+        // (found by the simulation, seed 1489).
+        Network net = transferStalledAtHalf();
+        assertThat(net.raft(1).sendingSnapshot()).isTrue();
+        assertThat(net.raft(3).sendingSnapshot()).isFalse();
+
+        net.isolate(3);
+        net.run(NodeHarness.ELECTION_TICKS - 1);
+        assertThat(net.raft(1).sendingSnapshot()).as("heard from within an election timeout").isTrue();
+        net.run(1);
+        assertThat(net.raft(1).sendingSnapshot()).as("silent for an election timeout: maybe down").isFalse();
+
+        net.healAll();
+        net.run(2 * NodeHarness.HEARTBEAT_TICKS);
+        assertThat(net.node(3).storage.latestSnapshot()).isPresent();
+        assertThat(net.raft(1).sendingSnapshot()).as("the transfer is over").isFalse();
     }
 }

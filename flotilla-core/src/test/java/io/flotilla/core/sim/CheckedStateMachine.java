@@ -1,24 +1,35 @@
 package io.flotilla.core.sim;
 
+import io.flotilla.core.Bytes;
 import io.flotilla.core.Codec;
+import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.StateMachine;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 
-/** Wraps a node's state machine to report every command it applies to the {@link Invariants}. */
+/**
+ * Wraps a node's state machine to report every command it applies, and every snapshot it is
+ * restored from, to the {@link Invariants}.
+ */
 final class CheckedStateMachine<C, Q, R> implements StateMachine<C, Q, R> {
     private final int node;
     private final StateMachine<C, Q, R> delegate;
     private final Codec<C> codec;
     private final Invariants invariants;
     private final SimStorage log;
+    private final SimStats stats;
 
-    CheckedStateMachine(int node, StateMachine<C, Q, R> delegate, Codec<C> codec, Invariants invariants, SimStorage log) {
+    CheckedStateMachine(int node, StateMachine<C, Q, R> delegate, Codec<C> codec, Invariants invariants, SimStorage log,
+                        SimStats stats) {
         this.node = node;
         this.log = log;
         this.delegate = delegate;
         this.codec = codec;
         this.invariants = invariants;
+        this.stats = stats;
     }
 
     @Override
@@ -35,11 +46,34 @@ final class CheckedStateMachine<C, Q, R> implements StateMachine<C, Q, R> {
 
     @Override
     public Snapshot snapshot() {
+        stats.snapshotsTaken++;
         return delegate.snapshot();
     }
 
+    /**
+     * Restores the delegate, then checks that it writes back exactly the bytes it was restored from (so
+     * the restore lost nothing) and that they hold the committed state at the snapshot's index.
+     */
     @Override
     public void restore(InputStream in) throws IOException {
-        delegate.restore(in);
+        SnapshotMeta meta = log.latestSnapshot().orElseThrow(() -> new AssertionError("node " + node + " restores with no snapshot"));
+        Bytes data = Bytes.wrap(in.readAllBytes());
+        delegate.restore(new ByteArrayInputStream(data.unsafeArray()));
+        Bytes again = write(delegate.snapshot());
+        if (!again.equals(data)) {
+            throw new InvariantViolation("Snapshot round trip", "node " + node + " restored the snapshot at index " + meta.index()
+                    + " (" + data.length() + " bytes) but its state machine then writes " + again.length() + " different bytes");
+        }
+        invariants.restored(node, meta, data);
+    }
+
+    static Bytes write(Snapshot snapshot) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            snapshot.writeTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Bytes.wrap(out.toByteArray());
     }
 }

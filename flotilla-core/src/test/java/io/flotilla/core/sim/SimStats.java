@@ -18,6 +18,19 @@ final class SimStats {
     long operationsChecked;
     long undecided;
     long virtualTime;
+    /** Runs whose nodes took snapshots (the others ran with snapshots off). */
+    long seedsWithSnapshots;
+    long snapshotsTaken;
+    long snapshotsCommitted;
+    long snapshotsInstalled;
+    /** Installed snapshots whose last entry the log did not hold, so the whole log went. */
+    long logsReplacedBySnapshots;
+    long restartsFromSnapshots;
+    long snapshotsChecked;
+    long snapshotChunksSent;
+    long snapshotChunksLost;
+    long compactions;
+    long entriesCompacted;
     final Map<FaultKind, Long> faults = new EnumMap<>(FaultKind.class);
 
     void fault(FaultKind kind) {
@@ -38,6 +51,17 @@ final class SimStats {
         operationsChecked += o.operationsChecked;
         undecided += o.undecided;
         virtualTime += o.virtualTime;
+        seedsWithSnapshots += o.seedsWithSnapshots;
+        snapshotsTaken += o.snapshotsTaken;
+        snapshotsCommitted += o.snapshotsCommitted;
+        snapshotsInstalled += o.snapshotsInstalled;
+        logsReplacedBySnapshots += o.logsReplacedBySnapshots;
+        restartsFromSnapshots += o.restartsFromSnapshots;
+        snapshotsChecked += o.snapshotsChecked;
+        snapshotChunksSent += o.snapshotChunksSent;
+        snapshotChunksLost += o.snapshotChunksLost;
+        compactions += o.compactions;
+        entriesCompacted += o.entriesCompacted;
         o.faults.forEach((k, v) -> faults.merge(k, v, Long::sum));
     }
 
@@ -45,9 +69,14 @@ final class SimStats {
     public String toString() {
         return String.format("%d seeds, %d steps, %d virtual time units, %d messages sent (%d delivered), "
                         + "faults %s, %d crashes (%d unsynced entries lost), %d elections, %d client operations "
-                        + "(%d ok, %d unknown, %d failed; %d checked for linearizability, %d undecided)",
+                        + "(%d ok, %d unknown, %d failed; %d checked for linearizability, %d undecided); "
+                        + "snapshots on in %d seeds: %d taken, %d committed, %d installed from a leader (%d replacing the whole log; "
+                        + "%d chunks sent, %d lost), %d restarts from a snapshot, %d states checked against the replica, "
+                        + "%d compactions (%d entries)",
                 seeds, steps, virtualTime, messagesSent, messagesDelivered, faults, crashes, entriesLostInCrashes,
                 elections, operations, operationsOk, operationsUnknown, operations - operationsOk - operationsUnknown,
-                operationsChecked, undecided);
+                operationsChecked, undecided, seedsWithSnapshots, snapshotsTaken, snapshotsCommitted, snapshotsInstalled,
+                logsReplacedBySnapshots, snapshotChunksSent, snapshotChunksLost, restartsFromSnapshots, snapshotsChecked,
+                compactions, entriesCompacted);
     }
 }

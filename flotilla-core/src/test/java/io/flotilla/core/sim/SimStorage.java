@@ -6,7 +6,11 @@ import io.flotilla.core.LogEntry;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,8 +22,18 @@ import java.util.SplittableRandom;
  * {@link #sync()}; {@link #crash} throws away what was not synced, except that a torn crash may
  * keep some of it, as a real disk that wrote part of its cache before losing power would.
  *
+ * <p>Snapshots and compaction behave as in {@code DurableStorage}: a snapshot is durable once its
+ * sink's {@code commit()} returns (nothing of it before); compaction only moves the log's start
+ * (nothing durable changes, and after a crash the log starts right after the newest snapshot
+ * whatever it had been compacted to); {@link #resetToSnapshot} is durable on return, and if a crash
+ * comes between committing a leader's snapshot and resetting to it, the restart finds a log that
+ * does not hold the snapshot's last entry and drops it, as that call would have.
+ *
  * <p>It also keeps a hash chain over the log ({@link #chainAt}): equal chain values at an index
- * mean equal logs up to there, which lets the invariants compare logs in constant time.
+ * mean equal logs up to there, which lets the invariants compare logs in constant time. Compacted
+ * entries stay in memory, out of the protocol's sight ({@link #firstIndex()} moves past them), so
+ * their chain values stay known; only a log dropped for a snapshot starts a new chain, from the
+ * snapshot's entry's chain value as the {@link ChainOracle} knows it.
  */
 final class SimStorage implements Storage {
     /** Decides whether the node crashes at a given point of a disk write. */
@@ -29,21 +43,57 @@ final class SimStorage implements Storage {
         boolean crashesAt(String where);
     }
 
-    /** Sees every entry written to the log, with its chain value. */
+    /** Sees every entry written to the log, with its chain value and that of the entry before it. */
     interface AppendObserver {
-        void appended(LogEntry entry, long chain);
+        void appended(LogEntry entry, long previousChain, long chain);
     }
 
-    private final List<LogEntry> log = new ArrayList<>();
+    /** Sees what happens to snapshots and to the log's start. */
+    interface SnapshotObserver {
+        SnapshotObserver NONE = new SnapshotObserver() {
+        };
+
+        /** A snapshot was committed (durably): written by the local state machine or received from a leader. */
+        default void committed(SnapshotMeta meta, Bytes data) {
+        }
+
+        /** The log was reset to a leader's snapshot: kept after it, or dropped. */
+        default void reset(SnapshotMeta meta, boolean keptLog) {
+        }
+
+        /** The log's start moved: entries {@code from..to} are forgotten. */
+        default void compacted(long from, long to) {
+        }
+    }
+
+    /** The chain value of the log that holds entry {@code index} of {@code term}, for a log reset to a snapshot. */
+    interface ChainOracle {
+        long chainOf(long index, long term);
+    }
+
+    /**
+     * Every entry written since the log was last dropped: {@code base + 1 .. base + written.size()}.
+     * The protocol sees only {@code first ..} of it; entries before that are compacted.
+     */
+    private final List<LogEntry> written = new ArrayList<>();
+    private long base;
+    private long baseTerm;
+    /** chain[k]: the chain value at index {@code base + k}; chain[0] is the base's. */
     private long[] chain = new long[64];
+    private long first = 1;
     private HardState hardState = HardState.INITIAL;
 
+    /** The disk: the log from the same base (a dropped log is dropped on disk at once), the hard state, the snapshot. */
     private final List<LogEntry> durableLog = new ArrayList<>();
     private HardState durableHardState = HardState.INITIAL;
     /** The lowest index written since the last sync; everything below it is durable. */
     private long dirtyFrom = Long.MAX_VALUE;
+    private SnapshotMeta snapshot;
+    private byte[] snapshotData;
 
-    private AppendObserver observer = (entry, chain) -> { };
+    private AppendObserver observer = (entry, previous, chain) -> { };
+    private SnapshotObserver snapshotObserver = SnapshotObserver.NONE;
+    private ChainOracle chainOracle = SimStorage::syntheticChain;
     private CrashPoint crashPoint = CrashPoint.NEVER;
     /** A broken disk for self-tests: after bootstrap, sync() makes the log durable but not the hard state. */
     private final boolean lyingSync;
@@ -60,51 +110,76 @@ final class SimStorage implements Storage {
         this.observer = observer;
     }
 
+    void observeSnapshots(SnapshotObserver observer) {
+        this.snapshotObserver = observer;
+    }
+
+    void chainsFrom(ChainOracle oracle) {
+        this.chainOracle = oracle;
+    }
+
     void crashAt(CrashPoint crashPoint) {
         this.crashPoint = crashPoint;
     }
 
     @Override
-    public HardState hardState() {
+    public synchronized HardState hardState() {
         return hardState;
     }
 
-    HardState durableHardState() {
+    synchronized HardState durableHardState() {
         return durableHardState;
     }
 
     @Override
-    public long firstIndex() {
-        return 1;
+    public synchronized long firstIndex() {
+        return first;
     }
 
     @Override
-    public long lastIndex() {
-        return log.size();
+    public synchronized long lastIndex() {
+        return base + written.size();
     }
 
     @Override
-    public long term(long index) {
-        return index == 0 ? 0 : entry(index).term();
-    }
-
-    /** The hash of the log up to and including {@code index} (0 for the empty prefix). */
-    long chainAt(long index) {
-        if (index < 0 || index > log.size()) {
-            throw new IndexOutOfBoundsException("index " + index + " outside 0.." + log.size());
+    public synchronized long term(long index) {
+        if (index < first - 1 || index > lastIndex()) {
+            throw new IndexOutOfBoundsException("term of index " + index + " outside " + (first - 1) + ".." + lastIndex());
         }
-        return chain[(int) index];
+        return index == base ? baseTerm : written.get(slot(index)).term();
     }
 
-    LogEntry entry(long index) {
-        if (index < 1 || index > log.size()) {
-            throw new IndexOutOfBoundsException("index " + index + " outside 1.." + log.size());
+    /**
+     * The hash of the log up to and including {@code index} (0 for the empty prefix), for any index the
+     * log held since it was last dropped, compacted or not.
+     */
+    synchronized long chainAt(long index) {
+        if (index < base || index > lastIndex()) {
+            throw new IndexOutOfBoundsException("chain at index " + index + " outside " + base + ".." + lastIndex());
         }
-        return log.get((int) index - 1);
+        return chain[(int) (index - base)];
+    }
+
+    /** The first index whose chain value {@link #chainAt} knows. */
+    synchronized long chainStart() {
+        return base;
+    }
+
+    /** An entry the protocol can still see (not compacted). */
+    synchronized LogEntry entry(long index) {
+        if (index < first || index > lastIndex()) {
+            throw new IndexOutOfBoundsException("index " + index + " outside " + first + ".." + lastIndex());
+        }
+        return written.get(slot(index));
+    }
+
+    /** An entry written since the log was last dropped, compacted or not; null if there is none. */
+    synchronized LogEntry writtenEntry(long index) {
+        return index > base && index <= lastIndex() ? written.get(slot(index)) : null;
     }
 
     @Override
-    public List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
+    public synchronized List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
         List<LogEntry> out = new ArrayList<>();
         long bytes = 0;
         for (long i = from; i < toExclusive; i++) {
@@ -119,28 +194,28 @@ final class SimStorage implements Storage {
     }
 
     @Override
-    public void append(List<LogEntry> entries) {
+    public synchronized void append(List<LogEntry> entries) {
         if (entries.isEmpty()) {
             return;
         }
-        long first = entries.get(0).index();
-        if (first < 1 || first > log.size() + 1) {
-            throw new IllegalArgumentException("append at " + first + " leaves a gap after " + log.size());
+        long at = entries.get(0).index();
+        if (at < first || at > lastIndex() + 1) {
+            throw new IllegalArgumentException("append at " + at + " does not continue or overwrite the log " + first + ".." + lastIndex());
         }
         if (crashPoint.crashesAt("append")) {
-            throw new SimulatedCrash("while appending at " + first);
+            throw new SimulatedCrash("while appending at " + at);
         }
-        log.subList((int) first - 1, log.size()).clear();
-        log.addAll(entries);
-        dirtyFrom = Math.min(dirtyFrom, first);
-        rechainFrom(first);
+        written.subList(slot(at), written.size()).clear();
+        written.addAll(entries);
+        dirtyFrom = Math.min(dirtyFrom, at);
+        rechainFrom(at);
         for (LogEntry e : entries) {
-            observer.appended(e, chain[(int) e.index()]);
+            observer.appended(e, chainAt(e.index() - 1), chainAt(e.index()));
         }
     }
 
     @Override
-    public void saveHardState(HardState state) {
+    public synchronized void saveHardState(HardState state) {
         hardState = state;
     }
 
@@ -155,11 +230,9 @@ final class SimStorage implements Storage {
         }
     }
 
-    private void makeDurable() {
+    private synchronized void makeDurable() {
         if (dirtyFrom != Long.MAX_VALUE) {
-            int from = (int) dirtyFrom - 1;
-            durableLog.subList(Math.min(from, durableLog.size()), durableLog.size()).clear();
-            durableLog.addAll(log.subList(from, log.size()));
+            persist(dirtyFrom, lastIndex());
             dirtyFrom = Long.MAX_VALUE;
         }
         if (!lyingSync || durableHardState.equals(HardState.INITIAL)) {
@@ -167,78 +240,197 @@ final class SimStorage implements Storage {
         }
     }
 
-    // Snapshots are not simulated yet: the nodes run with Snapshotting.NEVER and never get one.
+    /** Writes entries {@code from..to} of the cache to the disk, over whatever the disk had from {@code from}. */
+    private void persist(long from, long to) {
+        int at = slot(from);
+        durableLog.subList(Math.min(at, durableLog.size()), durableLog.size()).clear();
+        durableLog.addAll(written.subList(at, slot(to) + 1));
+    }
+
+    // ---- snapshots and compaction ---------------------------------------------------------------
 
     @Override
-    public Optional<SnapshotMeta> latestSnapshot() {
-        return Optional.empty();
+    public synchronized Optional<SnapshotMeta> latestSnapshot() {
+        return Optional.ofNullable(snapshot);
     }
 
     @Override
-    public long snapshotSize() {
-        return 0;
+    public synchronized long snapshotSize() {
+        return snapshot == null ? 0 : snapshotData.length;
     }
 
     @Override
-    public Bytes readSnapshot(long offset, int maxBytes) {
-        throw new IllegalStateException("there is no snapshot");
+    public synchronized Bytes readSnapshot(long offset, int maxBytes) {
+        requireSnapshot();
+        if (offset < 0 || offset > snapshotData.length) {
+            throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + snapshotData.length + " bytes");
+        }
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
+        }
+        int from = (int) offset;
+        return Bytes.wrap(Arrays.copyOfRange(snapshotData, from, (int) Math.min(snapshotData.length, from + (long) maxBytes)));
     }
 
     @Override
-    public InputStream openSnapshot() {
-        throw new IllegalStateException("there is no snapshot");
+    public synchronized InputStream openSnapshot() {
+        requireSnapshot();
+        return new ByteArrayInputStream(snapshotData);
+    }
+
+    /** The newest snapshot's data (null if none). */
+    synchronized Bytes snapshotData() {
+        return snapshot == null ? null : Bytes.wrap(snapshotData.clone());
     }
 
     @Override
-    public SnapshotSink beginSnapshot(SnapshotMeta meta) {
-        throw new UnsupportedOperationException("the simulated disk does not store snapshots yet");
+    public synchronized SnapshotSink beginSnapshot(SnapshotMeta meta) {
+        String refusal = refusal(meta);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+        return new Sink(meta);
     }
 
     @Override
-    public void compact(long index) {
-        throw new IllegalArgumentException("cannot compact the log to " + index + ": there is no snapshot");
+    public synchronized void compact(long index) {
+        if (snapshot == null) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ": there is no snapshot yet");
+        }
+        if (index > snapshot.index()) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ", beyond the newest snapshot's index "
+                    + snapshot.index());
+        }
+        if (index > lastIndex()) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ": it ends at " + lastIndex()
+                    + " (a snapshot beyond the log is installed with resetToSnapshot)");
+        }
+        if (index >= first) {
+            long from = first;
+            first = index + 1;
+            snapshotObserver.compacted(from, index);
+        }
     }
 
     @Override
     public void resetToSnapshot(SnapshotMeta meta) {
-        throw new IllegalArgumentException("resetToSnapshot(" + meta + "): there is no snapshot");
+        if (crashPoint.crashesAt("reset to snapshot")) {
+            throw new SimulatedCrash("before resetting the log to the snapshot at " + meta.index());
+        }
+        boolean kept;
+        synchronized (this) {
+            if (!meta.equals(snapshot)) {
+                throw new IllegalArgumentException("resetToSnapshot(" + meta + ") needs that snapshot committed as the newest; the newest is "
+                        + (snapshot == null ? "none" : snapshot));
+            }
+            kept = holds(meta);
+            if (kept) {
+                // As DurableStorage: nothing is written; a restart rebuilds this from the snapshot and the log.
+                first = Math.max(first, meta.index() + 1);
+            } else {
+                dropLog(meta);
+            }
+        }
+        snapshotObserver.reset(meta, kept);
+        if (crashPoint.crashesAt("after reset to snapshot")) {
+            throw new SimulatedCrash("just after resetting the log to the snapshot at " + meta.index());
+        }
     }
+
+    /** True if the (cached) log holds the snapshot's last entry with its term. */
+    private boolean holds(SnapshotMeta meta) {
+        return meta.index() >= first - 1 && meta.index() <= lastIndex() && term(meta.index()) == meta.term();
+    }
+
+    /** Replaces the log, in the cache and on disk at once, with an empty one that continues after {@code meta}. */
+    private void dropLog(SnapshotMeta meta) {
+        written.clear();
+        durableLog.clear();
+        dirtyFrom = Long.MAX_VALUE;
+        base = meta.index();
+        baseTerm = meta.term();
+        first = base + 1;
+        chain[0] = chainOracle.chainOf(meta.index(), meta.term());
+    }
+
+    private synchronized void install(SnapshotMeta meta, byte[] data) {
+        String refusal = refusal(meta);
+        if (refusal != null) {
+            throw new IllegalStateException(refusal + " (committed while this one was being written)");
+        }
+        snapshot = meta;
+        snapshotData = data;
+    }
+
+    /** Why {@code meta} cannot become the newest snapshot, or null: snapshots only move forward, and one index has one term. */
+    private String refusal(SnapshotMeta meta) {
+        if (snapshot == null) {
+            return null;
+        }
+        if (meta.index() < snapshot.index()) {
+            return "snapshot at index " + meta.index() + " is older than the newest one, at " + snapshot.index();
+        }
+        if (meta.index() == snapshot.index() && meta.term() != snapshot.term()) {
+            return "snapshot at index " + meta.index() + " term " + meta.term() + " contradicts the stored one of term " + snapshot.term();
+        }
+        return null;
+    }
+
+    private void requireSnapshot() {
+        if (snapshot == null) {
+            throw new IllegalStateException("there is no snapshot");
+        }
+    }
+
+    // ---- crashes ------------------------------------------------------------------------------
 
     /**
      * Loses power: only durable state survives, unless {@code torn}, in which case a random part of
      * what was written since the last sync made it to the platter too (a prefix of the new entries;
-     * the hard state or not).
+     * the hard state or not). The log then restarts after the newest snapshot, if there is one, as
+     * {@code DurableStorage} recovers it.
      *
      * @return entries lost
      */
-    int crash(SplittableRandom random, boolean torn) {
-        int before = log.size();
+    synchronized int crash(SplittableRandom random, boolean torn) {
+        long before = lastIndex();
         boolean unsyncedEntries = dirtyFrom != Long.MAX_VALUE;
         if (torn && random.nextBoolean()) {
             durableHardState = hardState;
         }
         if (torn && unsyncedEntries) {
-            int from = (int) dirtyFrom - 1;
-            int kept = random.nextInt(log.size() - from + 1);
+            int kept = random.nextInt((int) (lastIndex() - dirtyFrom + 2));
             if (kept > 0) {
-                durableLog.subList(Math.min(from, durableLog.size()), durableLog.size()).clear();
-                durableLog.addAll(log.subList(from, from + kept));
+                persist(dirtyFrom, dirtyFrom + kept - 1);
             }
         }
-        log.clear();
-        log.addAll(durableLog);
+        written.clear();
+        written.addAll(durableLog);
         hardState = durableHardState;
         dirtyFrom = Long.MAX_VALUE;
-        rechainFrom(1);
-        return Math.max(0, before - log.size());
+        first = base + 1;
+        rechainFrom(base + 1);
+        if (snapshot != null) {
+            if (holds(snapshot)) {
+                first = snapshot.index() + 1;
+            } else {
+                dropLog(snapshot); // the log does not connect to the snapshot: recovery drops it
+            }
+        }
+        return (int) Math.max(0, before - lastIndex());
     }
 
-    private void rechainFrom(long first) {
-        if (chain.length <= log.size()) {
-            chain = Arrays.copyOf(chain, Math.max(chain.length * 2, log.size() + 1));
+    private int slot(long index) {
+        return (int) (index - base - 1);
+    }
+
+    private void rechainFrom(long from) {
+        if (chain.length <= written.size()) {
+            chain = Arrays.copyOf(chain, Math.max(chain.length * 2, written.size() + 1));
         }
-        for (long i = first; i <= log.size(); i++) {
-            chain[(int) i] = link(chain[(int) i - 1], log.get((int) i - 1));
+        for (long i = from; i <= lastIndex(); i++) {
+            int k = (int) (i - base);
+            chain[k] = link(chain[k - 1], written.get(k - 1));
         }
     }
 
@@ -255,6 +447,11 @@ final class SimStorage implements Storage {
         return mix(h, data.length);
     }
 
+    /** Without an oracle (storage tested alone): a chain value standing for an unknown log ending at this entry. */
+    private static long syntheticChain(long index, long term) {
+        return mix(mix(0x5eed, index), term);
+    }
+
     private static long mix(long h, long v) {
         h ^= v;
         h *= 0x9e3779b97f4a7c15L;
@@ -262,7 +459,75 @@ final class SimStorage implements Storage {
     }
 
     @Override
-    public String toString() {
-        return "log " + log.size() + " (durable " + durableLog.size() + "), " + hardState;
+    public synchronized String toString() {
+        return "log " + first + ".." + lastIndex() + " (durable to " + (base + durableLog.size()) + "), "
+                + (snapshot == null ? "no snapshot" : "snapshot " + snapshot.index() + "/" + snapshot.term()) + ", " + hardState;
+    }
+
+    /** Collects the snapshot in memory; the disk has it only once committed. */
+    private final class Sink implements SnapshotSink {
+        private final SnapshotMeta meta;
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        private final OutputStream out = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                checkOpen();
+                buffer.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                checkOpen();
+                buffer.write(b, off, len);
+            }
+        };
+        private boolean done;
+
+        Sink(SnapshotMeta meta) {
+            this.meta = meta;
+        }
+
+        @Override
+        public SnapshotMeta meta() {
+            return meta;
+        }
+
+        @Override
+        public OutputStream out() {
+            return out;
+        }
+
+        @Override
+        public long size() {
+            return buffer.size();
+        }
+
+        @Override
+        public void commit() {
+            if (done) {
+                throw new IllegalStateException("snapshot " + meta + " was already committed or aborted");
+            }
+            done = true;
+            if (crashPoint.crashesAt("snapshot commit")) {
+                throw new SimulatedCrash("before the snapshot at " + meta.index() + " was committed");
+            }
+            byte[] data = buffer.toByteArray();
+            install(meta, data);
+            snapshotObserver.committed(meta, Bytes.wrap(data.clone()));
+            if (crashPoint.crashesAt("after snapshot commit")) {
+                throw new SimulatedCrash("just after the snapshot at " + meta.index() + " was committed");
+            }
+        }
+
+        @Override
+        public void abort() {
+            done = true;
+        }
+
+        private void checkOpen() throws IOException {
+            if (done) {
+                throw new IOException("snapshot " + meta + " was already committed or aborted; nothing more can be written");
+            }
+        }
     }
 }

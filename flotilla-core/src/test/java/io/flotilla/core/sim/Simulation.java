@@ -1,12 +1,16 @@
 package io.flotilla.core.sim;
 
 import io.flotilla.core.ClusterConfig;
+import io.flotilla.core.Bytes;
 import io.flotilla.core.NodeDriver;
+import io.flotilla.core.SnapshotMeta;
+import io.flotilla.core.Snapshotting;
 import io.flotilla.core.StateMachine;
 import io.flotilla.core.check.CheckResult;
 import io.flotilla.core.check.LinearizabilityChecker;
 import io.flotilla.core.check.Operation;
 import io.flotilla.core.check.Outcome;
+import io.flotilla.core.message.InstallSnapshot;
 import io.flotilla.core.message.Message;
 import io.flotilla.core.message.MessageCodec;
 import io.flotilla.core.protocol.RaftNode;
@@ -29,6 +33,12 @@ import java.util.function.Consumer;
  * after every step. Liveness: the network heals, crashed nodes restart and faults stop; a leader
  * must then commit a new command and every node apply it within a bounded time. Finally the
  * clients' history must be linearizable.
+ *
+ * <p>Snapshots: unless the seed turns them off, nodes take one every few entries and compact their
+ * logs behind it, so lagging and restarted followers catch up through InstallSnapshot. The
+ * snapshot is written synchronously (the state machine's writer runs on the spot, and a crash
+ * during it is a crash of the node); its report to the node's thread, which compacts the log, is a
+ * separate event a little later, as in the runtime, where it waits in the node's inbox.
  */
 final class Simulation<I, C, Q, R> {
     /**
@@ -62,10 +72,24 @@ final class Simulation<I, C, Q, R> {
     private record Probe() implements EventQueue.Event {
     }
 
+    /** A task for the node's thread (the snapshot writer's report), for the incarnation that asked for it. */
+    private record NodeTask(int node, int incarnation, Runnable task) implements EventQueue.Event {
+        @Override
+        public String toString() {
+            return "NodeTask[node=" + node + ", incarnation=" + incarnation + "]";
+        }
+    }
+
     private static final int TRACE_LENGTH = 60;
     private static final MessageCodec WIRE = new MessageCodec(64 << 20);
-    /** Liveness: after healing, progress must come within this many election timeouts. */
+    /** Liveness: after healing, progress must come within this many election timeouts... */
     private static final int LIVENESS_ELECTION_TIMEOUTS = 40;
+    /**
+     * ...or, while the slowest node is still catching up (some settings replicate one small entry per
+     * round trip), within this many after it last applied something, up to {@link #LIVENESS_LIMIT}.
+     */
+    private static final int LIVENESS_CATCH_UP_ELECTION_TIMEOUTS = 10;
+    private static final int LIVENESS_LIMIT = 400;
 
     private final long seed;
     private final Workload<I, C, Q, R> workload;
@@ -73,6 +97,7 @@ final class Simulation<I, C, Q, R> {
     private final Swarm swarm;
     private final SplittableRandom faultRandom;
     private final SplittableRandom nodeRandom;
+    private final SplittableRandom snapshotRandom;
     private final SimStats stats = new SimStats();
     private final EventQueue queue = new EventQueue();
     private final SimNetwork network;
@@ -93,9 +118,10 @@ final class Simulation<I, C, Q, R> {
         this.faultRandom = root.split();
         this.nodeRandom = root.split();
         this.network = new SimNetwork(swarm, root.split(), stats);
-        this.invariants = new Invariants(swarm.nodes());
+        this.invariants = new Invariants(swarm.nodes(), replica(workload));
         this.clients = new Clients<>(workload, queue, root.split(), swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
                 this::note);
+        this.snapshotRandom = root.split();
         this.electionTime = (long) swarm.raft().electionTicks() * Swarm.TICK;
     }
 
@@ -122,6 +148,8 @@ final class Simulation<I, C, Q, R> {
             throw failure(e.toString(), e);
         }
         stats.seeds = 1;
+        stats.seedsWithSnapshots = swarm.snapshotEvery() > 0 ? 1 : 0;
+        stats.snapshotsChecked = invariants.snapshotsChecked();
         stats.elections = invariants.elections();
         stats.virtualTime = queue.now();
         return stats;
@@ -159,6 +187,11 @@ final class Simulation<I, C, Q, R> {
             network.heal();
         } else if (e instanceof Probe) {
             probe();
+        } else if (e instanceof NodeTask t) {
+            SimNode<C, Q, R> n = nodes.get(t.node() - 1);
+            if (n.isUp() && n.incarnation == t.incarnation()) {
+                act(n.id, driver -> t.task().run());
+            }
         } else {
             throw new AssertionError(e);
         }
@@ -187,6 +220,8 @@ final class Simulation<I, C, Q, R> {
         if (to.isUp() && network.connected(m.from(), m.to())) {
             stats.messagesDelivered++;
             act(to.id, driver -> driver.receive(m));
+        } else if (m instanceof InstallSnapshot) {
+            stats.snapshotChunksLost++;
         }
     }
 
@@ -212,7 +247,14 @@ final class Simulation<I, C, Q, R> {
         invariants.sent(from, m, nodes.get(from - 1).storage.durableHardState().term());
         stats.messagesSent++;
         Message received = overTheWire(m);
-        for (long delay : network.fate(received)) {
+        long[] fate = network.fate(received);
+        if (m instanceof InstallSnapshot) {
+            stats.snapshotChunksSent++;
+            if (fate.length == 0) {
+                stats.snapshotChunksLost++;
+            }
+        }
+        for (long delay : fate) {
             queue.after(delay, new Deliver(received));
         }
     }
@@ -236,7 +278,27 @@ final class Simulation<I, C, Q, R> {
         for (int id = 1; id <= swarm.nodes(); id++) {
             int nodeId = id;
             SimStorage storage = new SimStorage(options.lyingDisk());
-            storage.observeAppends((entry, chain) -> invariants.appended(nodeId, entry, chain));
+            storage.observeAppends((entry, previous, chain) -> invariants.appended(nodeId, entry, previous, chain));
+            storage.observeSnapshots(new SimStorage.SnapshotObserver() {
+                @Override
+                public void committed(SnapshotMeta meta, Bytes data) {
+                    stats.snapshotsCommitted++;
+                    invariants.snapshotCommitted(nodeId, meta, data);
+                }
+
+                @Override
+                public void reset(SnapshotMeta meta, boolean keptLog) {
+                    stats.snapshotsInstalled++;
+                    stats.logsReplacedBySnapshots += keptLog ? 0 : 1;
+                }
+
+                @Override
+                public void compacted(long from, long to) {
+                    stats.compactions++;
+                    stats.entriesCompacted += to - from + 1;
+                }
+            });
+            storage.chainsFrom(invariants::chainOf);
             storage.bootstrap(ClusterConfig.of(ids));
             storage.crashAt(where -> faultsOn && faultRandom.nextDouble() < swarm.ioCrashRate());
             nodes.add(new SimNode<>(id, storage));
@@ -252,12 +314,34 @@ final class Simulation<I, C, Q, R> {
         note("node " + n.id + " starts, incarnation " + n.incarnation + ", " + n.storage);
         RaftNode raft = new RaftNode(swarm.raftFor(n.id), n.storage, nodeRandom.split());
         invariants.restarted(n.id, raft.term());
+        if (n.storage.latestSnapshot().isPresent()) {
+            stats.restartsFromSnapshots++;
+        }
         StateMachine<C, Q, R> stateMachine = new CheckedStateMachine<>(n.id, workload.newStateMachine(), workload.codec(),
-                invariants, n.storage);
-        n.driver = new NodeDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m), role -> { });
+                invariants, n.storage, stats);
         int incarnation = n.incarnation;
+        Snapshotting snapshotting = new Snapshotting(swarm.snapshotEvery(), swarm.snapshotTrail(), Runnable::run,
+                task -> queue.after(snapshotRandom.nextLong(0, 2L * Swarm.TICK), new NodeTask(n.id, incarnation, task)));
+        n.driver = new NodeDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m), role -> { },
+                snapshotting);
         queue.after(nodeRandom.nextLong(1, swarm.tickInterval()[n.id - 1] + 1), new Tick(n.id, incarnation));
         act(n.id, driver -> { });
+    }
+
+    /** A copy of the application fed the committed history, for the invariants to compare snapshots with. */
+    private static <C> Invariants.Replica replica(Workload<?, C, ?, ?> workload) {
+        StateMachine<C, ?, ?> reference = workload.newStateMachine();
+        return new Invariants.Replica() {
+            @Override
+            public void apply(long index, Bytes command) {
+                reference.apply(index, workload.codec().decode(command));
+            }
+
+            @Override
+            public Bytes state() {
+                return CheckedStateMachine.write(reference.snapshot());
+            }
+        };
     }
 
     private void crash(SimNode<C, Q, R> n) {
@@ -355,15 +439,33 @@ final class Simulation<I, C, Q, R> {
         network.heal();
         network.calm();
         nodes.stream().filter(n -> !n.isUp()).forEach(this::start);
-        long deadline = queue.now() + LIVENESS_ELECTION_TIMEOUTS * electionTime;
+        long start = queue.now();
+        long deadline = start + LIVENESS_ELECTION_TIMEOUTS * electionTime;
+        long slowest = slowestApplied();
         queue.after(Swarm.TICK, new Probe());
         while (!progressMade()) {
+            if (slowestApplied() > slowest) {
+                slowest = slowestApplied();
+                deadline = Math.max(deadline, Math.min(start + LIVENESS_LIMIT * electionTime,
+                        queue.now() + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS * electionTime));
+            }
             if (queue.now() > deadline) {
                 throw failure("Liveness: with the network healed and every node up, no new command was committed and "
-                        + "applied everywhere within " + LIVENESS_ELECTION_TIMEOUTS + " election timeouts", null);
+                        + "applied everywhere within " + LIVENESS_ELECTION_TIMEOUTS + " election timeouts (nor within "
+                        + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS + " after the slowest node last applied an entry, or "
+                        + LIVENESS_LIMIT + " in all)", null);
             }
             step();
         }
+    }
+
+    /** The lowest index applied by any node. */
+    private long slowestApplied() {
+        long min = Long.MAX_VALUE;
+        for (SimNode<C, Q, R> n : nodes) {
+            min = Math.min(min, n.isUp() ? n.driver.appliedIndex() : 0);
+        }
+        return min;
     }
 
     /** True once the probe client's command committed and every node applied it. */

@@ -72,6 +72,44 @@ class SimulationSelfTest {
     }
 
     @Test
+    void aStateThatDriftsFromTheLogUnseenByAnyResultIsCaughtByTheNextSnapshot() {
+        Supplier<RegisterStateMachine> drifting = () -> new RegisterStateMachine() {
+            private boolean restored;
+
+            @Override
+            public RegisterResult apply(long index, RegisterOp op) {
+                if (restored) {
+                    restored = false;
+                    super.apply(index, new RegisterOp.Write("phantom", "x")); // a key no client reads: no result shows it
+                }
+                return super.apply(index, op);
+            }
+
+            @Override
+            public void restore(java.io.InputStream in) throws java.io.IOException {
+                super.restore(in);
+                restored = true;
+            }
+        };
+
+        assertThatThrownBy(() -> runUntilFailure(new RegisterWorkload(drifting)))
+                .hasMessageContaining("Snapshot state");
+    }
+
+    @Test
+    void aRestoreThatLosesTheStateIsCaught() {
+        Supplier<RegisterStateMachine> amnesiac = () -> new RegisterStateMachine() {
+            @Override
+            public void restore(java.io.InputStream in) {
+                // keeps whatever it had
+            }
+        };
+
+        assertThatThrownBy(() -> runUntilFailure(new RegisterWorkload(amnesiac)))
+                .hasMessageContaining("Snapshot round trip");
+    }
+
+    @Test
     void aSoundRunPasses() {
         SimStats stats = Simulation.run(1, new RegisterWorkload(), SHORT);
 

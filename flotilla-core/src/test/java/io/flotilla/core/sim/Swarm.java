@@ -15,10 +15,12 @@ import java.util.SplittableRandom;
  * @param slowRate      share of messages delayed by up to {@link #slowDelay}
  * @param faultInterval mean virtual time between discrete faults (partitions, crashes, transfers)
  * @param ioCrashRate   chance that a node crashes at each point of a disk write
+ * @param snapshotEvery a node takes a snapshot every this many applied entries (0: never)
+ * @param snapshotTrail entries kept in the log behind a snapshot
  */
 record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterval, double dropRate,
              double duplicateRate, int maxDelay, double slowRate, int slowDelay, int faultInterval,
-             double ioCrashRate, int clients, long clientTimeout) {
+             double ioCrashRate, int clients, long clientTimeout, long snapshotEvery, long snapshotTrail) {
     static final int TICK = 10;
 
     static Swarm draw(SplittableRandom r) {
@@ -41,7 +43,7 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
             tickInterval[i] = faults.contains(FaultKind.CLOCK_SKEW) ? r.nextInt(TICK * 2 / 3, TICK * 3 / 2 + 1) : TICK;
         }
         long electionTime = (long) electionTicks * TICK;
-        return new Swarm(nodes, faults, raft, tickInterval,
+        Swarm drawn = new Swarm(nodes, faults, raft, tickInterval,
                 rate(r, faults, FaultKind.DROP, 0.3),
                 rate(r, faults, FaultKind.DUPLICATE, 0.2),
                 r.nextInt(1, 3 * TICK),
@@ -50,7 +52,18 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
                 r.nextInt((int) electionTime / 2, (int) electionTime * 8),
                 rate(r, faults, FaultKind.CRASH_IN_IO, r.nextBoolean() ? 0.002 : 0.02),
                 r.nextInt(1, 7),
-                4 * electionTime);
+                4 * electionTime, 0, 0);
+        // Drawn last, so the rest of a seed's shape is what it was before snapshots were simulated.
+        // Mostly very often, so that followers keep needing InstallSnapshot; sometimes rarely; sometimes never.
+        int snapshots = r.nextInt(8);
+        long every = snapshots == 0 ? 0 : snapshots <= 5 ? r.nextInt(5, 51) : r.nextInt(50, 301);
+        long trail = every == 0 ? 0 : snapshots <= 5 ? r.nextInt(0, 11) : r.nextInt(0, 101);
+        return drawn.withSnapshots(every, trail);
+    }
+
+    private Swarm withSnapshots(long every, long trail) {
+        return new Swarm(nodes, faults, raft, tickInterval, dropRate, duplicateRate, maxDelay, slowRate, slowDelay, faultInterval,
+                ioCrashRate, clients, clientTimeout, every, trail);
     }
 
     private static double rate(SplittableRandom r, Set<FaultKind> faults, FaultKind kind, double max) {
@@ -65,7 +78,9 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
     @Override
     public String toString() {
         return String.format("%d nodes, faults %s, drop %.2f, dup %.2f, delay 1..%d, slow %.2f up to %d, fault every ~%d, "
-                        + "io crash %.3f, %d clients; %s", nodes, faults, dropRate, duplicateRate, maxDelay, slowRate, slowDelay,
-                faultInterval, ioCrashRate, clients, raft);
+                        + "io crash %.3f, %d clients, %s; %s", nodes, faults, dropRate, duplicateRate, maxDelay, slowRate, slowDelay,
+                faultInterval, ioCrashRate, clients,
+                snapshotEvery == 0 ? "no snapshots" : "snapshot every " + snapshotEvery + " entries keeping " + snapshotTrail,
+                raft);
     }
 }

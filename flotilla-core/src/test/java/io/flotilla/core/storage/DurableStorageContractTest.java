@@ -16,12 +16,12 @@ class DurableStorageContractTest extends StorageContractTest {
     private final List<DurableStorage> opened = new ArrayList<>();
 
     @Override
-    Storage create() {
+    protected Storage create() {
         return open();
     }
 
     @Override
-    Storage reopen(Storage storage) {
+    protected Storage reopen(Storage storage) {
         DurableStorage s = (DurableStorage) storage;
         s.sync();
         s.close();

@@ -5,12 +5,12 @@ import io.flotilla.core.Storage;
 
 class MemoryStorageContractTest extends StorageContractTest {
     @Override
-    Storage create() {
+    protected Storage create() {
         return new MemoryStorage();
     }
 
     @Override
-    Storage reopen(Storage storage) {
+    protected Storage reopen(Storage storage) {
         return storage;
     }
 }

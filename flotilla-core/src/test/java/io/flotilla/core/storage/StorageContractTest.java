@@ -28,14 +28,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the protocol may rely on from any {@link Storage}. Each implementation runs these; a durable one
- * also checks every result again after {@link #reopen reopening}.
+ * also checks every result again after {@link #reopen reopening}. Public for the simulation's disk
+ * ({@code io.flotilla.core.sim.SimStorageContractTest}).
  */
-abstract class StorageContractTest {
+public abstract class StorageContractTest {
     /** A new, empty storage. */
-    abstract Storage create();
+    protected abstract Storage create();
 
     /** The same storage after a sync, a close and an open; memory storage returns itself. */
-    abstract Storage reopen(Storage storage);
+    protected abstract Storage reopen(Storage storage);
 
     /** Runs {@code check} on the storage, then on it reopened, which it returns. */
     private Storage checkBeforeAndAfterReopen(Storage s, Consumer<Storage> check) {
