@@ -11,7 +11,7 @@ record Fault(FaultKind kind, String detail, long injectedAt, long healedAt) {
 
     @Override
     public String toString() {
-        return String.format("%-16s %-38s at %7.2fs for %5.2fs", kind, detail, injectedAt / 1e9,
-                healedAt == Long.MAX_VALUE ? Double.NaN : (healedAt - injectedAt) / 1e9);
+        String held = healedAt == Long.MAX_VALUE ? "active" : String.format("for %5.2fs", (healedAt - injectedAt) / 1e9);
+        return String.format("%-16s %-38s at %7.2fs %s", kind, detail, injectedAt / 1e9, held);
     }
 }

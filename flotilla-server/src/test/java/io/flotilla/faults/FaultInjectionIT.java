@@ -43,12 +43,13 @@ class FaultInjectionIT {
     private HistoryRecorder recorder;
 
     @AfterEach
-    void stopEverything() {
+    void stopEverything(TestInfo test) {
         if (recorder != null) {
             recorder.close();
         }
         if (cluster != null) {
             cluster.close();
+            cluster.keepLogs(Path.of("target", "faults-logs", test.getTestMethod().orElseThrow().getName()));
         }
     }
 

@@ -193,7 +193,8 @@ final class ProcessCluster implements AutoCloseable {
     private void signal(int id, String sig) throws IOException, InterruptedException {
         Process p = processes.get(id);
         if (p == null || !p.isAlive()) {
-            throw new IllegalStateException("node " + id + " is not running");
+            throw new IllegalStateException("node " + id + " is not running"
+                    + (p == null ? "" : " (exited with " + p.exitValue() + "); its log ends:\n" + tail(id, 30)));
         }
         Process kill = new ProcessBuilder("kill", sig, String.valueOf(p.pid())).redirectErrorStream(true).start();
         if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
@@ -273,6 +274,20 @@ final class ProcessCluster implements AutoCloseable {
             Thread.sleep(50);
         }
         return Optional.empty();
+    }
+
+    /** Copies every node's log to {@code target}, so that they outlive the temporary directory. */
+    void keepLogs(Path target) {
+        try {
+            Files.createDirectories(target);
+            for (int id : ports.keySet()) {
+                if (Files.exists(log(id))) {
+                    Files.copy(log(id), target.resolve("node-" + id + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            System.out.println("[faults] could not keep the node logs: " + e);
+        }
     }
 
     /** The last {@code lines} lines of a node's log, for failure reports. */
