@@ -35,6 +35,7 @@ class FailoverIT {
     void stop() {
         if (cluster != null) {
             cluster.close();
+            cluster.keepLogs(Path.of("target", "faults-logs", "failover"));
         }
     }
 
@@ -47,6 +48,7 @@ class FailoverIT {
         List<InetSocketAddress> nodes = cluster.clientOptions().cluster();
         AtomicLong lastAck = new AtomicLong();
         AtomicLong acks = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> lastError = new java.util.concurrent.atomic.AtomicReference<>();
         List<Long> millis = new ArrayList<>();
         try (FlotillaClient client = FlotillaClient.create(ClientOptions.defaults().withCluster(nodes))) {
             Thread writer = new Thread(() -> {
@@ -56,7 +58,7 @@ class FailoverIT {
                         lastAck.set(System.nanoTime());
                         acks.incrementAndGet();
                     } catch (RuntimeException e) {
-                        // retried by the next iteration
+                        lastError.set(e); // retried by the next iteration
                     }
                 }
             }, "failover-writer");
@@ -66,13 +68,15 @@ class FailoverIT {
                 for (int trial = 1; trial <= trials; trial++) {
                     long before = acks.get();
                     assertThat(FaultInjectionIT.await(Duration.ofSeconds(30), () -> acks.get() > before + 20))
-                            .as("writes flow before trial %d", trial).isTrue();
+                            .as("writes flow before trial %d; last error %s; statuses %s", trial, lastError.get(),
+                                    cluster.statuses()).isTrue();
                     int leader = cluster.awaitLeader(Duration.ofSeconds(10)).orElseThrow();
                     long killedAt = System.nanoTime();
                     cluster.kill(leader);
                     long reaped = System.nanoTime();
                     assertThat(FaultInjectionIT.await(Duration.ofSeconds(30), () -> lastAck.get() > reaped))
-                            .as("a write is acknowledged after killing leader %d", leader).isTrue();
+                            .as("a write is acknowledged after killing leader %d; last error %s; statuses %s", leader,
+                                    lastError.get(), cluster.statuses()).isTrue();
                     long ms = (lastAck.get() - killedAt) / 1_000_000;
                     millis.add(ms);
                     System.out.printf("[failover] trial %2d: killed leader %d, next acknowledged write after %4d ms%n", trial, leader, ms);
