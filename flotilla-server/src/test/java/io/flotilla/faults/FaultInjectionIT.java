@@ -1,0 +1,243 @@
+package io.flotilla.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.wire.NodeStatus;
+import io.flotilla.core.check.CheckResult;
+import io.flotilla.core.check.LinearizabilityChecker;
+import io.flotilla.core.check.Operation;
+import io.flotilla.core.check.Outcome;
+import io.flotilla.core.check.RegisterModel;
+import io.flotilla.core.check.RegisterOp;
+import io.flotilla.core.check.RegisterResult;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults against real server processes: kills, pauses and partitions (through a {@link LinkProxy}
+ * on every directed peer link) while {@link HistoryRecorder} clients read, write and CAS; each run
+ * must be linearizable, lose no acknowledged write, and serve again once healed.
+ *
+ * <p>System properties: {@code faults.duration} (per schedule, e.g. {@code 45s}, {@code 30m},
+ * {@code 2h}; default 35s), {@code faults.seed} (replays a schedule), {@code faults.clients} (5).
+ */
+class FaultInjectionIT {
+    private static final Duration DEFAULT_DURATION = Duration.ofSeconds(35);
+    private static final Duration SERVE_AGAIN_BOUND = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+    private ProcessCluster cluster;
+    private HistoryRecorder recorder;
+
+    @AfterEach
+    void stopEverything(TestInfo test) {
+        if (recorder != null) {
+            recorder.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+            cluster.keepLogs(Path.of("target", "faults-logs", test.getTestMethod().orElseThrow().getName()));
+        }
+    }
+
+    @Test
+    void killTheLeaderRepeatedly(TestInfo test) throws Exception {
+        run(test, FaultKind.KILL_LEADER);
+    }
+
+    @Test
+    void pauseNodes(TestInfo test) throws Exception {
+        run(test, FaultKind.PAUSE_LEADER, FaultKind.PAUSE_RANDOM);
+    }
+
+    @Test
+    void partitionTheLeader(TestInfo test) throws Exception {
+        run(test, FaultKind.ISOLATE_LEADER);
+    }
+
+    @Test
+    void mixedFaults(TestInfo test) throws Exception {
+        run(test, FaultKind.values());
+    }
+
+    /**
+     * The proxies really carry all peer traffic: once every link of the leader is cut, its proxies
+     * forward nothing, the others elect a new leader and commit without it, it steps down, and
+     * a write sent to it never takes effect; after healing it catches up through the proxies.
+     */
+    @Test
+    void anIsolatedLeaderIsCutOffStepsDownAndCatchesUpAfterHealing() throws Exception {
+        cluster = new ProcessCluster(dir, new ProcessCluster.Options(3, true, List.of()));
+        cluster.startAll();
+        int old = cluster.awaitLeader(Duration.ofSeconds(30)).orElseThrow(() -> new AssertionError("no leader"));
+        long oldTerm = cluster.status(old).orElseThrow().term();
+        try (FlotillaClient majority = FlotillaClient.create(cluster.clientOptions());
+             FlotillaClient isolated = FlotillaClient.create(cluster.clientOptionsFor(old).withDeadline(Duration.ofSeconds(2)))) {
+            majority.set("before", "1");
+            List<LinkProxy> oldLinks = cluster.links().stream().filter(l -> l.from() == old || l.to() == old).toList();
+            assertThat(oldLinks).allSatisfy(l -> assertThat(l.forwardedBytes()).as("%s", l).isPositive());
+
+            cluster.partition(Set.of(old), LinkProxy.Mode.REFUSE);
+            long[] cutAt = oldLinks.stream().mapToLong(LinkProxy::forwardedBytes).toArray();
+            long othersAtCut = otherBytes(old);
+            assertThat(await(Duration.ofSeconds(10), () -> cluster.statuses().values().stream()
+                    .anyMatch(s -> s.nodeId() != old && "LEADER".equals(s.role()) && s.term() > oldTerm)))
+                    .as("the majority elects a new leader").isTrue();
+            majority.set("during", "2");
+            assertThat(await(Duration.ofSeconds(10), () -> cluster.status(old).map(s -> !"LEADER".equals(s.role())).orElse(false)))
+                    .as("the isolated leader steps down: %s", cluster.status(old)).isTrue();
+            boolean refused;
+            try {
+                isolated.set("isolated", "3");
+                refused = false;
+            } catch (RuntimeException e) {
+                refused = true;
+            }
+            assertThat(refused).as("a write through the isolated node cannot commit").isTrue();
+            Thread.sleep(500);
+            for (int i = 0; i < oldLinks.size(); i++) {
+                assertThat(oldLinks.get(i).forwardedBytes()).as("%s forwards nothing once cut", oldLinks.get(i)).isEqualTo(cutAt[i]);
+            }
+            assertThat(otherBytes(old)).as("the majority's links still carry traffic").isGreaterThan(othersAtCut);
+
+            cluster.healNetwork();
+            assertThat(await(Duration.ofSeconds(20), () -> {
+                try {
+                    return isolated.get("during", io.flotilla.client.ReadConsistency.STALE).equals(Optional.of("2"));
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            })).as("the healed node catches up through the proxies").isTrue();
+            assertThat(majority.get("isolated")).as("the write sent to the isolated leader never took effect").isEmpty();
+            assertThat(oldLinks).allSatisfy(l -> assertThat(l.forwardedBytes()).isGreaterThan(cutAt[oldLinks.indexOf(l)]));
+        }
+    }
+
+    private long otherBytes(int node) {
+        return cluster.links().stream().filter(l -> l.from() != node && l.to() != node).mapToLong(LinkProxy::forwardedBytes).sum();
+    }
+
+    /** Polls {@code condition} every 100 ms until it holds or {@code timeout} passes. */
+    static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return condition.getAsBoolean();
+    }
+
+    static Duration duration() {
+        String s = System.getProperty("faults.duration", "").trim();
+        if (s.isEmpty()) {
+            return DEFAULT_DURATION;
+        }
+        long n = Long.parseLong(s.replaceAll("[^0-9]", ""));
+        return s.endsWith("h") ? Duration.ofHours(n) : s.endsWith("m") ? Duration.ofMinutes(n)
+                : s.endsWith("ms") ? Duration.ofMillis(n) : Duration.ofSeconds(n);
+    }
+
+    static long seed() {
+        String s = System.getProperty("faults.seed", "").trim();
+        return s.isEmpty() ? new SecureRandom().nextLong() & Long.MAX_VALUE : Long.parseLong(s);
+    }
+
+    /** Nodes run with fsync on and default timings, as the README starts them. */
+    private void run(TestInfo test, FaultKind... kinds) throws Exception {
+        String name = test.getTestMethod().orElseThrow().getName();
+        FaultSchedule schedule = FaultSchedule.of(name, duration(), seed(), kinds);
+        String replay = "./mvnw -pl flotilla-server -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false"
+                + " -Dit.test=FaultInjectionIT#" + name + " -Dfaults.seed=" + schedule.seed()
+                + " -Dfaults.duration=" + schedule.duration().toSeconds() + "s";
+        System.out.println("[faults] " + schedule + "; replay with " + replay);
+
+        cluster = new ProcessCluster(dir, new ProcessCluster.Options(3, true, List.of()));
+        cluster.startAll();
+        assertThat(cluster.awaitLeader(Duration.ofSeconds(30))).as("a first leader").isPresent();
+        recorder = new HistoryRecorder(cluster.clientOptions(), Integer.getInteger("faults.clients", 5), 4, 60, schedule.seed());
+        recorder.start();
+        Nemesis nemesis = new Nemesis(cluster, recorder::now);
+        schedule.run(nemesis);
+        long endedAt = recorder.now();
+
+        cluster.healAll();
+        long healedAt = System.nanoTime();
+        boolean served = false;
+        try (FlotillaClient last = FlotillaClient.create(cluster.clientOptions())) {
+            for (int i = 0; i < 1000 && !served && System.nanoTime() - healedAt < SERVE_AGAIN_BOUND.toNanos(); i++) {
+                String value = "final-" + i;
+                served = recorder.execute(100, last, new RegisterOp.Write("final", value)).outcome() == Outcome.OK
+                        && recorder.execute(100, last, new RegisterOp.Read("final")).result() instanceof RegisterResult.Value v
+                        && value.equals(v.value());
+            }
+            long finalWriteMs = (System.nanoTime() - healedAt) / 1_000_000;
+            recorder.stop();
+            List<String> unread = finalReads(last);
+
+            List<HistoryRecorder.Recorded> history = recorder.recorded();
+            List<Operation<RegisterOp, RegisterResult>> ops = new ArrayList<>(history.size());
+            history.forEach(r -> ops.add(r.toOperation()));
+            long checkStart = System.nanoTime();
+            CheckResult check = LinearizabilityChecker.check(new RegisterModel(), ops);
+            long checkMillis = (System.nanoTime() - checkStart) / 1_000_000;
+            Summary summary = Summary.of(schedule, history, nemesis.faults(), endedAt, check, checkMillis, finalWriteMs, replay);
+            System.out.println(summary);
+            List<String> lost = lostWrites(history);
+            if (!check.isLinearizable() || !served || !lost.isEmpty()) {
+                cluster.ids().forEach(id -> System.out.println("---- node " + id + " log tail\n" + cluster.tail(id, 40)));
+            }
+            assertThat(served).as("the cluster serves a write and a read within %s of healing", SERVE_AGAIN_BOUND).isTrue();
+            assertThat(unread).as("keys whose final read never succeeded").isEmpty();
+            assertThat(lost).as("keys with acknowledged writes that read as absent at the end").isEmpty();
+            assertThat(summary.count(Outcome.OK)).as("operations succeeded").isPositive();
+            assertThat(check.verdict()).as("%s", check).isEqualTo(CheckResult.Verdict.LINEARIZABLE);
+        }
+    }
+
+    /** Reads every key once more, linearizably, after healing (recorded, so the checker sees them); returns keys never read. */
+    private List<String> finalReads(FlotillaClient c) {
+        List<String> unread = new ArrayList<>();
+        long deadline = System.nanoTime() + SERVE_AGAIN_BOUND.toNanos();
+        for (String key : recorder.keys()) {
+            boolean read = false;
+            for (int i = 0; i < 20 && !read && System.nanoTime() < deadline; i++) {
+                read = recorder.execute(101, c, new RegisterOp.Read(key)).outcome() == Outcome.OK;
+            }
+            if (!read) {
+                unread.add(key);
+            }
+        }
+        return unread;
+    }
+
+    /** Keys that some acknowledged write set but that the final read found absent (there are no deletes). */
+    private static List<String> lostWrites(List<HistoryRecorder.Recorded> history) {
+        Map<String, Boolean> acked = new java.util.TreeMap<>();
+        Map<String, HistoryRecorder.Recorded> finalRead = new java.util.TreeMap<>();
+        for (HistoryRecorder.Recorded r : history) {
+            if (r.acknowledgedWrite()) {
+                acked.put(r.op().key(), true);
+            }
+            if (r.client() == 101 && r.outcome() == Outcome.OK) {
+                finalRead.put(r.op().key(), r);
+            }
+        }
+        return acked.keySet().stream().filter(k -> finalRead.containsKey(k)
+                && finalRead.get(k).result() instanceof RegisterResult.Value v && v.value() == null).toList();
+    }
+}
