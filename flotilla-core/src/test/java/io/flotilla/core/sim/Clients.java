@@ -2,6 +2,7 @@ package io.flotilla.core.sim;
 
 import io.flotilla.core.NodeDriver;
 import io.flotilla.core.NotLeaderException;
+import io.flotilla.core.OutcomeUnknownException;
 import io.flotilla.core.check.History;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.function.Consumer;
  * The simulated clients. Each has at most one operation open: it sends it to a node (the leader it
  * last heard of, or a random one), and records the outcome in the {@link History}: OK with the
  * result, FAILED when the node refused it (a refused request was certainly not applied), UNKNOWN
- * when it gave up waiting or the node crashed with a command in hand. The last client does not
+ * when it gave up waiting, the node crashed with a command in hand, or the node said it cannot
+ * tell ({@link OutcomeUnknownException}). The last client does not
  * take turns: the harness drives it, to probe for liveness.
  */
 final class Clients<I, C, Q, R> {
@@ -152,6 +154,10 @@ final class Clients<I, C, Q, R> {
             public void fail(RuntimeException error) {
                 trace.accept("#" + op + " failed: " + error.getMessage());
                 if (c.op == op) {
+                    if (error instanceof OutcomeUnknownException) {
+                        giveUp(client); // e.g. a snapshot replaced the log under it: it may have been applied
+                        return;
+                    }
                     if (error instanceof NotLeaderException e) {
                         c.preferredNode = e.leader();
                     }

@@ -50,7 +50,9 @@ class SimulationTest {
         //       stale answer, and restarted it with every newer snapshot it took (every 9 entries).
         // 2502: not a bug; a follower catching up one small entry per round trip outlasted the fixed
         //       liveness deadline, which now waits while the slowest node still makes progress.
-        for (long seed : new long[] {1489, 2502}) {
+        // 4706: not a bug; the clients took "outcome unknown" (a snapshot replaced the log under a
+        //       proposal) for a failure, and the checker then saw that command's value read.
+        for (long seed : new long[] {1489, 2502, 4706}) {
             Simulation.run(seed, new RegisterWorkload(), Simulation.Options.steps(Simulation.Options.DEFAULT_STEPS));
         }
     }
