@@ -1,29 +1,43 @@
 package io.flotilla.client;
 
 import io.netty.channel.Channel;
-import java.util.concurrent.atomic.AtomicBoolean;
+import io.netty.channel.EventLoop;
 
 /**
  * Writes to a channel from any thread and flushes once per turn of its event loop rather than once
- * per message: under load, the many requests or answers of one turn leave in one system call.
+ * per message: under load, the many requests or answers of one turn leave in one system call. All
+ * of its state lives on the event loop, so a flush can never run between another thread's write
+ * and the moment that write reaches the channel.
  */
 public final class FlushBatcher {
     private final Channel channel;
-    private final AtomicBoolean flushPending = new AtomicBoolean();
+    private final EventLoop loop;
     private final Runnable flush;
+    /** A flush task is queued on the loop; read and written only there. */
+    private boolean flushQueued;
 
     public FlushBatcher(Channel channel) {
         this.channel = channel;
+        this.loop = channel.eventLoop();
         this.flush = () -> {
-            flushPending.set(false);
+            flushQueued = false;
             channel.flush();
         };
     }
 
     public void write(Object message) {
+        if (loop.inEventLoop()) {
+            writeOnLoop(message);
+        } else {
+            loop.execute(() -> writeOnLoop(message));
+        }
+    }
+
+    private void writeOnLoop(Object message) {
         channel.write(message, channel.voidPromise());
-        if (flushPending.compareAndSet(false, true)) {
-            channel.eventLoop().execute(flush); // runs after the write above, which is queued first
+        if (!flushQueued) {
+            flushQueued = true;
+            loop.execute(flush); // after every write queued so far, so it sends them all
         }
     }
 }
