@@ -1,43 +1,39 @@
 package io.flotilla.client;
 
 import io.netty.channel.Channel;
-import io.netty.channel.EventLoop;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Writes to a channel from any thread and flushes once per turn of its event loop rather than once
- * per message: under load, the many requests or answers of one turn leave in one system call. All
- * of its state lives on the event loop, so a flush can never run between another thread's write
- * and the moment that write reaches the channel.
+ * Writes to a channel from any thread and flushes once per batch rather than once per message:
+ * writers queue their messages and the first of a batch wakes the event loop, which writes all
+ * that are queued by then and flushes once. Under load, the many requests or answers of one turn
+ * leave in one system call and cost one wake-up. (The queue holds at most what the callers allow in
+ * flight on the connection.)
  */
 public final class FlushBatcher {
     private final Channel channel;
-    private final EventLoop loop;
-    private final Runnable flush;
-    /** A flush task is queued on the loop; read and written only there. */
-    private boolean flushQueued;
+    private final Queue<Object> queued = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drain;
 
     public FlushBatcher(Channel channel) {
         this.channel = channel;
-        this.loop = channel.eventLoop();
-        this.flush = () -> {
-            flushQueued = false;
+        this.drain = () -> {
+            drainScheduled.set(false); // first: a message queued from now on schedules another drain
+            Object message;
+            while ((message = queued.poll()) != null) {
+                channel.write(message, channel.voidPromise());
+            }
             channel.flush();
         };
     }
 
     public void write(Object message) {
-        if (loop.inEventLoop()) {
-            writeOnLoop(message);
-        } else {
-            loop.execute(() -> writeOnLoop(message));
-        }
-    }
-
-    private void writeOnLoop(Object message) {
-        channel.write(message, channel.voidPromise());
-        if (!flushQueued) {
-            flushQueued = true;
-            loop.execute(flush); // after every write queued so far, so it sends them all
+        queued.add(message);
+        if (drainScheduled.compareAndSet(false, true)) {
+            channel.eventLoop().execute(drain);
         }
     }
 }
