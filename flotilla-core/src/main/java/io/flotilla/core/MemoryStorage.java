@@ -1,10 +1,7 @@
 package io.flotilla.core;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -122,7 +119,7 @@ public final class MemoryStorage implements Storage {
         if (refusal != null) {
             throw new IllegalArgumentException(refusal);
         }
-        return new Sink(meta);
+        return new MemorySnapshotSink(meta, data -> install(meta, data));
     }
 
     @Override
@@ -196,65 +193,6 @@ public final class MemoryStorage implements Storage {
     private void checkRange(long index) {
         if (index <= offset || index > lastIndex()) {
             throw new IndexOutOfBoundsException("index " + index + " outside " + firstIndex() + ".." + lastIndex());
-        }
-    }
-
-    /** Collects the snapshot in memory; the storage sees it only at commit. */
-    private final class Sink implements SnapshotSink {
-        private final SnapshotMeta meta;
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        private final OutputStream out = new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                checkOpen();
-                buffer.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                checkOpen();
-                buffer.write(b, off, len);
-            }
-        };
-        private boolean done;
-
-        Sink(SnapshotMeta meta) {
-            this.meta = meta;
-        }
-
-        @Override
-        public SnapshotMeta meta() {
-            return meta;
-        }
-
-        @Override
-        public OutputStream out() {
-            return out;
-        }
-
-        @Override
-        public long size() {
-            return buffer.size();
-        }
-
-        @Override
-        public void commit() {
-            if (done) {
-                throw new IllegalStateException("snapshot " + meta + " was already committed or aborted");
-            }
-            done = true;
-            install(meta, buffer.toByteArray());
-        }
-
-        @Override
-        public void abort() {
-            done = true;
-        }
-
-        private void checkOpen() throws IOException {
-            if (done) {
-                throw new IOException("snapshot " + meta + " was already committed or aborted; nothing more can be written");
-            }
         }
     }
 }

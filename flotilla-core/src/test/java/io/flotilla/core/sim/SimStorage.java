@@ -3,14 +3,12 @@ package io.flotilla.core.sim;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.MemorySnapshotSink;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -289,7 +287,16 @@ final class SimStorage implements Storage {
         if (refusal != null) {
             throw new IllegalArgumentException(refusal);
         }
-        return new Sink(meta);
+        return new MemorySnapshotSink(meta, data -> {
+            if (crashPoint.crashesAt("snapshot commit")) {
+                throw new SimulatedCrash("before the snapshot at " + meta.index() + " was committed");
+            }
+            install(meta, data);
+            snapshotObserver.committed(meta, Bytes.wrap(data.clone()));
+            if (crashPoint.crashesAt("after snapshot commit")) {
+                throw new SimulatedCrash("just after the snapshot at " + meta.index() + " was committed");
+            }
+        });
     }
 
     @Override
@@ -462,72 +469,5 @@ final class SimStorage implements Storage {
     public synchronized String toString() {
         return "log " + first + ".." + lastIndex() + " (durable to " + (base + durableLog.size()) + "), "
                 + (snapshot == null ? "no snapshot" : "snapshot " + snapshot.index() + "/" + snapshot.term()) + ", " + hardState;
-    }
-
-    /** Collects the snapshot in memory; the disk has it only once committed. */
-    private final class Sink implements SnapshotSink {
-        private final SnapshotMeta meta;
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        private final OutputStream out = new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                checkOpen();
-                buffer.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                checkOpen();
-                buffer.write(b, off, len);
-            }
-        };
-        private boolean done;
-
-        Sink(SnapshotMeta meta) {
-            this.meta = meta;
-        }
-
-        @Override
-        public SnapshotMeta meta() {
-            return meta;
-        }
-
-        @Override
-        public OutputStream out() {
-            return out;
-        }
-
-        @Override
-        public long size() {
-            return buffer.size();
-        }
-
-        @Override
-        public void commit() {
-            if (done) {
-                throw new IllegalStateException("snapshot " + meta + " was already committed or aborted");
-            }
-            done = true;
-            if (crashPoint.crashesAt("snapshot commit")) {
-                throw new SimulatedCrash("before the snapshot at " + meta.index() + " was committed");
-            }
-            byte[] data = buffer.toByteArray();
-            install(meta, data);
-            snapshotObserver.committed(meta, Bytes.wrap(data.clone()));
-            if (crashPoint.crashesAt("after snapshot commit")) {
-                throw new SimulatedCrash("just after the snapshot at " + meta.index() + " was committed");
-            }
-        }
-
-        @Override
-        public void abort() {
-            done = true;
-        }
-
-        private void checkOpen() throws IOException {
-            if (done) {
-                throw new IOException("snapshot " + meta + " was already committed or aborted; nothing more can be written");
-            }
-        }
     }
 }

@@ -1,0 +1,70 @@
+package io.flotilla.core;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.function.Consumer;
+
+/**
+ * A snapshot collected in memory, handed to {@code onCommit} whole when committed: the sink of
+ * {@link MemoryStorage} and of test storages built on it.
+ */
+public final class MemorySnapshotSink implements SnapshotSink {
+    private final SnapshotMeta meta;
+    private final Consumer<byte[]> onCommit;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final OutputStream out = new OutputStream() {
+        @Override
+        public void write(int b) throws IOException {
+            checkOpen();
+            buffer.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            checkOpen();
+            buffer.write(b, off, len);
+        }
+    };
+    private boolean done;
+
+    public MemorySnapshotSink(SnapshotMeta meta, Consumer<byte[]> onCommit) {
+        this.meta = meta;
+        this.onCommit = onCommit;
+    }
+
+    @Override
+    public SnapshotMeta meta() {
+        return meta;
+    }
+
+    @Override
+    public OutputStream out() {
+        return out;
+    }
+
+    @Override
+    public long size() {
+        return buffer.size();
+    }
+
+    @Override
+    public void commit() {
+        if (done) {
+            throw new IllegalStateException("snapshot " + meta + " was already committed or aborted");
+        }
+        done = true;
+        onCommit.accept(buffer.toByteArray());
+    }
+
+    @Override
+    public void abort() {
+        done = true;
+    }
+
+    private void checkOpen() throws IOException {
+        if (done) {
+            throw new IOException("snapshot " + meta + " was already committed or aborted; nothing more can be written");
+        }
+    }
+}
