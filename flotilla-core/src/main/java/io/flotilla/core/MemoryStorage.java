@@ -115,7 +115,7 @@ public final class MemoryStorage implements Storage {
 
     @Override
     public synchronized SnapshotSink beginSnapshot(SnapshotMeta meta) {
-        String refusal = refusal(meta);
+        String refusal = meta.refusalAfter(snapshot);
         if (refusal != null) {
             throw new IllegalArgumentException(refusal);
         }
@@ -158,26 +158,12 @@ public final class MemoryStorage implements Storage {
     }
 
     private synchronized void install(SnapshotMeta meta, byte[] data) {
-        String refusal = refusal(meta);
+        String refusal = meta.refusalAfter(snapshot);
         if (refusal != null) {
             throw new IllegalStateException(refusal + " (committed while this one was being written)");
         }
         snapshot = meta;
         snapshotData = data;
-    }
-
-    /** Why {@code meta} cannot become the newest snapshot, or null: snapshots only move forward, and one index has one term. */
-    private String refusal(SnapshotMeta meta) {
-        if (snapshot == null) {
-            return null;
-        }
-        if (meta.index() < snapshot.index()) {
-            return "snapshot at index " + meta.index() + " is older than the newest one, at " + snapshot.index();
-        }
-        if (meta.index() == snapshot.index() && meta.term() != snapshot.term()) {
-            return "snapshot at index " + meta.index() + " term " + meta.term() + " contradicts the stored one of term " + snapshot.term();
-        }
-        return null;
     }
 
     private void requireSnapshot() {

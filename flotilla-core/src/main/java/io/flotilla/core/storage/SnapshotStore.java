@@ -96,17 +96,7 @@ final class SnapshotStore implements Closeable {
      * and one index has one term (a committed entry's).
      */
     String refusal(SnapshotMeta meta) {
-        if (newest == null) {
-            return null;
-        }
-        SnapshotMeta current = newest.meta();
-        if (meta.index() < current.index()) {
-            return "snapshot at index " + meta.index() + " is older than the newest one, at " + current.index();
-        }
-        if (meta.index() == current.index() && meta.term() != current.term()) {
-            return "snapshot at index " + meta.index() + " term " + meta.term() + " contradicts the stored one of term " + current.term();
-        }
-        return null;
+        return meta.refusalAfter(newest == null ? null : newest.meta());
     }
 
     /** Renames a complete, synced temporary file into place as the newest snapshot; durable on return. */
