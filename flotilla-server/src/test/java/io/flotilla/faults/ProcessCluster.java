@@ -1,5 +1,6 @@
 package io.flotilla.faults;
 
+import io.flotilla.server.TestPorts;
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.ClusterStatus;
 import io.flotilla.client.FlotillaClient;
@@ -7,7 +8,6 @@ import io.flotilla.client.RetryPolicy;
 import io.flotilla.client.wire.NodeStatus;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +52,7 @@ final class ProcessCluster implements AutoCloseable {
         this.dir = dir;
         this.options = options;
         for (int id = 1; id <= options.size(); id++) {
-            ports.put(id, freePort());
+            ports.put(id, TestPorts.next());
         }
         if (options.proxies()) {
             for (int from : ports.keySet()) {
@@ -65,35 +65,6 @@ final class ProcessCluster implements AutoCloseable {
         }
         control = FlotillaClient.create(clientOptions().withDeadline(Duration.ofMillis(800))
                 .withAttemptTimeout(Duration.ofMillis(800)).withConnectTimeout(Duration.ofMillis(300)));
-    }
-
-    /**
-     * A free port for a node, below the kernel's ephemeral range when possible: a node restarts on
-     * the same port, and while it is down an outgoing connection (a proxy's, a client's) could
-     * otherwise be given that port as its local one and make the restart fail to bind.
-     */
-    static int freePort() throws IOException {
-        int low = ephemeralLow();
-        java.util.Random random = new java.util.Random();
-        for (int attempt = 0; attempt < 100 && low > 12000; attempt++) {
-            int candidate = 10000 + random.nextInt(low - 10000);
-            try (ServerSocket s = new ServerSocket(candidate, 1, java.net.InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
-            } catch (IOException inUse) {
-                // try another
-            }
-        }
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static int ephemeralLow() {
-        try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-            return 32768; // the Linux default
-        }
     }
 
     Set<Integer> ids() {

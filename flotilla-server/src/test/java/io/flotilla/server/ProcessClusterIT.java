@@ -106,7 +106,7 @@ class ProcessClusterIT {
     @Test
     void aKilledLeaderIsReplacedWithoutLosingAcknowledgedWritesAndRejoinsFromItsData() throws Exception {
         for (int id = 1; id <= 3; id++) {
-            ports.put(id, TestCluster.freePort());
+            ports.put(id, TestPorts.next());
         }
         for (int id = 1; id <= 3; id++) {
             start(id);
@@ -142,7 +142,7 @@ class ProcessClusterIT {
     @Test
     void sigtermOnTheLeaderHandsLeadershipOverCleanly() throws Exception {
         for (int id = 1; id <= 3; id++) {
-            ports.put(id, TestCluster.freePort());
+            ports.put(id, TestPorts.next());
         }
         for (int id = 1; id <= 3; id++) {
             start(id);

@@ -97,10 +97,10 @@ class ServerCommandTest {
     @Test
     void aDataDirectoryOfAnotherNodeIsRefused() throws Exception {
         Path data = dir.resolve("shared");
-        int port = TestCluster.freePort();
+        int port = TestPorts.next();
         FlotillaServer first = FlotillaServer.start(new ServerCommandConfig(1, port, data).config());
         first.close();
-        Run run = run("--id", "2", "--peers", "1=127.0.0.1:" + TestCluster.freePort() + ",2=127.0.0.1:" + port,
+        Run run = run("--id", "2", "--peers", "1=127.0.0.1:" + TestPorts.next() + ",2=127.0.0.1:" + port,
                 "--data-dir", data.toString());
         assertOneLineRefusal(run, "belongs to cluster 'flotilla' node 1");
     }

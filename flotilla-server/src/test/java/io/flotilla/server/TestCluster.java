@@ -13,7 +13,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -33,15 +32,10 @@ final class TestCluster implements AutoCloseable {
     TestCluster(Path dataRoot, int size) throws IOException {
         this.dataRoot = dataRoot;
         for (int id = 1; id <= size; id++) {
-            addresses.put(id, new InetSocketAddress("127.0.0.1", freePort()));
+            addresses.put(id, new InetSocketAddress("127.0.0.1", TestPorts.next()));
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Entries between snapshots; small in tests so that compaction and InstallSnapshot happen. */
     long snapshotEntries = 100_000;

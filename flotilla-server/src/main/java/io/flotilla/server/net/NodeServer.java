@@ -74,6 +74,7 @@ public final class NodeServer implements AutoCloseable {
     /** Binds the port; a port in use fails with a one-line {@link IOException}. */
     public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true) // a restarted node rebinds while old connections sit in TIME_WAIT
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

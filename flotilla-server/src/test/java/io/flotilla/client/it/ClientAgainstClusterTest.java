@@ -1,5 +1,6 @@
 package io.flotilla.client.it;
 
+import io.flotilla.server.TestPorts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.client.ClientOptions;
@@ -67,7 +68,7 @@ class ClientAgainstClusterTest {
     @Test
     void findsTheLeaderPastADeadNodeInTheList() {
         List<InetSocketAddress> nodes = new ArrayList<>();
-        nodes.add(InetSocketAddress.createUnresolved("127.0.0.1", LocalCluster.freePort()));
+        nodes.add(InetSocketAddress.createUnresolved("127.0.0.1", TestPorts.next()));
         nodes.addAll(cluster.addressList());
         FlotillaClient client = client(nodes);
         client.set("a", "1");

@@ -1,13 +1,12 @@
 package io.flotilla.client.it;
 
+import io.flotilla.server.TestPorts;
 import io.flotilla.core.protocol.Role;
 import io.flotilla.server.FlotillaServer;
 import io.flotilla.server.ServerConfig;
 import io.flotilla.server.kv.KvLimits;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +26,7 @@ final class LocalCluster implements AutoCloseable {
 
     LocalCluster(int size, Path dataRoot) throws IOException {
         for (int id = 1; id <= size; id++) {
-            peers.put(id, InetSocketAddress.createUnresolved("127.0.0.1", freePort()));
+            peers.put(id, InetSocketAddress.createUnresolved("127.0.0.1", TestPorts.next()));
         }
         try {
             for (int id : peers.keySet()) {
@@ -41,13 +40,6 @@ final class LocalCluster implements AutoCloseable {
         }
     }
 
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** Every node's address, "host:port,..." in id order. */
     String addresses() {
