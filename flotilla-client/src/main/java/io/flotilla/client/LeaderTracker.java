@@ -39,7 +39,7 @@ final class LeaderTracker {
     private final List<InetSocketAddress> members;
     private final Duration checkInterval;
     private final AtomicReference<Route> route = new AtomicReference<>();
-    private volatile long checkedAtNanos;
+    private volatile long nextCheckNanos;
     private final AtomicBoolean checking = new AtomicBoolean();
     private CompletableFuture<InetSocketAddress> discovery; // guarded by this
 
@@ -102,9 +102,13 @@ final class LeaderTracker {
         }
     }
 
+    /**
+     * A relay is chosen only while no node leads, so it is checked at its first use: by then the
+     * election it waited for is usually over and the leader can be used directly.
+     */
     private void use(Route r) {
         route.set(r);
-        checkedAtNanos = System.nanoTime();
+        nextCheckNanos = System.nanoTime() + (r.leads() ? checkInterval.toNanos() : 0);
     }
 
     private Optional<InetSocketAddress> parse(String hostPort) {
@@ -160,7 +164,7 @@ final class LeaderTracker {
      * still leads, or that the leader a relaying node names can now be reached directly.
      */
     private void checkLater(Route current, Duration timeout) {
-        if (System.nanoTime() - checkedAtNanos < checkInterval.toNanos() || !checking.compareAndSet(false, true)) {
+        if (System.nanoTime() - nextCheckNanos < 0 || !checking.compareAndSet(false, true)) {
             return;
         }
         probe(current.node(), timeout).thenCompose(status -> {
@@ -184,7 +188,7 @@ final class LeaderTracker {
             if (error != null) {
                 suspect(current.node());
             }
-            checkedAtNanos = System.nanoTime();
+            nextCheckNanos = System.nanoTime() + checkInterval.toNanos();
             checking.set(false);
         });
     }

@@ -8,7 +8,7 @@ import java.io.IOException;
  * proves that the node never saw the request, so a write failed this way was certainly not applied.
  */
 public final class NotSentException extends IOException {
-    NotSentException(String message) {
+    public NotSentException(String message) {
         super(message);
     }
 }

@@ -1,11 +1,11 @@
 package io.flotilla.server;
 
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.NotSentException;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.netty.channel.EventLoopGroup;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -34,21 +34,33 @@ final class Forwarder implements AutoCloseable {
         this.maxFrameBytes = maxFrameBytes;
     }
 
+    /**
+     * Relays {@code request} to {@code leader}. Fails with {@link NotSentException} if the request
+     * never left this node (no connection to the leader could be opened, or it had closed); any other
+     * failure becomes a response that says whether a write may have been applied.
+     */
     CompletableFuture<Response> forward(int leader, Request request, Duration timeout) {
         return connection(leader)
+                .exceptionallyCompose(error -> CompletableFuture.failedFuture(
+                        new NotSentException("this node cannot reach leader " + leader + ": " + unwrap(error).getMessage())))
                 .thenCompose(c -> c.send(request, timeout))
-                .exceptionally(error -> {
-                    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                    if (cause instanceof IOException && cause.getMessage() != null && cause.getMessage().startsWith("cannot connect")) {
-                        return notLeader(leader, "this node cannot reach the leader: " + cause.getMessage());
+                .handle((response, error) -> {
+                    if (error == null) {
+                        return response;
+                    }
+                    Throwable cause = unwrap(error);
+                    if (cause instanceof NotSentException notSent) {
+                        throw new CompletionException(notSent);
                     }
                     return request.isWrite()
-                            ? new Response.Failure(Response.Code.UNKNOWN_OUTCOME,
-                                    "lost touch with leader " + leader + " while it handled the write (" + cause.getMessage()
-                                            + "); it may or may not have been applied")
-                            : new Response.Failure(Response.Code.UNAVAILABLE,
-                                    "lost touch with leader " + leader + ": " + cause.getMessage());
+                            ? new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "lost touch with leader " + leader
+                                    + " while it handled the write (" + cause.getMessage() + "); it may or may not have been applied")
+                            : new Response.Failure(Response.Code.UNAVAILABLE, "lost touch with leader " + leader + ": " + cause.getMessage());
                 });
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     Response notLeader(int leader, String message) {

@@ -1,11 +1,11 @@
 package io.flotilla.faults;
 
-import io.flotilla.server.TestPorts;
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.ClusterStatus;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.RetryPolicy;
 import io.flotilla.client.wire.NodeStatus;
+import io.flotilla.server.TestPorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
