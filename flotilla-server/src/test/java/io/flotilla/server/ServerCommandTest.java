@@ -52,6 +52,15 @@ class ServerCommandTest {
     }
 
     @Test
+    void nonsensicalTimingsAndLimitsAreRefused() {
+        assertOneLineRefusal(run("--id", "1", "--election-ticks", "5", "--heartbeat-ticks", "5"),
+                "--election-ticks (5) must be larger than --heartbeat-ticks (5)");
+        assertOneLineRefusal(run("--id", "1", "--leader-wait-ms", "-1"), "--leader-wait-ms must not be negative, got -1");
+        assertOneLineRefusal(run("--id", "1", "--max-frame-bytes", "1000"), "--max-frame-bytes (1000) must hold a CAS");
+        assertOneLineRefusal(run("--id", "1", "--snapshot-entries", "-5"), "--snapshot-entries must not be negative");
+    }
+
+    @Test
     void anUnreadableConfigIsRefused() throws Exception {
         assertOneLineRefusal(run("--id", "1", "--config", dir.resolve("missing.yaml").toString()), "does not exist");
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "peers: [this is: not a map\n");
