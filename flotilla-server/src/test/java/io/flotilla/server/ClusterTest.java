@@ -151,7 +151,7 @@ class ClusterTest {
             TestCluster.await(() -> cluster.nodes.get(leader).raft().status().commitIndex() > 200, "commits");
             cluster.start(down);
             TestCluster.await(() -> cluster.nodes.get(down).raft().status().appliedIndex()
-                    >= cluster.nodes.get(leader).raft().status().commitIndex(), "the restarted node caught up");
+                    >= cluster.nodes.get(leader).raft().status().commitIndex(), "the restarted node caught up", cluster::statuses);
             NodeConnection back = cluster.connect(down);
             assertThat(TestCluster.call(back, new Request.Get(Bytes.utf8("k150"), true))).isEqualTo(new Response.Value(Bytes.utf8("v150")));
             // It now restarts from the snapshot it received, not from the beginning of history.

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** Real nodes on real loopback sockets in this JVM, each with its own data directory. */
 final class TestCluster implements AutoCloseable {
@@ -75,13 +76,25 @@ final class TestCluster implements AutoCloseable {
     }
 
     static void await(BooleanSupplier condition, String what) {
+        await(condition, what, () -> "");
+    }
+
+    /** Waits up to 20 s; a timeout reports {@code state} (for instance every node's {@link #statuses()}). */
+    static void await(BooleanSupplier condition, String what, Supplier<String> state) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
+                throw new AssertionError("timed out waiting for " + what + " " + state.get());
             }
             pause();
         }
+    }
+
+    /** Every running node's Raft status, for failure messages. */
+    String statuses() {
+        StringBuilder out = new StringBuilder();
+        nodes.forEach((id, n) -> out.append("\n  node ").append(id).append(": ").append(n.raft().status()));
+        return out.toString();
     }
 
     private static void pause() {

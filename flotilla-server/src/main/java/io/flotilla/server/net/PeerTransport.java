@@ -18,6 +18,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetSocketAddress;
@@ -39,6 +40,7 @@ public final class PeerTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
     private static final long MIN_BACKOFF_MS = 50;
     private static final long MAX_BACKOFF_MS = 2000;
+    private static final int MAX_REPLY_BYTES = 64 * 1024;
 
     private final int selfId;
     private final String clusterId;
@@ -128,37 +130,64 @@ public final class PeerTransport implements Transport {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new FlushConsolidationHandler(256, true), new LengthFieldPrepender(4),
-                                    new ChannelInboundHandlerAdapter() {
-                                        @Override
-                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                            io.netty.util.ReferenceCountUtil.release(msg); // peers only listen on this link
-                                        }
-
-                                        @Override
-                                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                            ctx.close();
-                                        }
-                                    });
+                            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY_BYTES, 0, 4, 0, 4),
+                                    new FlushConsolidationHandler(256, true), new LengthFieldPrepender(4), new HelloReplyHandler());
                         }
                     });
             ChannelFuture f = b.connect(address);
             f.addListener(done -> {
                 if (done.isSuccess()) {
-                    Channel ch = f.channel();
-                    ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(new Hello(Hello.Role.PEER, selfId, clusterId))));
-                    channel = ch;
-                    backoffMs = MIN_BACKOFF_MS;
-                    if (reportedDown || !everConnected) {
-                        log.info("peer {} at {} is reachable", peerId, NodeServer.describe(address));
-                    }
-                    everConnected = true;
-                    reportedDown = false;
-                    ch.closeFuture().addListener(c -> reconnectLater());
+                    f.channel().writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(new Hello(Hello.Role.PEER, selfId, clusterId))));
+                    f.channel().closeFuture().addListener(c -> reconnectLater());
                 } else {
                     reconnectLater();
                 }
             });
+        }
+
+        /**
+         * The link is up only once the peer accepts our hello: a bare TCP connect proves little (a
+         * proxy or a load balancer in front of a dead node accepts too), and treating it as success
+         * would reset the backoff and reconnect every 50 ms.
+         */
+        private final class HelloReplyHandler extends ChannelInboundHandlerAdapter {
+            private boolean answered;
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf frame = (ByteBuf) msg;
+                try {
+                    if (!answered) {
+                        answered = true;
+                        onReply(ctx.channel(), WireCodec.decodeHelloReply(frame.nioBuffer()));
+                    } // nothing else is expected: peers only listen on this link
+                } finally {
+                    frame.release();
+                }
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close();
+            }
+        }
+
+        private void onReply(Channel ch, Hello.Reply reply) {
+            if (!reply.accepted()) {
+                if (!reportedDown) {
+                    log.warn("peer {} at {} refused this node: {}", peerId, NodeServer.describe(address), reply.message());
+                    reportedDown = true;
+                }
+                ch.close();
+                return;
+            }
+            channel = ch;
+            backoffMs = MIN_BACKOFF_MS;
+            if (reportedDown || !everConnected) {
+                log.info("peer {} at {} is reachable", peerId, NodeServer.describe(address));
+            }
+            everConnected = true;
+            reportedDown = false;
         }
 
         void reconnectLater() {

@@ -1,0 +1,56 @@
+package io.flotilla.server.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flotilla.core.message.MessageCodec;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class PeerTransportTest {
+    /**
+     * A listener that accepts every connection and closes it at once, as a proxy in front of a dead
+     * node does: the TCP connect succeeds, the hello is never answered. The link must back off
+     * (50, 100, 200, 400, 800 ms: about 6 tries in 1.6 s) rather than treat each connect as success
+     * and retry every 50 ms (about 30 tries).
+     */
+    @Test
+    void aPeerThatAcceptsButNeverAnswersTheHelloIsRetriedWithGrowingBackoff() throws Exception {
+        AtomicInteger accepted = new AtomicInteger();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (ServerSocket blackHole = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                while (!blackHole.isClosed()) {
+                    try (Socket s = blackHole.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            }, "black-hole");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            PeerTransport transport = new PeerTransport(1, "test",
+                    Map.of(1, new InetSocketAddress("127.0.0.1", 1), 2, new InetSocketAddress("127.0.0.1", blackHole.getLocalPort())),
+                    new MessageCodec(1 << 20), group);
+            transport.start(m -> { });
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1600);
+            while (System.nanoTime() < end) {
+                Thread.sleep(50);
+            }
+            transport.close();
+            assertThat(accepted.get()).as("connections in 1.6 s").isBetween(2, 8);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+}
