@@ -35,6 +35,13 @@ final class Progress {
     boolean snapshotDoneSent;
     /** In SNAPSHOT: the follower acknowledged something since the last heartbeat. */
     boolean snapshotProgressed;
+    /** In SNAPSHOT: a heartbeat interval passed; time to check that the transfer progressed. */
+    boolean snapshotCheckDue;
+    /**
+     * In SNAPSHOT: the transfer stalled (a chunk was lost, or the follower is silent), so one small
+     * chunk goes per heartbeat until the follower acknowledges one; then the window opens again.
+     */
+    boolean snapshotProbing;
     /**
      * In SNAPSHOT: the lowest offset the follower reported below {@link #snapshotAcked} since the last
      * heartbeat, or -1. Such an answer is usually stale (overtaken by later ones on the way); if the
@@ -87,6 +94,8 @@ final class Progress {
         snapshotSent = 0;
         snapshotDoneSent = false;
         snapshotProgressed = true;
+        snapshotCheckDue = false;
+        snapshotProbing = false;
         snapshotBehind = -1;
         inflight.clear();
     }

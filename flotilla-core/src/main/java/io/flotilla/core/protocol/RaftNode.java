@@ -140,6 +140,7 @@ public final class RaftNode {
             heartbeatElapsed = 0;
             for (Progress p : progress.values()) {
                 p.heartbeatDue = true;
+                p.snapshotCheckDue = true;
                 p.probeSent = false;
             }
         }
@@ -592,6 +593,7 @@ public final class RaftNode {
                 p.snapshotAcked = m.nextOffset();
                 p.snapshotSent = Math.max(p.snapshotSent, p.snapshotAcked);
                 p.snapshotProgressed = true;
+                p.snapshotProbing = false;
             } else if (m.nextOffset() < p.snapshotAcked) {
                 // Stale (answers overtake each other), or the follower lost what it had (it restarted).
                 // Rewinding at once on every stale answer would resend the same chunks over and over; a
@@ -710,7 +712,7 @@ public final class RaftNode {
                 p.becomeSnapshot(snapshots.newest().index()); // its next entry was compacted away
             }
             if (p.state == Progress.State.SNAPSHOT) {
-                snapshots.send(id, peer, term, p, p.heartbeatDue, messages);
+                snapshots.send(id, peer, term, p, messages);
                 p.heartbeatDue = false;
                 continue;
             }

@@ -12,15 +12,20 @@ import java.util.List;
 /**
  * Streams the newest snapshot to a follower that needs entries the leader has compacted away
  * (Raft §7): chunks of {@code chunkBytes}, at most {@link #WINDOW} unacknowledged at once. A
- * follower that makes no progress for a heartbeat interval gets the rest again from the last
- * acknowledged offset, so a lost chunk costs one heartbeat, not a restart; an answer that reports
- * less than was acknowledged is taken as stale unless no progress follows it until the heartbeat. A
+ * follower that makes no progress for a heartbeat interval is probed: one small chunk per heartbeat
+ * from the last acknowledged offset until it acknowledges one, then the window opens again. So a lost
+ * chunk costs one heartbeat, not a restart, and a follower that is gone costs
+ * {@link #PROBE_BYTES} per heartbeat, not a window. Only the heartbeat timer drives this, not the
+ * heartbeats that read rounds ask for. An answer that reports less than was acknowledged is taken as
+ * stale unless no progress follows it until the heartbeat. A
  * newer snapshot on the leader restarts the transfer with it, so the runtime takes none while a
  * transfer is going on ({@link RaftNode#sendingSnapshot()}).
  */
 final class SnapshotSender {
     /** Chunks in flight to one follower: enough to keep a link busy, few enough to bound memory. */
     static final int WINDOW = 4;
+    /** What a stalled transfer sends per heartbeat: enough to resume, cheap to send to a follower that is gone. */
+    static final int PROBE_BYTES = 64 * 1024;
 
     private final Storage storage;
     private final int chunkBytes;
@@ -36,25 +41,28 @@ final class SnapshotSender {
                 () -> new IllegalStateException("the log was compacted but storage holds no snapshot"));
     }
 
-    void send(int from, int to, long term, Progress p, boolean heartbeat, List<Message> out) {
+    void send(int from, int to, long term, Progress p, List<Message> out) {
         SnapshotMeta meta = newest();
         if (meta.index() != p.snapshotIndex) {
             p.becomeSnapshot(meta.index());
         }
-        if (heartbeat) {
+        if (p.snapshotCheckDue) {
+            p.snapshotCheckDue = false;
             if (!p.snapshotProgressed) {
                 if (p.snapshotBehind >= 0) {
                     p.snapshotAcked = p.snapshotBehind; // the follower lost what it had (it restarted)
                 }
                 p.snapshotSent = p.snapshotAcked; // something was lost: resume from what the follower has
                 p.snapshotDoneSent = false;
+                p.snapshotProbing = true;
             }
             p.snapshotProgressed = false;
             p.snapshotBehind = -1;
         }
+        long budget = p.snapshotProbing ? Math.min(PROBE_BYTES, chunkBytes) : (long) WINDOW * chunkBytes;
         long size = storage.snapshotSize();
-        while (!p.snapshotDoneSent && p.snapshotSent - p.snapshotAcked < (long) WINDOW * chunkBytes) {
-            Bytes chunk = read(p.snapshotSent);
+        while (!p.snapshotDoneSent && p.snapshotSent - p.snapshotAcked < budget) {
+            Bytes chunk = read(p.snapshotSent, (int) Math.min(chunkBytes, budget - (p.snapshotSent - p.snapshotAcked)));
             boolean done = p.snapshotSent + chunk.length() >= size;
             out.add(new InstallSnapshot(from, to, term, meta, p.snapshotSent, chunk, done));
             p.snapshotSent += chunk.length();
@@ -62,9 +70,9 @@ final class SnapshotSender {
         }
     }
 
-    private Bytes read(long offset) {
+    private Bytes read(long offset, int bytes) {
         try {
-            return storage.readSnapshot(offset, chunkBytes);
+            return storage.readSnapshot(offset, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the snapshot to send it", e);
         }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Raft §7: a follower whose next entry the leader has compacted away gets the snapshot, in chunks. */
@@ -179,6 +180,42 @@ class SnapshotTransferTest {
         net.run(NodeHarness.HEARTBEAT_TICKS);
 
         assertThat(offsetsDeliveredSince(net, before)).startsWith(0L);
+    }
+
+    /** Counts every chunk the leader sends to follower 3 from now on; the stalled transfer loses them. */
+    private static AtomicInteger chunksToFollower3(Network net) {
+        AtomicInteger sent = new AtomicInteger();
+        net.rewrite(m -> {
+            if (m instanceof InstallSnapshot && m.to() == 3) {
+                sent.incrementAndGet();
+            }
+            return m;
+        });
+        return sent;
+    }
+
+    @Test
+    void aFollowerThatStopsAnsweringGetsOneChunkPerHeartbeatNotAWindow() throws IOException {
+        Network net = transferStalledAtHalf();
+        AtomicInteger sent = chunksToFollower3(net);
+
+        net.run(4 * NodeHarness.HEARTBEAT_TICKS);
+
+        assertThat(sent.get()).as("probes in 4 heartbeat intervals (a window each would be %d)", 4 * SnapshotSender.WINDOW)
+                .isBetween(1, 4);
+    }
+
+    @Test
+    void heartbeatsThatReadRoundsAskForDoNotRewindASnapshotTransfer() throws IOException {
+        Network net = transferStalledAtHalf();
+        AtomicInteger sent = chunksToFollower3(net);
+
+        for (int i = 0; i < 10; i++) { // ten read rounds within one heartbeat interval
+            net.raft(1).read(100 + i);
+            net.stabilize();
+        }
+
+        assertThat(sent.get()).isZero();
     }
 
     @Test
