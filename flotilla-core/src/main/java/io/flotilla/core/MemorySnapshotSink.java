@@ -3,6 +3,7 @@ package io.flotilla.core;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -27,6 +28,18 @@ public final class MemorySnapshotSink implements SnapshotSink {
         }
     };
     private boolean done;
+
+    /** What {@link Storage#readSnapshot} returns for a snapshot held in memory as {@code data}. */
+    public static Bytes chunk(byte[] data, long offset, int maxBytes) {
+        if (offset < 0 || offset > data.length) {
+            throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + data.length + " bytes");
+        }
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
+        }
+        int from = (int) offset;
+        return Bytes.wrap(Arrays.copyOfRange(data, from, (int) Math.min(data.length, from + (long) maxBytes)));
+    }
 
     public MemorySnapshotSink(SnapshotMeta meta, Consumer<byte[]> onCommit) {
         this.meta = meta;

@@ -3,7 +3,6 @@ package io.flotilla.core;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -97,14 +96,7 @@ public final class MemoryStorage implements Storage {
     @Override
     public synchronized Bytes readSnapshot(long offset, int maxBytes) {
         requireSnapshot();
-        if (offset < 0 || offset > snapshotData.length) {
-            throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + snapshotData.length + " bytes");
-        }
-        if (maxBytes < 1) {
-            throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
-        }
-        int from = (int) offset;
-        return Bytes.wrap(Arrays.copyOfRange(snapshotData, from, (int) Math.min(snapshotData.length, from + (long) maxBytes)));
+        return MemorySnapshotSink.chunk(snapshotData, offset, maxBytes);
     }
 
     @Override

@@ -260,14 +260,7 @@ final class SimStorage implements Storage {
     @Override
     public synchronized Bytes readSnapshot(long offset, int maxBytes) {
         requireSnapshot();
-        if (offset < 0 || offset > snapshotData.length) {
-            throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + snapshotData.length + " bytes");
-        }
-        if (maxBytes < 1) {
-            throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
-        }
-        int from = (int) offset;
-        return Bytes.wrap(Arrays.copyOfRange(snapshotData, from, (int) Math.min(snapshotData.length, from + (long) maxBytes)));
+        return MemorySnapshotSink.chunk(snapshotData, offset, maxBytes);
     }
 
     @Override
