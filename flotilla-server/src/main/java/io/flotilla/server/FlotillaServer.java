@@ -99,6 +99,11 @@ public final class FlotillaServer implements AutoCloseable {
         return server.closedForBadInput();
     }
 
+    /** This node's outbound peer links, for diagnostics. */
+    public String describePeerLinks() {
+        return transport == null ? "not started" : transport.describeLinks();
+    }
+
     public RaftRuntime<KvCommand, Request.Get, Response> raft() {
         return raft;
     }

@@ -93,7 +93,8 @@ final class TestCluster implements AutoCloseable {
     /** Every running node's Raft status, for failure messages. */
     String statuses() {
         StringBuilder out = new StringBuilder();
-        nodes.forEach((id, n) -> out.append("\n  node ").append(id).append(": ").append(n.raft().status()));
+        nodes.forEach((id, n) -> out.append("\n  node ").append(id).append(": ").append(n.raft().status())
+                .append("\n    links: ").append(n.describePeerLinks()).append("; inbox drops ").append(n.raft().droppedMessages()));
         return out.toString();
     }
 

@@ -41,6 +41,7 @@ public final class PeerTransport implements Transport {
     private static final long MIN_BACKOFF_MS = 50;
     private static final long MAX_BACKOFF_MS = 2000;
     private static final int MAX_REPLY_BYTES = 64 * 1024;
+    private static final long HELLO_TIMEOUT_MS = 2000;
 
     private final int selfId;
     private final String clusterId;
@@ -67,6 +68,18 @@ public final class PeerTransport implements Transport {
     /** Messages dropped because their peer was unreachable or backed up. */
     public long droppedMessages() {
         return dropped.get();
+    }
+
+    /** Each link's state, for diagnostics: "2: up (writable), 3: down (connects tried 4)". */
+    public String describeLinks() {
+        StringBuilder out = new StringBuilder();
+        links.forEach((id, link) -> {
+            Channel ch = link.channel;
+            out.append(out.length() == 0 ? "" : ", ").append(id).append(": ")
+                    .append(ch == null ? "down" : ch.isActive() ? (ch.isWritable() ? "up (writable)" : "up (backed up)") : "closing")
+                    .append(" (connects tried ").append(link.attempts).append(')');
+        });
+        return out.append("; dropped ").append(dropped.get()).toString();
     }
 
     @Override
@@ -111,6 +124,7 @@ public final class PeerTransport implements Transport {
         final InetSocketAddress address;
         volatile Channel channel;
         long backoffMs = MIN_BACKOFF_MS;
+        volatile long attempts;
         boolean everConnected;
         boolean reportedDown;
 
@@ -123,6 +137,7 @@ public final class PeerTransport implements Transport {
             if (closed) {
                 return;
             }
+            attempts++;
             Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
@@ -137,8 +152,16 @@ public final class PeerTransport implements Transport {
             ChannelFuture f = b.connect(address);
             f.addListener(done -> {
                 if (done.isSuccess()) {
-                    f.channel().writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(new Hello(Hello.Role.PEER, selfId, clusterId))));
-                    f.channel().closeFuture().addListener(c -> reconnectLater());
+                    Channel ch = f.channel();
+                    ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(new Hello(Hello.Role.PEER, selfId, clusterId))));
+                    ch.closeFuture().addListener(c -> reconnectLater());
+                    // A peer that accepts but does not answer (a stopped process: the kernel still completes
+                    // the handshake) is tried again later rather than waited for forever.
+                    ch.eventLoop().schedule(() -> {
+                        if (channel != ch) {
+                            ch.close();
+                        }
+                    }, HELLO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                 } else {
                     reconnectLater();
                 }
