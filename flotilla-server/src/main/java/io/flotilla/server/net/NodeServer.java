@@ -16,6 +16,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
@@ -25,6 +27,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -63,6 +66,8 @@ public final class NodeServer implements AutoCloseable {
     private final RequestHandler requests;
     private final AtomicLong closedForBadInput = new AtomicLong();
     private Channel listener;
+    /** Every accepted connection, so that closing the node cuts them all (peers then notice at once). */
+    private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     public NodeServer(Settings settings, MessageCodec messageCodec, Consumer<Message> peerInbound, RequestHandler requests) {
         this.settings = settings;
@@ -79,6 +84,7 @@ public final class NodeServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        accepted.add(ch);
                         FrameDecoder frames = new FrameDecoder(settings.maxFrameBytes());
                         ch.pipeline().addLast(
                                 new IdleStateHandler(settings.idleSeconds(), 0, 0, TimeUnit.SECONDS),
@@ -108,6 +114,7 @@ public final class NodeServer implements AutoCloseable {
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
+        accepted.close().awaitUninterruptibly();
     }
 
     static String describe(SocketAddress address) {
