@@ -136,10 +136,19 @@ final class Call {
 
     private void onFailure(InetSocketAddress node, String where, Response.Failure f) {
         switch (f.code()) {
-            case NO_LEADER, UNAVAILABLE -> {
+            case NO_LEADER -> {
+                // An election is running: it ends within a few hundred ms, so ask again soon (the first
+                // backoff step, never growing) rather than back off past its end. Certainly not applied,
+                // so these polls do not use up the retry budget; the deadline bounds them.
                 note(where, describe(f));
                 client.tracker().suspect(node);
-                retryAfter(options.retry().backoff(++failuresInARow)); // an election takes a moment: always wait
+                attempts--;
+                retryAfter(options.retry().backoff(1));
+            }
+            case UNAVAILABLE -> {
+                note(where, describe(f));
+                client.tracker().suspect(node);
+                retryAfter(options.retry().backoff(++failuresInARow)); // overloaded or stopping: back off
             }
             case UNKNOWN_OUTCOME -> {
                 if (isWrite()) {

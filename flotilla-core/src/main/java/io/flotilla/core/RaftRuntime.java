@@ -90,10 +90,6 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private volatile boolean running = true;
     /** Completes when this node stops leading; replaced each time it becomes leader. */
     private volatile CompletableFuture<Void> steppedDown = CompletableFuture.completedFuture(null);
-    /** Completed and replaced at each change of role, term or leader (see {@link #roleChange}). */
-    private volatile CompletableFuture<Status> roleChange = new CompletableFuture<>();
-    private boolean roleChanged; // node thread: a change not yet announced through roleChange
-    private int ticksSinceRoleChange; // node thread
 
     private RaftRuntime(Options options, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                         Storage storage, Transport transport) {
@@ -157,16 +153,6 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         return started;
     }
 
-    /**
-     * Completes with the node's status at its next change of role, term or known leader, and also,
-     * unchanged, once an election timeout passes without one (so that a waiter rechecks its own
-     * deadline and nothing accumulates on a future that never completes). Lets a caller that met
-     * "no leader" wait for the election instead of polling. Completes on the node's thread.
-     */
-    public CompletableFuture<Status> roleChange() {
-        return roleChange;
-    }
-
     /** The node's state as of its last step. */
     public Status status() {
         return status;
@@ -218,7 +204,6 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
 
     private void roleChanged(Ready.SoftState role) {
         int id = options.raft().id();
-        roleChanged = true;
         if (role.role() != Role.LEADER) {
             steppedDown.complete(null);
         }
@@ -230,15 +215,6 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         } else if (role.role() == Role.FOLLOWER && role.leader() != RaftNode.NONE) {
             log.info("node {} follows leader {} in term {}", id, role.leader(), role.term());
         }
-    }
-
-    /** After {@link #status} is current, so that a waiter woken here sees the new state. */
-    private void announceRoleChange() {
-        CompletableFuture<Status> announced = roleChange;
-        roleChange = new CompletableFuture<>();
-        roleChanged = false;
-        ticksSinceRoleChange = 0;
-        announced.complete(status);
     }
 
     private void run() {
@@ -260,15 +236,11 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
                 long now = System.nanoTime();
                 if (now - nextTick >= 0) {
                     driver.tick();
-                    ticksSinceRoleChange++;
                     // After a stall, tick once and move on rather than replaying the missed ticks at once.
                     nextTick = Math.max(nextTick + tickNanos, now);
                 }
                 driver.process();
                 status = driver.node().status();
-                if (roleChanged || ticksSinceRoleChange >= options.raft().electionTicks()) {
-                    announceRoleChange();
-                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -277,7 +249,6 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         } finally {
             running = false;
             driver.failAll(new RaftException("node " + options.raft().id() + " stopped"));
-            announceRoleChange();
             stopped.countDown();
         }
     }

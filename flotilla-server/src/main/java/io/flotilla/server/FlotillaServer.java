@@ -76,7 +76,7 @@ public final class FlotillaServer implements AutoCloseable {
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
                 .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
         raft = RaftRuntime.start(options, new KvStateMachine(config.limits()), new KvCodec(), storage, transport);
-        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout(), config.leaderWait());
+        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout());
         log.info("node {} of cluster '{}' serving on {}:{}, peers {}, data in {}", config.nodeId(), config.clusterId(),
                 config.host(), config.port(), describePeers(), config.dataDir());
     }

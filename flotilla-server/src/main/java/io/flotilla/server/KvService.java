@@ -28,22 +28,12 @@ final class KvService implements NodeServer.RequestHandler {
     private final KvLimits limits;
     private final Forwarder forwarder;
     private final Duration timeout;
-    private final Duration leaderWait;
 
-    /** When a request must have its outcome, and until when it may wait for a leader (System.nanoTime). */
-    private record Deadlines(long outcome, long leader) {
-        long outcomeLeft() {
-            return Math.max(1, outcome - System.nanoTime());
-        }
-    }
-
-    KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout,
-              Duration leaderWait) {
+    KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout) {
         this.raft = raft;
         this.limits = limits;
         this.forwarder = forwarder;
         this.timeout = timeout;
-        this.leaderWait = leaderWait.compareTo(timeout) < 0 ? leaderWait : timeout;
     }
 
     @Override
@@ -57,39 +47,31 @@ final class KvService implements NodeServer.RequestHandler {
             return CompletableFuture.completedFuture(new Response.Status(new NodeStatus(s.id(), s.role().name(), s.term(),
                     s.leader(), s.commitIndex(), s.appliedIndex(), s.lastIndex())));
         }
-        if (request instanceof Request.Get get && get.stale()) {
-            return raft.readStale(get).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded, null))
-                    .thenCompose(Function.identity());
-        }
-        long now = System.nanoTime();
-        return attempt(request, forwarded, new Deadlines(now + timeout.toNanos(), now + leaderWait.toNanos()));
-    }
-
-    /** One try to carry out {@code request} here or through the leader, within {@code deadline} (nanoTime). */
-    private CompletableFuture<Response> attempt(Request request, boolean forwarded, Deadlines deadline) {
         CompletableFuture<Response> local = request instanceof Request.Get get
-                ? raft.read(get)
+                ? (get.stale() ? raft.readStale(get) : raft.read(get))
                 : raft.propose(new KvCommand(System.currentTimeMillis(), request));
-        return local.orTimeout(deadline.outcomeLeft(), TimeUnit.NANOSECONDS)
-                .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded, deadline))
+        return local.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded))
                 .thenCompose(Function.identity());
     }
 
-    private CompletableFuture<Response> onFailure(Throwable error, Request request, boolean forwarded, Deadlines deadline) {
+    /**
+     * Failures answer at once, even during an election: the client sees more nodes than this one
+     * (this one may be the minority side of a partition) and finds the new leader itself.
+     */
+    private CompletableFuture<Response> onFailure(Throwable error, Request request, boolean forwarded) {
         if (error instanceof NotLeaderException n) {
             if (n.leader() == 0) {
-                return afterLeaderChange(0, request, forwarded, deadline, new Response.Failure(Response.Code.NO_LEADER,
-                        "no leader is known (an election may be running); retry shortly"));
+                return done(new Response.Failure(Response.Code.NO_LEADER, "no leader is known (an election may be running); retry shortly"));
             }
             if (forwarded) {
                 return done(forwarder.notLeader(n.leader(), "not the leader; node " + n.leader() + " is"));
             }
-            return forwarder.forward(n.leader(), request, Duration.ofNanos(deadline.outcomeLeft()))
-                    .handle((response, notSent) -> notSent == null ? done(response)
-                            : afterLeaderChange(n.leader(), request, forwarded, deadline,
-                                    forwarder.notLeader(n.leader(), unwrap(notSent).getMessage())))
-                    .thenCompose(Function.identity());
+            // A leader this node cannot reach is most likely gone and about to be replaced: say there is
+            // no leader (the client polls and looks for one) rather than send the client to it.
+            return forwarder.forward(n.leader(), request, timeout)
+                    .handle((response, notSent) -> notSent == null ? response
+                            : new Response.Failure(Response.Code.NO_LEADER, unwrap(notSent).getMessage() + "; retry shortly"));
         }
         if (error instanceof RaftException) {
             return done(new Response.Failure(Response.Code.UNAVAILABLE, error.getMessage() + " (not applied)"));
@@ -102,27 +84,6 @@ final class KvService implements NodeServer.RequestHandler {
         }
         return done(new Response.Failure(request.isWrite() ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE,
                 "internal error: " + error));
-    }
-
-    /**
-     * The request could not be served because no leader is known, or the known one ({@code leader})
-     * cannot be reached: rather than answer at once and leave the client to poll, wait for the
-     * election that will follow and try again, for up to the leader wait; then answer {@code giveUp}
-     * (a leader that is alive but unreachable from here keeps being tried, and then named to the
-     * client). Neither case sent the request anywhere, so trying again cannot apply a write twice.
-     */
-    private CompletableFuture<Response> afterLeaderChange(int leader, Request request, boolean forwarded, Deadlines deadline,
-                                                         Response giveUp) {
-        CompletableFuture<Status> change = raft.roleChange();
-        long left = deadline.leader() - System.nanoTime();
-        if (left <= 0) {
-            return done(giveUp);
-        }
-        if (raft.status().leader() != leader) {
-            return attempt(request, forwarded, deadline); // it changed before we started to wait
-        }
-        return change.thenApply(status -> true).completeOnTimeout(false, left, TimeUnit.NANOSECONDS)
-                .thenCompose(changed -> changed ? attempt(request, forwarded, deadline) : done(giveUp));
     }
 
     private static CompletableFuture<Response> done(Response response) {

@@ -65,9 +65,6 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--request-timeout-ms", description = "How long a request may wait for its outcome (default: 5000).")
     Integer requestTimeoutMs;
 
-    @Option(names = "--leader-wait-ms", description = "How long a request that finds no leader waits for an election before it is refused with NO_LEADER (default: 1000).")
-    Integer leaderWaitMs;
-
     @Option(names = "--idle-timeout-s", description = "Close a connection that stops halfway through a frame, or sends no hello, for this long (default: 10).")
     Integer idleTimeoutS;
 
@@ -81,10 +78,10 @@ public final class ServerCommand implements Callable<Integer> {
     @JsonIgnoreProperties(ignoreUnknown = false)
     record ConfigFile(Map<Integer, String> peers, String clusterId, String host, Integer port, Path dataDir,
                       Integer tickMs, Integer electionTicks, Integer heartbeatTicks, Integer maxKeyBytes,
-                      Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer leaderWaitMs, Integer idleTimeoutS, Long snapshotEntries,
+                      Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Long snapshotEntries,
                       Boolean noFsync) {
         static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null);
+                null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
@@ -119,10 +116,6 @@ public final class ServerCommand implements Callable<Integer> {
         }
         int timeout = pick(requestTimeoutMs, file.requestTimeoutMs(), 5000);
         positive("--request-timeout-ms", timeout);
-        int leaderWait = pick(leaderWaitMs, file.leaderWaitMs(), 1000);
-        if (leaderWait < 0) {
-            throw new IllegalArgumentException("--leader-wait-ms must not be negative, got " + leaderWait);
-        }
         int idle = pick(idleTimeoutS, file.idleTimeoutS(), 10);
         positive("--idle-timeout-s", idle);
         long snapshots = pick(snapshotEntries, file.snapshotEntries(), 100_000L);
@@ -137,7 +130,7 @@ public final class ServerCommand implements Callable<Integer> {
                 members,
                 pick(clusterId, file.clusterId(), "flotilla"),
                 pick(dataDir, file.dataDir(), Path.of("data", "node-" + id)),
-                Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofMillis(leaderWait), Duration.ofSeconds(idle), snapshots,
+                Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofSeconds(idle), snapshots,
                 !pick(noFsync, file.noFsync(), false));
     }
 

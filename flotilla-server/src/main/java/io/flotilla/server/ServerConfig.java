@@ -9,13 +9,11 @@ import java.util.Map;
 /**
  * Everything a node needs to start, validated where it is built ({@link ServerCommand}).
  *
- * @param peers      every member of the cluster by id, this node included
- * @param leaderWait how long a request that finds no reachable leader waits for an election before it is
- *                   refused with NO_LEADER (never longer than {@code requestTimeout})
+ * @param peers every member of the cluster by id, this node included
  */
 public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetSocketAddress> peers, String clusterId,
                            Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
-                           int maxFrameBytes, Duration requestTimeout, Duration leaderWait, Duration idleTimeout, long snapshotEntries,
+                           int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries,
                            boolean fsync) {
     public ServerConfig {
         peers = Map.copyOf(peers);

@@ -55,7 +55,6 @@ class ServerCommandTest {
     void nonsensicalTimingsAndLimitsAreRefused() {
         assertOneLineRefusal(run("--id", "1", "--election-ticks", "5", "--heartbeat-ticks", "5"),
                 "--election-ticks (5) must be larger than --heartbeat-ticks (5)");
-        assertOneLineRefusal(run("--id", "1", "--leader-wait-ms", "-1"), "--leader-wait-ms must not be negative, got -1");
         assertOneLineRefusal(run("--id", "1", "--max-frame-bytes", "1000"), "--max-frame-bytes (1000) must hold a CAS");
         assertOneLineRefusal(run("--id", "1", "--snapshot-entries", "-5"), "--snapshot-entries must not be negative");
     }

@@ -43,7 +43,7 @@ final class TestCluster implements AutoCloseable {
 
     ServerConfig config(int id) {
         return new ServerConfig(id, "127.0.0.1", addresses.get(id).getPort(), addresses, "test", dataRoot.resolve("node-" + id),
-                Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1),
                 snapshotEntries, false);
     }
 

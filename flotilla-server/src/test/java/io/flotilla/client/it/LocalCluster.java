@@ -32,7 +32,7 @@ final class LocalCluster implements AutoCloseable {
             for (int id : peers.keySet()) {
                 running.put(id, FlotillaServer.start(new ServerConfig(id, "127.0.0.1", peers.get(id).getPort(), peers, "flotilla",
                         dataRoot.resolve("node-" + id), Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20,
-                        Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(10), 100_000, false)));
+                        Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000, false)));
             }
         } catch (IOException | RuntimeException e) {
             close();

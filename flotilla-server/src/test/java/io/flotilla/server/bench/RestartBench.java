@@ -90,7 +90,7 @@ public final class RestartBench {
         for (int id : peers.keySet()) {
             nodes.add(FlotillaServer.start(new ServerConfig(id, "127.0.0.1", peers.get(id).getPort(), peers, "flotilla",
                     root.resolve("node-" + id), Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5),
-                    Duration.ofSeconds(1), Duration.ofSeconds(10), 100_000, true)));
+                    Duration.ofSeconds(10), 100_000, true)));
         }
         System.out.printf("three nodes opened storage and restored the snapshot: %.2f s%n", (System.nanoTime() - start) / 1e9);
         FlotillaServer leader = null;
