@@ -69,7 +69,7 @@ public final class FlotillaServer implements AutoCloseable {
                 config.maxFrameBytes(), 4096, (int) config.idleTimeout().toSeconds());
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), resolved(), workers, config.maxFrameBytes());
         KvService[] service = new KvService[1];
-        server = new NodeServer(settings, messageCodec, transport::deliver,
+        server = new NodeServer(settings, messageCodec, transport,
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));

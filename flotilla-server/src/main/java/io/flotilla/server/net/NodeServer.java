@@ -37,7 +37,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,17 +61,25 @@ public final class NodeServer implements AutoCloseable {
 
     private final Settings settings;
     private final MessageCodec messageCodec;
-    private final Consumer<Message> peerInbound;
+    private final Peers peers;
     private final RequestHandler requests;
     private final AtomicLong closedForBadInput = new AtomicLong();
     private Channel listener;
     /** Every accepted connection, so that closing the node cuts them all (peers then notice at once). */
     private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
-    public NodeServer(Settings settings, MessageCodec messageCodec, Consumer<Message> peerInbound, RequestHandler requests) {
+    /** Where peers' connections and messages go: the {@link PeerTransport}. */
+    public interface Peers {
+        /** Peer {@code id} has just connected to us: it is up, so our link to it may stop backing off. */
+        void connected(int id);
+
+        void deliver(Message message);
+    }
+
+    public NodeServer(Settings settings, MessageCodec messageCodec, Peers peers, RequestHandler requests) {
         this.settings = settings;
         this.messageCodec = messageCodec;
-        this.peerInbound = peerInbound;
+        this.peers = peers;
         this.requests = requests;
     }
 
@@ -188,6 +195,9 @@ public final class NodeServer implements AutoCloseable {
                     ? new PeerMessages(frames, hello.nodeId())
                     : new ClientRequests(frames, hello.role() == Hello.Role.FORWARD);
             ctx.pipeline().replace(this, "stage", next);
+            if (hello.role() == Hello.Role.PEER) {
+                peers.connected(hello.nodeId());
+            }
         }
 
         @Override
@@ -210,7 +220,7 @@ public final class NodeServer implements AutoCloseable {
             if (m.from() != peerId || m.to() != settings.nodeId()) {
                 throw new ProtocolException("peer " + peerId + " sent a message from " + m.from() + " to " + m.to());
             }
-            peerInbound.accept(m);
+            peers.deliver(m);
         }
     }
 

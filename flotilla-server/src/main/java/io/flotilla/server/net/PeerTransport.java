@@ -24,6 +24,7 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * dropped and counted rather than queued: Raft resends what matters. Inbound messages arrive on
  * the connections the peers open to us ({@link NodeServer}).
  */
-public final class PeerTransport implements Transport {
+public final class PeerTransport implements Transport, NodeServer.Peers {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
     private static final long MIN_BACKOFF_MS = 50;
     private static final long MAX_BACKOFF_MS = 2000;
@@ -89,8 +90,22 @@ public final class PeerTransport implements Transport {
     }
 
     /** Hands a message that arrived on a peer's connection ({@link NodeServer}) to the node. */
+    @Override
     public void deliver(Message message) {
         inbound.accept(message);
+    }
+
+    /**
+     * Peer {@code id} connected to us, so it is up: if our link to it is waiting out a backoff,
+     * connect now. A restarted node would otherwise stay unreachable from here for up to the
+     * longest backoff, and an election that needs its vote would wait that long.
+     */
+    @Override
+    public void connected(int id) {
+        Link link = links.get(id);
+        if (link != null) {
+            link.connectNowIfWaiting();
+        }
     }
 
     @Override
@@ -124,6 +139,7 @@ public final class PeerTransport implements Transport {
         final InetSocketAddress address;
         volatile Channel channel;
         long backoffMs = MIN_BACKOFF_MS;
+        private ScheduledFuture<?> pendingConnect; // guarded by this
         volatile long attempts;
         boolean everConnected;
         boolean reportedDown;
@@ -224,7 +240,20 @@ public final class PeerTransport implements Transport {
             }
             long delay = backoffMs;
             backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-            group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+            synchronized (this) {
+                pendingConnect = group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+            }
+        }
+
+        void connectNowIfWaiting() {
+            synchronized (this) {
+                if (pendingConnect == null || !pendingConnect.cancel(false)) {
+                    return; // connected, or a connect is already under way
+                }
+                pendingConnect = null;
+                backoffMs = MIN_BACKOFF_MS;
+            }
+            group.execute(this::connect);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.flotilla.server.net;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.core.message.MessageCodec;
+import io.flotilla.server.TestPorts;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -17,6 +18,39 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class PeerTransportTest {
+    @Test
+    void aPeerThatConnectsToUsIsReconnectedToAtOnceInsteadOfAfterTheBackoff() throws Exception {
+        int port = TestPorts.next();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        PeerTransport transport = new PeerTransport(1, "test",
+                Map.of(1, new InetSocketAddress("127.0.0.1", 1), 2, new InetSocketAddress("127.0.0.1", port)),
+                new MessageCodec(1 << 20), group);
+        try {
+            transport.start(m -> { });
+            Thread.sleep(1600); // refused 5 times: the next try is about 1.5 s away (backoff 50 ms doubling)
+            AtomicInteger accepted = new AtomicInteger();
+            try (ServerSocket peer = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+                Thread acceptor = new Thread(() -> {
+                    try (Socket s = peer.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException closed) {
+                        // test over
+                    }
+                }, "peer-2");
+                acceptor.setDaemon(true);
+                acceptor.start();
+                long start = System.nanoTime();
+                transport.connected(2); // as when peer 2's hello arrives on our listener
+                acceptor.join(1000);
+                assertThat(accepted.get()).as("connected within 1 s of the peer's own connection").isEqualTo(1);
+                assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1000);
+            }
+        } finally {
+            transport.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
     /**
      * A listener that accepts every connection and closes it at once, as a proxy in front of a dead
      * node does: the TCP connect succeeds, the hello is never answered. The link must back off
