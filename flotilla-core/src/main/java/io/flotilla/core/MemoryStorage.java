@@ -116,17 +116,7 @@ public final class MemoryStorage implements Storage {
 
     @Override
     public synchronized void compact(long index) {
-        if (snapshot == null) {
-            throw new IllegalArgumentException("cannot compact the log to " + index + ": there is no snapshot yet");
-        }
-        if (index > snapshot.index()) {
-            throw new IllegalArgumentException("cannot compact the log to " + index + ", beyond the newest snapshot's index "
-                    + snapshot.index());
-        }
-        if (index > lastIndex()) {
-            throw new IllegalArgumentException("cannot compact the log to " + index + ": it ends at " + lastIndex()
-                    + " (a snapshot beyond the log is installed with resetToSnapshot)");
-        }
+        Storage.checkCompaction(index, snapshot, lastIndex());
         if (index > offset) {
             offsetTerm = term(index);
             log.subList(0, slot(index) + 1).clear();

@@ -93,6 +93,21 @@ public interface Storage {
      */
     void compact(long index);
 
+    /** The preconditions of {@link #compact}, for implementations: throws as documented there. */
+    static void checkCompaction(long index, SnapshotMeta newest, long lastIndex) {
+        if (newest == null) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ": there is no snapshot yet");
+        }
+        if (index > newest.index()) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ", beyond the newest snapshot's index "
+                    + newest.index());
+        }
+        if (index > lastIndex) {
+            throw new IllegalArgumentException("cannot compact the log to " + index + ": it ends at " + lastIndex
+                    + " (a snapshot beyond the log is installed with resetToSnapshot)");
+        }
+    }
+
     /**
      * After a snapshot received from a leader was committed: keeps the entries after it if the log
      * holds the snapshot's last entry with the same term (Raft §7), otherwise drops the whole log.

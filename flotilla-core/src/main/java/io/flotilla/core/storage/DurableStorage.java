@@ -423,16 +423,7 @@ public final class DurableStorage implements Storage, Closeable {
     @Override
     public synchronized void compact(long upTo) {
         checkUsable();
-        SnapshotMeta snapshot = snapshots.latest().orElseThrow(
-                () -> new IllegalArgumentException("cannot compact the log to " + upTo + ": there is no snapshot yet"));
-        if (upTo > snapshot.index()) {
-            throw new IllegalArgumentException("cannot compact the log to " + upTo + ", beyond the newest snapshot's index "
-                    + snapshot.index());
-        }
-        if (upTo > index.lastIndex()) {
-            throw new IllegalArgumentException("cannot compact the log to " + upTo + ": it ends at " + index.lastIndex()
-                    + " (a snapshot beyond the log is installed with resetToSnapshot)");
-        }
+        Storage.checkCompaction(upTo, snapshots.latest().orElse(null), index.lastIndex());
         if (upTo >= index.firstIndex()) {
             index.dropBefore(upTo + 1);
         }
