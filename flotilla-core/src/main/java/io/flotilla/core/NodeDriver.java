@@ -97,8 +97,10 @@ public final class NodeDriver<C, Q, R> {
         if (outcome instanceof ProposeOutcome.Accepted a) {
             PendingProposal<R> replaced = proposals.put(a.index(), new PendingProposal<>(a.term(), callback));
             if (replaced != null) {
-                // An older proposal at this index was cut from the log while we were not leading.
-                replaced.callback().fail(new RaftException("a new leader replaced the entry at index " + a.index() + "; it was not applied"));
+                // An older proposal at this index was cut from our log while we were not leading. Another
+                // node may still hold it and a later leader commit it: only a commit here can tell.
+                replaced.callback().fail(new OutcomeUnknownException("the entry at index " + a.index()
+                        + " was replaced in this node's log; whether it was applied elsewhere is unknown"));
             }
         } else if (outcome instanceof ProposeOutcome.NotLeader n) {
             callback.fail(new NotLeaderException(n.leader()));
@@ -200,9 +202,14 @@ public final class NodeDriver<C, Q, R> {
         }
     }
 
-    /** Fails every request still waiting, as when the node stops. */
+    /**
+     * Fails every request still waiting, as when the node stops. Reads fail with {@code error}; a
+     * proposal in the log may still be committed by the other nodes, so it fails as outcome unknown.
+     */
     public void failAll(RaftException error) {
-        proposals.values().forEach(p -> p.callback().fail(error));
+        OutcomeUnknownException unknown = new OutcomeUnknownException(error.getMessage()
+                + "; the write was in the log, so it may still be applied");
+        proposals.values().forEach(p -> p.callback().fail(unknown));
         reads.values().forEach(r -> r.callback().fail(error));
         readsWaitingForApply.forEach(r -> r.read().callback().fail(error));
         proposals.clear();

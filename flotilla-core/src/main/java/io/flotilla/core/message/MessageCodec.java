@@ -25,7 +25,8 @@ import java.util.List;
  * Every message starts with an 18-byte header:
  *   version        u8    always {@value #VERSION}
  *   kind           u8    {@link Message.Kind#code()}: 1 RequestVote, 2 VoteResponse,
- *                        3 AppendEntries, 4 AppendResponse, 5 TimeoutNow
+ *                        3 AppendEntries, 4 AppendResponse, 5 TimeoutNow, 6 InstallSnapshot,
+ *                        7 SnapshotResponse, 8 BootstrapProbe, 9 BootstrapProbeResponse
  *   from           i32   sender node id, &gt; 0
  *   to             i32   receiver node id, &gt; 0
  *   term           i64   &gt;= 0
@@ -42,6 +43,8 @@ import java.util.List;
  *   InstallSnapshot index i64, snapshotTerm i64, voter count i32, voters i32 each (ascending),
  *                   offset i64, done bool, length i32, chunk (length bytes)
  *   SnapshotResponse index i64, nextOffset i64, done bool
+ *   BootstrapProbe  (nothing)
+ *   BootstrapProbeResponse lastIndex i64
  *
  * bool is one byte, 0 or 1. Integers are two's complement, big-endian.
  * Every i64 field (terms, indexes, rounds) must be &gt;= 0; entries' indexes and terms &gt;= 1,
@@ -106,6 +109,8 @@ public final class MessageCodec {
             case TIMEOUT_NOW -> 0;
             case INSTALL_SNAPSHOT -> installSnapshotBodySize((InstallSnapshot) m);
             case SNAPSHOT_RESPONSE -> SNAPSHOT_RESPONSE_BODY;
+            case BOOTSTRAP_PROBE -> 0;
+            case BOOTSTRAP_PROBE_RESPONSE -> 8;
         };
         if (size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(m.kind() + " of " + size + " bytes is too large to encode");
@@ -202,6 +207,10 @@ public final class MessageCodec {
                 out.putLong(s.index()).putLong(s.nextOffset());
                 putBoolean(out, s.done());
             }
+            case BOOTSTRAP_PROBE -> {
+                // The header says it all.
+            }
+            case BOOTSTRAP_PROBE_RESPONSE -> out.putLong(((BootstrapProbeResponse) m).lastIndex());
             default -> throw new AssertionError("no encoding for " + m.kind());
         }
     }
@@ -245,6 +254,8 @@ public final class MessageCodec {
                 case INSTALL_SNAPSHOT -> readInstallSnapshot(from, to, term, r);
                 case SNAPSHOT_RESPONSE -> new SnapshotResponse(from, to, term, r.nonNegativeLong("index"),
                         r.nonNegativeLong("nextOffset"), r.bool("done"));
+                case BOOTSTRAP_PROBE -> new BootstrapProbe(from, to, term);
+                case BOOTSTRAP_PROBE_RESPONSE -> new BootstrapProbeResponse(from, to, term, r.nonNegativeLong("lastIndex"));
             };
         } catch (IllegalArgumentException e) {
             // A record constructor refused the fields, e.g. AppendEntries with non-contiguous entries.

@@ -79,6 +79,16 @@ final class Progress {
         inflight.clear();
     }
 
+    /**
+     * The follower no longer holds what it acknowledged (or an old rejection says so): probe again from
+     * {@code nextIndex}, believing it matches only below. Lowering the match index is safe: the commit
+     * index never goes back, and a quorum is counted on what followers acknowledge from now on.
+     */
+    void forgetMatch(long nextIndex) {
+        match = Math.min(match, nextIndex - 1);
+        becomeProbe(nextIndex);
+    }
+
     void becomeReplicate() {
         state = State.REPLICATE;
         next = match + 1;

@@ -5,10 +5,13 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.Storage;
 import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.AppendResponse;
+import io.flotilla.core.message.BootstrapProbe;
+import io.flotilla.core.message.BootstrapProbeResponse;
 import io.flotilla.core.message.InstallSnapshot;
 import io.flotilla.core.message.Message;
 import io.flotilla.core.message.RequestVote;
@@ -22,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One Raft node's protocol logic: a deterministic state machine with no threads, no clock and no
@@ -35,6 +40,7 @@ import java.util.random.RandomGenerator;
 public final class RaftNode {
     /** The id meaning "nobody". */
     public static final int NONE = 0;
+    private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
 
     private final RaftConfig config;
     private final int id;
@@ -53,6 +59,10 @@ public final class RaftNode {
     private int leader = NONE;
     private Role role = Role.FOLLOWER;
     private ClusterConfig members;
+    /** Set while a node that started with no state waits to learn whether it may found the cluster. */
+    private BootstrapCheck bootstrapCheck;
+    /** Messages dropped because they contradict what this node knows (forged, corrupt or buggy senders). */
+    private long droppedInvalid;
 
     private int electionElapsed;
     private int heartbeatElapsed;
@@ -91,6 +101,20 @@ public final class RaftNode {
      * cluster with {@link Storage#bootstrap(ClusterConfig)}.
      */
     public RaftNode(RaftConfig config, Storage storage, RandomGenerator random) {
+        this(config, storage, random, null);
+    }
+
+    /**
+     * Restores a node from storage or, if the storage is empty, prepares to found the cluster of
+     * {@code founders}: the node first asks the other founders whether the cluster already exists
+     * (see {@link BootstrapCheck}), takes no part in it meanwhile, and writes the founding
+     * configuration only once a majority of them answered that they are fresh too. If the cluster
+     * exists, {@link #step} throws {@link NodeHaltedException}: the node lost its state and must not
+     * rejoin as the member it was.
+     *
+     * @param founders the founding configuration, or null if the storage must already hold one
+     */
+    public RaftNode(RaftConfig config, Storage storage, RandomGenerator random, ClusterConfig founders) {
         this.config = config;
         this.id = config.id();
         this.random = random;
@@ -102,8 +126,16 @@ public final class RaftNode {
         this.votedFor = hs.votedFor();
         this.savedHardState = hs;
         this.persistedIndex = storage.lastIndex();
-        this.members = latestConfig();
         resetElectionTimeout();
+        if (founders != null && storage.isEmpty()) {
+            this.members = founders;
+            this.bootstrapCheck = new BootstrapCheck(id, founders);
+            LOG.info("node {} has no state: asking founders {} whether the cluster exists before founding it", id,
+                    bootstrapCheck.unanswered());
+            maybeBootstrap();
+        } else {
+            this.members = latestConfig();
+        }
     }
 
     // ---- events ------------------------------------------------------------------------------
@@ -111,7 +143,13 @@ public final class RaftNode {
     /** Advances logical time by one tick. */
     public void tick() {
         checkNoOutstandingReady();
-        if (role == Role.LEADER) {
+        if (bootstrapCheck != null) {
+            if (electionElapsed++ % config.heartbeatTicks() == 0) {
+                for (int peer : bootstrapCheck.unanswered()) {
+                    messages.add(new BootstrapProbe(id, peer, 0));
+                }
+            }
+        } else if (role == Role.LEADER) {
             tickLeader();
         } else {
             electionElapsed++;
@@ -151,6 +189,21 @@ public final class RaftNode {
         checkNoOutstandingReady();
         if (m.to() != id || m.from() == id) {
             return;
+        }
+        if (m instanceof BootstrapProbe) {
+            // After the sync, so that the term told is durable.
+            messagesAfterSync.add(new BootstrapProbeResponse(id, m.from(), term, log.lastIndex()));
+            return;
+        }
+        if (m instanceof BootstrapProbeResponse r) {
+            if (bootstrapCheck != null) {
+                bootstrapCheck.answer(r);
+                maybeBootstrap();
+            }
+            return;
+        }
+        if (bootstrapCheck != null) {
+            return; // no state yet: neither vote, acknowledge nor learn a term until bootstrapped
         }
         if (m.term() > term) {
             if (m instanceof RequestVote rv) {
@@ -498,7 +551,8 @@ public final class RaftNode {
 
     private void handleAppendEntries(AppendEntries m) {
         if (role == Role.LEADER) {
-            throw new IllegalStateException("two leaders in term " + term + ": " + id + " and " + m.from());
+            dropInvalid(m, "it claims to lead term " + term + ", which this node leads");
+            return;
         }
         if (role != Role.FOLLOWER) {
             becomeFollower(term, m.from());
@@ -512,7 +566,9 @@ public final class RaftNode {
         long prevTerm = m.prevLogTerm();
         List<LogEntry> entries = m.entries();
         if (prev < log.committed) {
-            // Everything up to our commit index already matches the leader's log: check from there.
+            // Everything up to our commit index must match the leader's log: check what we still hold,
+            // then go on from the commit index.
+            checkAgreesWithCommitted(m);
             int skip = (int) Math.min(entries.size(), log.committed - prev);
             entries = entries.subList(skip, entries.size());
             prev = log.committed;
@@ -533,10 +589,39 @@ public final class RaftNode {
         }
     }
 
+    /**
+     * Log Matching and Leader Completeness mean a leader's log agrees with every committed entry. If it
+     * does not, this node's log or the leader's is not what Raft promised (lost or corrupted data):
+     * acknowledging anything could spread the damage, so the node stops.
+     */
+    private void checkAgreesWithCommitted(AppendEntries m) {
+        long ours = log.term(m.prevLogIndex());
+        if (ours >= 0 && ours != m.prevLogTerm()) {
+            throw inconsistency(m, m.prevLogIndex(), m.prevLogTerm(), ours);
+        }
+        for (LogEntry e : m.entries()) {
+            if (e.index() > log.committed) {
+                break;
+            }
+            ours = log.term(e.index());
+            if (ours >= 0 && ours != e.term()) {
+                throw inconsistency(m, e.index(), e.term(), ours);
+            }
+        }
+    }
+
+    private NodeHaltedException inconsistency(AppendEntries m, long index, long leaderTerm, long ourTerm) {
+        return new NodeHaltedException("node " + id + " stops: the leader (node " + m.from() + ", term " + m.term()
+                + ") has term " + leaderTerm + " at index " + index + ", but this node committed index " + index + " in term "
+                + ourTerm + " (commit index " + log.committed + "). Committed entries never change in Raft, so one of the two"
+                + " logs was lost or corrupted; this node acknowledges nothing more. Compare the nodes' logs before restarting it.");
+    }
+
     /** Raft §7, receiving side: accept chunks in order; the last one has the snapshot installed. */
     private void handleInstallSnapshot(InstallSnapshot m) {
         if (role == Role.LEADER) {
-            throw new IllegalStateException("two leaders in term " + term + ": " + id + " and " + m.from());
+            dropInvalid(m, "it claims to lead term " + term + ", which this node leads");
+            return;
         }
         if (role != Role.FOLLOWER) {
             becomeFollower(term, m.from());
@@ -579,6 +664,10 @@ public final class RaftNode {
         if (p == null) {
             return;
         }
+        if (m.index() > log.lastIndex()) {
+            dropInvalid(m, "it acknowledges index " + m.index() + " beyond this leader's last index " + log.lastIndex());
+            return;
+        }
         p.heardFrom();
         if (m.done()) {
             boolean advanced = p.acknowledge(m.index());
@@ -611,6 +700,11 @@ public final class RaftNode {
         if (p == null) {
             return;
         }
+        if (m.success() && m.index() > log.lastIndex() || m.round() > round) {
+            dropInvalid(m, "it acknowledges index " + m.index() + " or round " + m.round() + ", beyond this leader's "
+                    + log.lastIndex() + " and " + round);
+            return;
+        }
         p.heardFrom();
         if (m.round() > p.ackedRound) {
             p.ackedRound = m.round();
@@ -625,16 +719,53 @@ public final class RaftNode {
                 maybeCommit();
             }
         } else {
-            boolean stale = p.state == Progress.State.REPLICATE ? m.index() <= p.match : m.index() != p.next - 1;
-            if (stale) {
-                return;
-            }
             long probe = m.hintTerm() > 0 ? log.lastIndexUpToTerm(m.hintIndex(), m.hintTerm()) : m.hintIndex();
-            p.becomeProbe(Math.min(m.index(), probe + 1));
+            if (m.index() == p.match) {
+                // The follower lacks the entry it acknowledged last: it restarted without it (a disk that
+                // lost writes, or no fsync), or the answer is an old one overtaken by later ones. Probing
+                // again costs a round trip either way; ignoring it would leave a follower that really lost
+                // entries stuck until the next leader. (Rejections below the match index are old answers:
+                // a follower that lost entries rejects the next heartbeat, anchored at or above it.)
+                p.forgetMatch(Math.max(1, Math.min(m.index(), probe + 1)));
+            } else if (m.index() > p.match && (p.state == Progress.State.REPLICATE || m.index() == p.next - 1)) {
+                p.becomeProbe(Math.min(m.index(), probe + 1));
+            }
         }
         if (m.from() == transferee && p.match == log.lastIndex()) {
             sendTimeoutNow(transferee);
         }
+    }
+
+    /** Drops a message that contradicts what this node knows, and says so (the first time, then every 1000th). */
+    private void dropInvalid(Message m, String why) {
+        if (droppedInvalid++ % 1000 == 0) {
+            LOG.warn("node {} dropped {} from node {} ({} such so far): {}", id, m.kind(), m.from(), droppedInvalid, why);
+        }
+    }
+
+    /** Messages dropped because they contradicted what this node knows. */
+    public long droppedInvalid() {
+        return droppedInvalid;
+    }
+
+    /** Founds the cluster once the other founders answered that it does not exist yet. */
+    private void maybeBootstrap() {
+        if (!bootstrapCheck.satisfied()) {
+            return;
+        }
+        LOG.info("node {} founds the cluster {}: no founder has seen it before", id, bootstrapCheck.founders());
+        // The same entry and term as Storage.bootstrap, so that every founder's log agrees from the start.
+        log.append(new LogEntry(1, 1, EntryType.CONFIG, bootstrapCheck.founders().encode()));
+        term = 1;
+        votedFor = NONE;
+        bootstrapCheck = null;
+        electionElapsed = 0;
+        resetElectionTimeout();
+    }
+
+    /** True while this node, started with no state, waits for the founders' answers before bootstrapping. */
+    public boolean bootstrapping() {
+        return bootstrapCheck != null;
     }
 
     private void sendTimeoutNow(int target) {

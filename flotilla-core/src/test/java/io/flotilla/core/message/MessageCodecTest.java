@@ -92,7 +92,10 @@ class MessageCodecTest {
                 new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(1, 2, 3)), 0, Bytes.wrap(allByteValues()), false),
                 new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(7)), 1 << 20, Bytes.EMPTY, true),
                 new SnapshotResponse(2, 1, 9, 500, 1 << 20, false),
-                new SnapshotResponse(2, 1, 9, 500, 0, true));
+                new SnapshotResponse(2, 1, 9, 500, 0, true),
+                new BootstrapProbe(2, 1, 0),
+                new BootstrapProbeResponse(1, 2, 4, 120),
+                new BootstrapProbeResponse(1, 2, 0, 0));
     }
 
     @Test
@@ -219,7 +222,7 @@ class MessageCodecTest {
     @Test
     void rejectsUnknownKind() {
         assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 0)).hasMessageContaining("unknown message kind 0");
-        assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 8)).hasMessageContaining("unknown message kind 8");
+        assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 10)).hasMessageContaining("unknown message kind 10");
         assertDecodeFails(encodeWithByte(TIMEOUT, KIND_AT, 0xFF)).hasMessageContaining("unknown message kind 255");
     }
 

@@ -37,9 +37,18 @@ final class NodeHarness {
     private io.flotilla.core.SnapshotSink incoming;
 
     private NodeHarness(RaftConfig config, MemoryStorage storage, RandomGenerator random) {
+        this(config, storage, random, null);
+    }
+
+    private NodeHarness(RaftConfig config, MemoryStorage storage, RandomGenerator random, ClusterConfig founders) {
         this.config = config;
         this.storage = storage;
-        this.node = new RaftNode(config, storage, random);
+        this.node = new RaftNode(config, storage, random, founders);
+    }
+
+    /** A founder of {@code voters} that starts with no state at all (first start, or a lost disk). */
+    static NodeHarness blank(int id, int... voters) {
+        return new NodeHarness(config(id), new MemoryStorage(), new SplittableRandom(id), members(voters));
     }
 
     /** Test settings: election after 10 to 20 ticks, heartbeat every 2, pre-vote and CheckQuorum on. */

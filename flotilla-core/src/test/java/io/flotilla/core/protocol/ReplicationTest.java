@@ -18,6 +18,7 @@ import io.flotilla.core.Bytes;
 import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.LogEntry;
 import io.flotilla.core.MemoryStorage;
+import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.AppendResponse;
 import java.util.Arrays;
@@ -462,5 +463,102 @@ class ReplicationTest {
         long[] out = new long[count];
         Arrays.fill(out, term);
         return out;
+    }
+    // ---- lost or contradicted state ----------------------------------------------------------
+
+    @Test
+    void aLeaderContradictingACommittedPrevLogEntryHaltsTheFollowerInsteadOfAcknowledging() {
+        NodeHarness n = withLog(config(2), VOTERS, 3, 0, 2, 2); // log: 1/1 2/2 3/2
+        n.deliverAndDrain(heartbeat(1, 2, 3, 3, 2, 3));         // commit 3
+        assertThat(n.node.commitIndex()).isEqualTo(3);
+
+        assertThatThrownBy(() -> n.deliver(heartbeat(1, 2, 3, 2, 3, 3)))
+                .isInstanceOf(NodeHaltedException.class)
+                .hasMessageContaining("the leader (node 1, term 3) has term 3 at index 2, but this node committed index 2 in term 2");
+    }
+
+    @Test
+    void aLeaderContradictingACommittedEntryItResendsHaltsTheFollower() {
+        NodeHarness n = withLog(config(2), VOTERS, 3, 0, 2, 2); // log: 1/1 2/2 3/2
+        n.deliverAndDrain(heartbeat(1, 2, 3, 3, 2, 3));
+
+        assertThatThrownBy(() -> n.deliver(append(1, 2, 3, 1, 1, entries(2, 2, 3, 3), 3)))
+                .isInstanceOf(NodeHaltedException.class)
+                .hasMessageContaining("has term 3 at index 3, but this node committed index 3 in term 2");
+    }
+
+    @Test
+    void entriesBelowTheCommitIndexThatAgreeAreSkippedAsBefore() {
+        NodeHarness n = withLog(config(2), VOTERS, 3, 0, 2, 2);
+        n.deliverAndDrain(heartbeat(1, 2, 3, 3, 2, 3));
+
+        Ready ready = n.deliverAndDrain(append(1, 2, 3, 1, 1, entries(2, 2, 2, 3), 3));
+
+        assertThat(ready.messagesAfterSync()).containsExactly(AppendResponse.success(2, 1, 3, 4, 0));
+        assertThat(n.logTerms()).containsExactly(1L, 2L, 2L, 3L);
+    }
+
+    @Test
+    void aFollowerThatLostAcknowledgedEntriesIsProbedAgainAndCatchesUpWithoutAnElection() {
+        Network net = Network.of(3);
+        net.elect(1);
+        for (int i = 0; i < 5; i++) {
+            net.propose(1, "x" + i);
+        }
+        long term = net.raft(1).term();
+        long last = net.raft(1).status().lastIndex();
+        assertThat(net.node(1).matchIndex(2)).isEqualTo(last);
+        // Node 2 restarts with only the founding entry (its disk lost what it acknowledged), same term.
+        net.add(withLog(config(2), VOTERS, term, 1));
+
+        for (int heartbeats = 0; heartbeats < 3 && net.raft(2).status().lastIndex() < last; heartbeats++) {
+            net.tick(1, HEARTBEAT_TICKS);
+            net.stabilize();
+        }
+
+        assertThat(net.raft(2).status().lastIndex()).isEqualTo(last);
+        assertThat(net.raft(2).commitIndex()).isEqualTo(last);
+        assertThat(net.leader()).isEqualTo(1);
+        assertThat(net.raft(1).term()).isEqualTo(term);
+    }
+
+    @Test
+    void aRejectionBelowTheMatchIndexIsAnOldAnswerAndChangesNothing() {
+        NodeHarness n = leader(config(1), VOTERS);
+        n.propose("a");
+        n.drain();
+        n.acknowledgeAll();
+        long match = n.matchIndex(2);
+
+        n.deliverAndDrain(AppendResponse.reject(2, 1, n.node.term(), match - 1, 0, 0, 0));
+
+        assertThat(n.progressState(2)).isEqualTo(Progress.State.REPLICATE);
+        assertThat(n.matchIndex(2)).isEqualTo(match);
+    }
+
+    @Test
+    void anAppendEntriesClaimingToLeadTheLeadersTermIsDroppedNotThrown() {
+        NodeHarness n = leader(config(1), VOTERS);
+        List<Long> before = n.logTerms();
+
+        Ready ready = n.deliverAndDrain(append(2, 1, n.node.term(), 1, 1, entries(2, n.node.term()), 5));
+
+        assertThat(n.node.role()).isEqualTo(Role.LEADER);
+        assertThat(ready.messagesAfterSync()).isEmpty();
+        assertThat(n.logTerms()).isEqualTo(before);
+        assertThat(n.node.droppedInvalid()).isEqualTo(1);
+    }
+
+    @Test
+    void anAcknowledgementBeyondTheLeadersLogIsDroppedAndCommitsNothing() {
+        NodeHarness n = leader(config(1), VOTERS);
+        long commit = n.node.commitIndex();
+
+        n.deliver(ack(2, 1, n.node.term(), 1_000_000));
+        n.deliver(ack(3, 1, n.node.term(), 1_000_000));
+        n.drain();
+
+        assertThat(n.node.commitIndex()).isEqualTo(commit);
+        assertThat(n.node.droppedInvalid()).isEqualTo(2);
     }
 }

@@ -17,5 +17,10 @@ enum FaultKind {
     /** Nodes' clocks run at different rates. */
     CLOCK_SKEW,
     /** The leader hands leadership to another node. */
-    TRANSFER
+    TRANSFER,
+    /**
+     * A crashed node loses its disk: it restarts with no state at all, and must find out that the
+     * cluster exists rather than found it again (at most one node per run, drawn apart from the others).
+     */
+    STATE_LOSS
 }

@@ -377,6 +377,14 @@ final class Invariants {
         views[node].exposedTerm = Math.max(views[node].exposedTerm, m.term());
     }
 
+    /**
+     * A node lost its disk: it starts again from nothing, as a new node would. What it did before stays
+     * in the history, so every check across nodes still holds it to that.
+     */
+    void stateLost(int node) {
+        views[node] = new NodeView();
+    }
+
     /** A node came back: its term must not have gone back past what it told others. */
     void restarted(int node, long term) {
         NodeView v = views[node];

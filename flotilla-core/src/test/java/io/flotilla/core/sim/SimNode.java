@@ -9,8 +9,11 @@ import io.flotilla.core.protocol.RaftNode;
  */
 final class SimNode<C, Q, R> {
     final int id;
-    final SimStorage storage;
+    /** Replaced by an empty disk when the node loses its state. */
+    SimStorage storage;
     int incarnation;
+    /** Lost its state and, rightly, refused to rejoin as the member it was: down for good. */
+    boolean retired;
     /** Null while the node is down. */
     NodeDriver<C, Q, R> driver;
 
@@ -29,6 +32,6 @@ final class SimNode<C, Q, R> {
 
     @Override
     public String toString() {
-        return isUp() ? raft() + ", " + storage : "node " + id + " DOWN, " + storage;
+        return isUp() ? raft() + ", " + storage : "node " + id + (retired ? " RETIRED, " : " DOWN, ") + storage;
     }
 }

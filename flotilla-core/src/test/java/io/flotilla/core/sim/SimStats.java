@@ -31,6 +31,10 @@ final class SimStats {
     long snapshotChunksLost;
     long compactions;
     long entriesCompacted;
+    /** Nodes that lost their state and found the cluster existed, so refused to rejoin. */
+    long rejoinsRefused;
+    /** Nodes that lost their state before any election, and founded the cluster again. */
+    long refounded;
     final Map<FaultKind, Long> faults = new EnumMap<>(FaultKind.class);
 
     void fault(FaultKind kind) {
@@ -62,6 +66,8 @@ final class SimStats {
         snapshotChunksLost += o.snapshotChunksLost;
         compactions += o.compactions;
         entriesCompacted += o.entriesCompacted;
+        rejoinsRefused += o.rejoinsRefused;
+        refounded += o.refounded;
         o.faults.forEach((k, v) -> faults.merge(k, v, Long::sum));
     }
 
@@ -72,11 +78,11 @@ final class SimStats {
                         + "(%d ok, %d unknown, %d failed; %d checked for linearizability, %d undecided); "
                         + "snapshots on in %d seeds: %d taken, %d committed, %d installed from a leader (%d replacing the whole log; "
                         + "%d chunks sent, %d lost), %d restarts from a snapshot, %d states checked against the replica, "
-                        + "%d compactions (%d entries)",
+                        + "%d compactions (%d entries); after a lost disk %d rejoins refused, %d founded again",
                 seeds, steps, virtualTime, messagesSent, messagesDelivered, faults, crashes, entriesLostInCrashes,
                 elections, operations, operationsOk, operationsUnknown, operations - operationsOk - operationsUnknown,
                 operationsChecked, undecided, seedsWithSnapshots, snapshotsTaken, snapshotsCommitted, snapshotsInstalled,
                 logsReplacedBySnapshots, snapshotChunksSent, snapshotChunksLost, restartsFromSnapshots, snapshotsChecked,
-                compactions, entriesCompacted);
+                compactions, entriesCompacted, rejoinsRefused, refounded);
     }
 }

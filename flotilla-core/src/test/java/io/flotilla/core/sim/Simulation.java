@@ -3,6 +3,7 @@ package io.flotilla.core.sim;
 import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.NodeDriver;
+import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.Snapshotting;
 import io.flotilla.core.StateMachine;
@@ -43,11 +44,18 @@ import java.util.function.Consumer;
 final class Simulation<I, C, Q, R> {
     /**
      * @param safetySteps events to run with faults on
-     * @param lyingDisk   a broken disk that forgets the hard state, for testing that failures are caught
-     * @param trace       print every event
+     * @param lyingDisk     a broken disk that forgets the hard state, for testing that failures are caught
+     * @param trace         print every event
+     * @param blindRejoin   a node that lost its disk founds the cluster again at once, without asking (the
+     *                      unsafe behaviour {@link io.flotilla.core.protocol.RaftNode} guards against), and
+     *                      every crash of a run with state loss loses the disk: for testing that it is caught
      */
-    record Options(long safetySteps, boolean lyingDisk, boolean trace) {
+    record Options(long safetySteps, boolean lyingDisk, boolean trace, boolean blindRejoin) {
         static final long DEFAULT_STEPS = 20_000;
+
+        Options(long safetySteps, boolean lyingDisk, boolean trace) {
+            this(safetySteps, lyingDisk, trace, false);
+        }
 
         static Options steps(long safetySteps) {
             return new Options(safetySteps, false, false);
@@ -108,6 +116,9 @@ final class Simulation<I, C, Q, R> {
     private final long electionTime;
     private boolean faultsOn = true;
     private String phase = "safety";
+    private ClusterConfig founders;
+    /** The node that lost its state in this run, or 0 (one at most: Raft tolerates no more). */
+    private int lostState;
 
     private Simulation(long seed, Workload<I, C, Q, R> workload, Options options) {
         this.seed = seed;
@@ -148,6 +159,7 @@ final class Simulation<I, C, Q, R> {
             throw failure(e.toString(), e);
         }
         stats.seeds = 1;
+        stats.refounded = lostState != 0 && !nodes.get(lostState - 1).retired ? 1 : 0;
         stats.seedsWithSnapshots = swarm.snapshotEvery() > 0 ? 1 : 0;
         stats.snapshotsChecked = invariants.snapshotsChecked();
         stats.elections = invariants.elections();
@@ -179,7 +191,7 @@ final class Simulation<I, C, Q, R> {
         } else if (e instanceof FaultTurn) {
             injectFault();
         } else if (e instanceof Restart r) {
-            if (!nodes.get(r.node() - 1).isUp()) {
+            if (!nodes.get(r.node() - 1).isUp() && !nodes.get(r.node() - 1).retired) {
                 start(nodes.get(r.node() - 1));
             }
         } else if (e instanceof Heal) {
@@ -234,6 +246,16 @@ final class Simulation<I, C, Q, R> {
         try {
             action.accept(n.driver);
             n.driver.process();
+        } catch (NodeHaltedException h) {
+            if (n.id != lostState || n.storage.lastIndex() > 0) {
+                throw h; // a node that kept its state never has a reason to halt
+            }
+            stats.rejoinsRefused++;
+            note("node " + id + " halts: " + h.getMessage());
+            n.driver = null;
+            n.retired = true;
+            n.incarnation++;
+            clients.nodeCrashed(n.id);
         } catch (SimulatedCrash c) {
             stats.fault(FaultKind.CRASH_IN_IO);
             note("node " + id + " " + c.getMessage());
@@ -275,33 +297,9 @@ final class Simulation<I, C, Q, R> {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = i + 1;
         }
+        founders = ClusterConfig.of(ids);
         for (int id = 1; id <= swarm.nodes(); id++) {
-            int nodeId = id;
-            SimStorage storage = new SimStorage(options.lyingDisk());
-            storage.observeAppends((entry, previous, chain) -> invariants.appended(nodeId, entry, previous, chain));
-            storage.observeSnapshots(new SimStorage.SnapshotObserver() {
-                @Override
-                public void committed(SnapshotMeta meta, Bytes data) {
-                    stats.snapshotsCommitted++;
-                    invariants.snapshotCommitted(nodeId, meta, data);
-                }
-
-                @Override
-                public void reset(SnapshotMeta meta, boolean keptLog) {
-                    stats.snapshotsInstalled++;
-                    stats.logsReplacedBySnapshots += keptLog ? 0 : 1;
-                }
-
-                @Override
-                public void compacted(long from, long to) {
-                    stats.compactions++;
-                    stats.entriesCompacted += to - from + 1;
-                }
-            });
-            storage.chainsFrom(invariants::chainOf);
-            storage.bootstrap(ClusterConfig.of(ids));
-            storage.crashAt(where -> faultsOn && faultRandom.nextDouble() < swarm.ioCrashRate());
-            nodes.add(new SimNode<>(id, storage));
+            nodes.add(new SimNode<>(id, newStorage(id, founders)));
         }
         nodes.forEach(this::start);
         if (swarm.faults().contains(FaultKind.PARTITION) || swarm.faults().contains(FaultKind.CRASH)
@@ -310,9 +308,40 @@ final class Simulation<I, C, Q, R> {
         }
     }
 
+    /** A disk for node {@code nodeId}, observed by the invariants: bootstrapped with {@code config}, or blank if null. */
+    private SimStorage newStorage(int nodeId, ClusterConfig config) {
+        SimStorage storage = new SimStorage(options.lyingDisk());
+        storage.observeAppends((entry, previous, chain) -> invariants.appended(nodeId, entry, previous, chain));
+        storage.observeSnapshots(new SimStorage.SnapshotObserver() {
+            @Override
+            public void committed(SnapshotMeta meta, Bytes data) {
+                stats.snapshotsCommitted++;
+                invariants.snapshotCommitted(nodeId, meta, data);
+            }
+
+            @Override
+            public void reset(SnapshotMeta meta, boolean keptLog) {
+                stats.snapshotsInstalled++;
+                stats.logsReplacedBySnapshots += keptLog ? 0 : 1;
+            }
+
+            @Override
+            public void compacted(long from, long to) {
+                stats.compactions++;
+                stats.entriesCompacted += to - from + 1;
+            }
+        });
+        storage.chainsFrom(invariants::chainOf);
+        if (config != null) {
+            storage.bootstrap(config);
+        }
+        storage.crashAt(where -> faultsOn && faultRandom.nextDouble() < swarm.ioCrashRate());
+        return storage;
+    }
+
     private void start(SimNode<C, Q, R> n) {
         note("node " + n.id + " starts, incarnation " + n.incarnation + ", " + n.storage);
-        RaftNode raft = new RaftNode(swarm.raftFor(n.id), n.storage, nodeRandom.split());
+        RaftNode raft = new RaftNode(swarm.raftFor(n.id), n.storage, nodeRandom.split(), founders);
         invariants.restarted(n.id, raft.term());
         if (n.storage.latestSnapshot().isPresent()) {
             stats.restartsFromSnapshots++;
@@ -350,6 +379,18 @@ final class Simulation<I, C, Q, R> {
         n.incarnation++;
         stats.entriesLostInCrashes += n.storage.crash(faultRandom, true);
         clients.nodeCrashed(n.id);
+        if (options.blindRejoin() && swarm.faults().contains(FaultKind.STATE_LOSS)) {
+            stats.fault(FaultKind.STATE_LOSS);
+            note("node " + n.id + " loses its disk and founds the cluster again");
+            n.storage = newStorage(n.id, founders);
+            invariants.stateLost(n.id);
+        } else if (swarm.faults().contains(FaultKind.STATE_LOSS) && lostState == 0 && faultRandom.nextInt(4) == 0) {
+            lostState = n.id;
+            stats.fault(FaultKind.STATE_LOSS);
+            note("node " + n.id + " loses its disk");
+            n.storage = newStorage(n.id, null);
+            invariants.stateLost(n.id);
+        }
     }
 
     private void scheduleRestart(SimNode<C, Q, R> n) {
@@ -438,7 +479,7 @@ final class Simulation<I, C, Q, R> {
         faultsOn = false;
         network.heal();
         network.calm();
-        nodes.stream().filter(n -> !n.isUp()).forEach(this::start);
+        nodes.stream().filter(n -> !n.isUp() && !n.retired).forEach(this::start);
         long start = queue.now();
         long deadline = start + LIVENESS_ELECTION_TIMEOUTS * electionTime;
         long slowest = slowestApplied();
@@ -463,7 +504,9 @@ final class Simulation<I, C, Q, R> {
     private long slowestApplied() {
         long min = Long.MAX_VALUE;
         for (SimNode<C, Q, R> n : nodes) {
-            min = Math.min(min, n.isUp() ? n.driver.appliedIndex() : 0);
+            if (!n.retired) {
+                min = Math.min(min, n.isUp() ? n.driver.appliedIndex() : 0);
+            }
         }
         return min;
     }
@@ -475,7 +518,7 @@ final class Simulation<I, C, Q, R> {
             return false;
         }
         for (SimNode<C, Q, R> n : nodes) {
-            if (!n.isUp() || n.driver.appliedIndex() < index) {
+            if (!n.retired && (!n.isUp() || n.driver.appliedIndex() < index)) {
                 return false;
             }
         }

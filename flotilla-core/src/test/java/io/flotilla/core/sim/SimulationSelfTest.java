@@ -110,6 +110,17 @@ class SimulationSelfTest {
     }
 
     @Test
+    void aNodeThatLostItsDiskAndRejoinsBlindlyIsCaught() {
+        Simulation.Options blind = new Simulation.Options(20_000, false, false, true);
+
+        assertThatThrownBy(() -> {
+            for (long seed = 1; seed <= 200; seed++) {
+                Simulation.run(seed, new RegisterWorkload(), blind);
+            }
+        }).isInstanceOf(SimulationFailure.class).hasMessageContaining("STATE_LOSS").satisfies(e -> System.out.println("FOUND " + e.getMessage().lines().limit(3).toList()));
+    }
+
+    @Test
     void aSoundRunPasses() {
         SimStats stats = Simulation.run(1, new RegisterWorkload(), SHORT);
 

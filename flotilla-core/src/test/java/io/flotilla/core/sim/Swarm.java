@@ -27,7 +27,7 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
         int nodes = r.nextBoolean() ? 5 : 3;
         Set<FaultKind> faults = EnumSet.noneOf(FaultKind.class);
         for (FaultKind kind : FaultKind.values()) {
-            if (r.nextBoolean()) {
+            if (kind != FaultKind.STATE_LOSS && r.nextBoolean()) {
                 faults.add(kind);
             }
         }
@@ -58,10 +58,15 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
         int snapshots = r.nextInt(8);
         long every = snapshots == 0 ? 0 : snapshots <= 5 ? r.nextInt(5, 51) : r.nextInt(50, 301);
         long trail = every == 0 ? 0 : snapshots <= 5 ? r.nextInt(0, 11) : r.nextInt(0, 101);
-        return drawn.withSnapshots(every, trail);
+        // State loss is drawn after everything else for the same reason.
+        Set<FaultKind> withLoss = EnumSet.copyOf(faults);
+        if (faults.contains(FaultKind.CRASH) && r.nextInt(3) == 0) {
+            withLoss.add(FaultKind.STATE_LOSS);
+        }
+        return drawn.withSnapshots(every, trail, withLoss);
     }
 
-    private Swarm withSnapshots(long every, long trail) {
+    private Swarm withSnapshots(long every, long trail, Set<FaultKind> faults) {
         return new Swarm(nodes, faults, raft, tickInterval, dropRate, duplicateRate, maxDelay, slowRate, slowDelay, faultInterval,
                 ioCrashRate, clients, clientTimeout, every, trail);
     }
