@@ -162,4 +162,37 @@ class ProcessClusterIT {
         // The handover shows in the new leader's log as an election it started at once.
         assertThat(log(next)).contains("is leader in term");
     }
+    @Test
+    void aFollowerWhoseDataDirectoryIsGoneRefusesToRejoinAndExits() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            ports.put(id, TestPorts.next());
+        }
+        for (int id = 1; id <= 3; id++) {
+            start(id);
+        }
+        NodeConnection c1 = connect(1);
+        for (int i = 0; i < 20; i++) {
+            assertThat(write(c1, "k" + i, "v" + i)).isEqualTo(Response.OK);
+        }
+        int follower = leader(c1) % 3 + 1;
+        processes.remove(follower).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        deleteRecursively(data.resolve("node-" + follower));
+
+        start(follower);
+        Process p = processes.get(follower);
+
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("the node without its data exits; its log:\n%s", log(follower)).isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(log(follower)).contains("has no data, but the cluster already exists")
+                .contains("remove member " + follower + " and add a new member");
+        NodeConnection c = connect(follower % 3 + 1);
+        assertThat(write(c, "still", "serving")).isEqualTo(Response.OK);
+    }
+
+    private static void deleteRecursively(Path dir) throws Exception {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+        assertThat(dir).doesNotExist();
+    }
 }

@@ -65,7 +65,9 @@ class SimulationSelfTest {
             }
         };
 
-        assertThatThrownBy(() -> runUntilFailure(new RegisterWorkload(stale)))
+        // Its reads are not even deterministic after a restore (the stale copy is not in the snapshot),
+        // which the invariants may catch first on some seeds: look for a seed the checker catches.
+        assertThatThrownBy(() -> runUntilFailure(new RegisterWorkload(stale), "Linearizability"))
                 .hasMessageContaining("Linearizability")
                 .hasMessageContaining("Not linearizable: partition k")
                 .hasMessageContaining("Longest linearizable prefix");
@@ -138,8 +140,19 @@ class SimulationSelfTest {
 
     /** Runs seeds until one fails, so that a broken part needs no particular seed to show. */
     private static void runUntilFailure(RegisterWorkload workload) {
+        runUntilFailure(workload, "");
+    }
+
+    /** Runs seeds until one fails with a message containing {@code expected}. */
+    private static void runUntilFailure(RegisterWorkload workload, String expected) {
         for (long seed = 1; seed <= 20; seed++) {
-            Simulation.run(seed, workload, SHORT);
+            try {
+                Simulation.run(seed, workload, SHORT);
+            } catch (SimulationFailure f) {
+                if (f.getMessage().contains(expected)) {
+                    throw f;
+                }
+            }
         }
     }
 }
