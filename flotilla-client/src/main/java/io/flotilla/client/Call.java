@@ -81,6 +81,8 @@ final class Call {
         AtomicReference<InetSocketAddress> target = new AtomicReference<>();
         // Whether the request was handed to a connection, decided once: an attempt that timed out while
         // connecting must not send its request afterwards, or "not applied" would no longer be certain.
+        // (CompletableFuture skips a compose whose result is already complete; this also covers a
+        // timeout that fires while the compose runs.)
         AtomicInteger handover = new AtomicInteger(WAITING);
         client.tracker().target(timeout)
                 .thenCompose(node -> {
