@@ -48,7 +48,7 @@ final class LeaderTracker {
     private final Map<InetSocketAddress, String> lastHeard = new ConcurrentHashMap<>();
 
     /** The least a discovery waits for silent nodes once another answered without leading. */
-    static final Duration MIN_GRACE = Duration.ofMillis(20);
+    static final Duration MIN_GRACE = Duration.ofMillis(50);
 
     LeaderTracker(Connections connections, List<InetSocketAddress> seeds, Duration checkInterval) {
         this.connections = connections;
@@ -159,8 +159,8 @@ final class LeaderTracker {
                     problems.add(ClientOptions.describe(node) + " (" + reason(error) + ")");
                 } else {
                     answered.add(node);
-                    if ("LEADER".equals(status.role()) && found.complete(node)) {
-                        use(new Route(node, true));
+                    if ("LEADER".equals(status.role()) && (found.complete(node) || !leader().isPresent())) {
+                        use(new Route(node, true)); // also when it answers after a relay was settled for
                     }
                 }
                 if (remaining.decrementAndGet() == 0) {
