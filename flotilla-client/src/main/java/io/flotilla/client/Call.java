@@ -112,7 +112,9 @@ final class Call {
     private void failed(InetSocketAddress node, boolean sent, Throwable error, Duration timeout) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         lastError = cause;
-        lastWasNoLeader = false;
+        // An attempt cut short by the deadline says nothing new: while polling through an election, it is one more poll.
+        boolean cutShort = cause instanceof TimeoutException && timeout.compareTo(options.attemptTimeout()) < 0;
+        lastWasNoLeader &= cutShort;
         if (cause instanceof OverLimitException) {
             finish(null, new RequestRejectedException(what + " was refused before sending: " + cause.getMessage()
                     + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""), Response.Code.INVALID, mayHaveBeenApplied));
@@ -243,9 +245,6 @@ final class Call {
             // Polling through an election: what matters is how long no node named a leader, and what each said last.
             message.append("no leader after ").append(count(polls, "poll")).append(" in ").append(elapsed)
                     .append(" (").append(why).append(')');
-            if (attempts > 0) {
-                message.append(", after ").append(count(attempts, "attempt"));
-            }
             message.append("; last answers: ").append(String.join(", ", lastAnswers()));
         } else {
             message.append(why).append(" (").append(count(attempts, "attempt"))
