@@ -9,12 +9,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -33,6 +34,9 @@ final class Call {
     private Request request;
     private WriteSession session;
     private int attempts;
+    /** NO_LEADER answers: polls through an election, not counted as attempts. */
+    private int polls;
+    private boolean lastWasNoLeader;
     private int failuresInARow;
     private boolean mayHaveBeenApplied;
     private Throwable lastError;
@@ -75,21 +79,23 @@ final class Call {
         Duration timeout = Duration.ofNanos(Math.min(left, options.attemptTimeout().toNanos()));
         Request sending = request;
         AtomicReference<InetSocketAddress> target = new AtomicReference<>();
-        AtomicBoolean sent = new AtomicBoolean();
+        // Whether the request was handed to a connection, decided once: an attempt that timed out while
+        // connecting must not send its request afterwards, or "not applied" would no longer be certain.
+        // (CompletableFuture skips a compose whose result is already complete; this also covers a
+        // timeout that fires while the compose runs.)
+        AtomicInteger handover = new AtomicInteger(WAITING);
         client.tracker().target(timeout)
                 .thenCompose(node -> {
                     target.set(node);
                     return client.connections().get(node);
                 })
-                .thenCompose(connection -> {
-                    sent.set(true);
-                    return connection.send(sending, timeout);
-                })
+                .thenCompose(connection -> handover.compareAndSet(WAITING, SENT) ? connection.send(sending, timeout)
+                        : CompletableFuture.failedFuture(new NotSentException("the attempt ended before it was sent")))
                 .orTimeout(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
                 .whenComplete((response, error) -> {
                     try {
                         if (error != null) {
-                            failed(target.get(), sent.get(), error, timeout);
+                            failed(target.get(), !handover.compareAndSet(WAITING, ABANDONED), error, timeout);
                         } else {
                             answered(target.get(), response);
                         }
@@ -99,9 +105,21 @@ final class Call {
                 });
     }
 
+    private static final int WAITING = 0;
+    private static final int SENT = 1;
+    private static final int ABANDONED = 2;
+
     private void failed(InetSocketAddress node, boolean sent, Throwable error, Duration timeout) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         lastError = cause;
+        // An attempt cut short by the deadline says nothing new: while polling through an election, it is one more poll.
+        boolean cutShort = cause instanceof TimeoutException && timeout.compareTo(options.attemptTimeout()) < 0;
+        lastWasNoLeader &= cutShort;
+        if (cause instanceof OverLimitException) {
+            finish(null, new RequestRejectedException(what + " was refused before sending: " + cause.getMessage()
+                    + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""), Response.Code.INVALID, mayHaveBeenApplied));
+            return;
+        }
         if (isWrite() && sent && !(cause instanceof NotSentException)) {
             markMayHaveBeenApplied(); // it may have reached the leader, and its answer was lost
         }
@@ -135,6 +153,7 @@ final class Call {
     }
 
     private void onFailure(InetSocketAddress node, String where, Response.Failure f) {
+        lastWasNoLeader = f.code() == Response.Code.NO_LEADER;
         switch (f.code()) {
             case NO_LEADER -> {
                 // An election is running: it ends within a few hundred ms, so ask again soon (the first
@@ -143,6 +162,7 @@ final class Call {
                 note(where, describe(f));
                 client.tracker().suspect(node);
                 attempts--;
+                polls++;
                 retryAfter(options.retry().backoff(1));
             }
             case UNAVAILABLE -> {
@@ -219,13 +239,21 @@ final class Call {
     }
 
     private void giveUp(String why) {
-        StringBuilder message = new StringBuilder(what).append(" failed: ").append(why)
-                .append(" (").append(attempts).append(attempts == 1 ? " attempt in " : " attempts in ")
-                .append(millis(Duration.ofNanos(System.nanoTime() - startNanos))).append(')');
-        if (!tried.isEmpty()) {
-            List<String> parts = new ArrayList<>();
-            tried.forEach((node, t) -> parts.add(node + (t.times > 1 ? " x" + t.times : "") + ": " + t.reason));
-            message.append("; tried ").append(String.join(", ", parts));
+        String elapsed = millis(Duration.ofNanos(System.nanoTime() - startNanos));
+        StringBuilder message = new StringBuilder(what).append(" failed: ");
+        if (lastWasNoLeader) {
+            // Polling through an election: what matters is how long no node named a leader, and what each said last.
+            message.append("no leader after ").append(count(polls, "poll")).append(" in ").append(elapsed)
+                    .append(" (").append(why).append(')');
+            message.append("; last answers: ").append(String.join(", ", lastAnswers()));
+        } else {
+            message.append(why).append(" (").append(count(attempts, "attempt"))
+                    .append(polls == 0 ? "" : " and " + count(polls, "no-leader poll")).append(" in ").append(elapsed).append(')');
+            if (!tried.isEmpty()) {
+                List<String> parts = new ArrayList<>();
+                tried.forEach((node, t) -> parts.add(node + (t.times > 1 ? " x" + t.times : "") + ": " + t.reason));
+                message.append("; tried ").append(String.join(", ", parts));
+            }
         }
         if (isWrite()) {
             message.append(mayHaveBeenApplied
@@ -233,6 +261,22 @@ final class Call {
                     : ". The write was not applied");
         }
         finish(null, new ClusterUnavailableException(message.toString(), mayHaveBeenApplied, lastError));
+    }
+
+    /** Each node's latest answer to a request of this call, else to the client's latest status query. */
+    private List<String> lastAnswers() {
+        List<String> out = new ArrayList<>();
+        for (InetSocketAddress node : client.tracker().members()) {
+            String where = ClientOptions.describe(node);
+            Tried t = tried.get(where);
+            Optional<String> reason = t != null ? Optional.of(t.reason) : client.tracker().lastHeard(node);
+            reason.ifPresent(r -> out.add(where + ": " + r));
+        }
+        return out;
+    }
+
+    private static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     private synchronized void finish(Response response, Throwable error) {

@@ -39,12 +39,16 @@ final class Connections implements AutoCloseable {
                 return CompletableFuture.failedFuture(new NotSentException("the client is closed"));
             }
             CompletableFuture<NodeConnection> fresh = NodeConnection.open(group, address,
-                    new Hello(Hello.Role.CLIENT, 0, options.clusterId()), options.maxFrameBytes(), options.maxInFlight(),
+                    Hello.client(options.clusterId()), options.maxFrameBytes(), options.maxInFlight(),
                     options.connectTimeout());
             fresh.thenAccept(c -> addressOfNode.put(c.nodeId(), address));
             open.put(address, fresh);
             return fresh;
         }
+    }
+
+    EventLoopGroup group() {
+        return group;
     }
 
     /** Where node {@code id} answered, if this client has connected to it. */

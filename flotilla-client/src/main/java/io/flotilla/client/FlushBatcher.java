@@ -1,6 +1,8 @@
 package io.flotilla.client;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -13,8 +15,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * flight on the connection.)
  */
 public final class FlushBatcher {
+    private record Queued(Object message, ChannelPromise promise) {
+    }
+
     private final Channel channel;
-    private final Queue<Object> queued = new ConcurrentLinkedQueue<>();
+    private final Queue<Queued> queued = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drain;
 
@@ -22,16 +27,27 @@ public final class FlushBatcher {
         this.channel = channel;
         this.drain = () -> {
             drainScheduled.set(false); // first: a message queued from now on schedules another drain
-            Object message;
-            while ((message = queued.poll()) != null) {
-                channel.write(message, channel.voidPromise());
+            Queued q;
+            while ((q = queued.poll()) != null) {
+                channel.write(q.message(), q.promise());
             }
             channel.flush();
         };
     }
 
     public void write(Object message) {
-        queued.add(message);
+        enqueue(new Queued(message, channel.voidPromise()));
+    }
+
+    /** Writes, and completes the future once the whole message is handed to the socket (or fails to be). */
+    public ChannelFuture writeWatched(Object message) {
+        ChannelPromise promise = channel.newPromise();
+        enqueue(new Queued(message, promise));
+        return promise;
+    }
+
+    private void enqueue(Queued q) {
+        queued.add(q);
         if (drainScheduled.compareAndSet(false, true)) {
             channel.eventLoop().execute(drain);
         }

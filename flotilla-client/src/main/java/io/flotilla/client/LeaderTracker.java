@@ -8,9 +8,11 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,6 +44,11 @@ final class LeaderTracker {
     private volatile long nextCheckNanos;
     private final AtomicBoolean checking = new AtomicBoolean();
     private CompletableFuture<InetSocketAddress> discovery; // guarded by this
+    private final Map<InetSocketAddress, CompletableFuture<NodeStatus>> probes = new ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, String> lastHeard = new ConcurrentHashMap<>();
+
+    /** The least a discovery waits for silent nodes once another answered without leading. */
+    static final Duration MIN_GRACE = Duration.ofMillis(50);
 
     LeaderTracker(Connections connections, List<InetSocketAddress> seeds, Duration checkInterval) {
         this.connections = connections;
@@ -124,35 +131,49 @@ final class LeaderTracker {
         }
     }
 
-    /** Asks every node at once; completes with the first that leads, else once all have answered or failed. */
+    /**
+     * Asks every node at once; completes with the first that leads. If none that answered leads, it
+     * waits for the others only as long again as the first answer took (at least {@link #MIN_GRACE}),
+     * then settles for a relay: a paused node, whose connection is open but which never answers, must
+     * not hold up every poll through an election for a whole timeout.
+     */
     private CompletableFuture<InetSocketAddress> discover(Duration timeout) {
+        long start = System.nanoTime();
         List<InetSocketAddress> nodes = List.copyOf(members);
         CompletableFuture<InetSocketAddress> found = new CompletableFuture<>();
         List<String> problems = new CopyOnWriteArrayList<>();
         List<InetSocketAddress> answered = new CopyOnWriteArrayList<>();
         AtomicInteger remaining = new AtomicInteger(nodes.size());
+        AtomicBoolean waiting = new AtomicBoolean();
+        Runnable settle = () -> {
+            // No node that answered leads (an election, or the leader is unreachable from here): use one
+            // that answered, in list order; it relays requests, or says there is no leader (and the call polls).
+            InetSocketAddress relay = nodes.stream().filter(answered::contains).findFirst().orElseThrow();
+            if (found.complete(relay)) {
+                use(new Route(relay, false));
+            }
+        };
         for (InetSocketAddress node : nodes) {
             probe(node, timeout).whenComplete((status, error) -> {
                 if (error != null) {
                     problems.add(ClientOptions.describe(node) + " (" + reason(error) + ")");
                 } else {
                     answered.add(node);
-                    if ("LEADER".equals(status.role()) && found.complete(node)) {
-                        use(new Route(node, true));
+                    if ("LEADER".equals(status.role()) && (found.complete(node) || !leader().isPresent())) {
+                        use(new Route(node, true)); // also when it answers after a relay was settled for
                     }
                 }
-                if (remaining.decrementAndGet() == 0 && !found.isDone()) {
+                if (remaining.decrementAndGet() == 0) {
                     if (answered.isEmpty()) {
                         List<String> inOrder = new ArrayList<>(problems);
                         inOrder.sort(null);
                         found.completeExceptionally(new IOException(String.join(", ", inOrder)));
                     } else {
-                        // No node that answered leads (an election, or the leader is unreachable from here):
-                        // use one that answered, in list order; it relays requests, or says there is no leader.
-                        InetSocketAddress relay = nodes.stream().filter(answered::contains).findFirst().orElseThrow();
-                        use(new Route(relay, false));
-                        found.complete(relay);
+                        settle.run();
                     }
+                } else if (error == null && !found.isDone() && waiting.compareAndSet(false, true)) {
+                    long grace = Math.max(MIN_GRACE.toNanos(), System.nanoTime() - start);
+                    connections.group().schedule(settle, grace, TimeUnit.NANOSECONDS);
                 }
             });
         }
@@ -193,9 +214,16 @@ final class LeaderTracker {
         });
     }
 
-    /** One node's status, or a failure naming why it did not answer. */
+    /**
+     * One node's status, or a failure naming why it did not answer. A node that has not answered the
+     * previous query yet is not asked again: the caller shares that query.
+     */
     CompletableFuture<NodeStatus> probe(InetSocketAddress node, Duration timeout) {
-        return connections.get(node)
+        CompletableFuture<NodeStatus> inFlight = probes.get(node);
+        if (inFlight != null) {
+            return inFlight;
+        }
+        CompletableFuture<NodeStatus> fresh = connections.get(node)
                 .thenCompose(c -> c.send(STATUS, timeout))
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .thenApply(r -> {
@@ -204,6 +232,19 @@ final class LeaderTracker {
                     }
                     throw new CompletionException(new IOException("answered a status query with " + r));
                 });
+        probes.put(node, fresh);
+        fresh.whenComplete((status, error) -> {
+            probes.remove(node, fresh);
+            lastHeard.put(node, error != null ? reason(error) : status.role()
+                    + (status.leaderId() == 0 ? ", knows no leader" : ", names node " + status.leaderId() + " as leader"));
+        });
+        return fresh;
+    }
+
+    /** What {@code node} last said to a status query, "no answer yet" while one is waiting; empty if never asked. */
+    Optional<String> lastHeard(InetSocketAddress node) {
+        String heard = lastHeard.get(node);
+        return heard == null && probes.containsKey(node) ? Optional.of("no answer yet") : Optional.ofNullable(heard);
     }
 
     /** A short reason for a failed attempt or probe, e.g. "connection refused" or "no answer within 3000 ms". */

@@ -20,8 +20,10 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +41,7 @@ public final class NodeConnection implements AutoCloseable {
     private final AtomicLong nextId = new AtomicLong(1);
     private final Map<Long, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
     private volatile int nodeId;
+    private volatile Optional<Hello.Limits> limits = Optional.empty();
 
     private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight) {
         this.channel = channel;
@@ -85,7 +88,8 @@ public final class NodeConnection implements AutoCloseable {
 
     /**
      * Sends a request; the future fails with an {@link IOException} if the connection is lost first
-     * (a {@link NotSentException} if the request never left), or with a
+     * (a {@link NotSentException} if the request never left: the connection was closed, the frame
+     * was not completely written, or the request is over a limit the node announced), or with a
      * {@link java.util.concurrent.TimeoutException} after {@code timeout}.
      */
     public CompletableFuture<Response> send(Request request, Duration timeout) {
@@ -99,13 +103,27 @@ public final class NodeConnection implements AutoCloseable {
             return answer;
         }
         long id = nextId.getAndIncrement();
+        ByteBuffer frame = WireCodec.encodeRequest(id, request);
+        Optional<String> overLimit = limits.flatMap(l -> l.check(request, frame.remaining()));
+        if (overLimit.isPresent()) {
+            answer.completeExceptionally(new OverLimitException(overLimit.get()));
+            return answer;
+        }
         pending.put(id, answer);
         answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> pending.remove(id));
-        out.write(Unpooled.wrappedBuffer(WireCodec.encodeRequest(id, request)));
-        if (!channel.isActive()) {
-            failAll();
-        }
+        out.writeWatched(Unpooled.wrappedBuffer(frame)).addListener(written -> {
+            if (!written.isSuccess()) {
+                // Part of the frame never reached the socket, so the node cannot have read the request.
+                answer.completeExceptionally(new NotSentException("the request to " + describe(address)
+                        + " was not completely sent: " + written.cause()));
+            }
+        }); // and if the connection is lost after the write, channelInactive fails it as lost
         return answer;
+    }
+
+    /** The limits the node announced in its hello reply (protocol version 2), if it did. */
+    public Optional<Hello.Limits> limits() {
+        return limits;
     }
 
     public boolean isOpen() {
@@ -148,6 +166,7 @@ public final class NodeConnection implements AutoCloseable {
                 Hello.Reply reply = WireCodec.decodeHelloReply(frame.nioBuffer());
                 if (reply.accepted()) {
                     nodeId = reply.nodeId();
+                    limits = reply.limits();
                     opened.complete(NodeConnection.this);
                 } else {
                     opened.completeExceptionally(new IOException(describe(address) + " refused the connection: " + reply.message()));

@@ -7,7 +7,7 @@ import java.io.IOException;
  * were in flight on it. Unlike other {@link IOException}s from {@link NodeConnection#send}, it
  * proves that the node never saw the request, so a write failed this way was certainly not applied.
  */
-public final class NotSentException extends IOException {
+public class NotSentException extends IOException {
     public NotSentException(String message) {
         super(message);
     }

@@ -34,6 +34,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -77,6 +78,8 @@ public final class FakeCluster implements AutoCloseable {
     volatile long term = 1;
     /** Followers relay requests to the leader (as real nodes do), or answer NOT_LEADER naming it. */
     public volatile boolean followersForward = true;
+    /** What every node announces in its hello reply (to clients that speak version 2). */
+    public volatile Hello.Limits limits = new Hello.Limits(4096, 1 << 20, 4 << 20);
 
     public FakeCluster(int size) {
         for (int id = 1; id <= size; id++) {
@@ -141,6 +144,11 @@ public final class FakeCluster implements AutoCloseable {
         public final AtomicInteger connections = new AtomicInteger();
         /** Consulted first for every request; null (or a null answer) means behave normally. */
         public volatile Function<Request, Answer> interceptor;
+        /** A paused process: connections are accepted (by the kernel), and nothing is ever answered, not even the hello. */
+        public volatile boolean frozen;
+        /** Delays the hello reply of the next connection by this many ms (once). */
+        public final AtomicLong nextHelloDelayMillis = new AtomicLong();
+        public final AtomicInteger hellosAnswered = new AtomicInteger();
 
         Node(int id) {
             this.id = id;
@@ -206,10 +214,24 @@ public final class FakeCluster implements AutoCloseable {
 
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+                if (frozen) {
+                    return;
+                }
                 if (!greeted) {
-                    WireCodec.decodeHello(frame.nioBuffer());
+                    Hello hello = WireCodec.decodeHello(frame.nioBuffer());
                     greeted = true;
-                    ctx.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(new Hello.Reply(true, id, "flotilla", ""))));
+                    Hello.Reply reply = new Hello.Reply(true, id, "flotilla", "",
+                            hello.version() >= 2 ? Optional.of(limits) : Optional.empty());
+                    long delay = nextHelloDelayMillis.getAndSet(0);
+                    Runnable answer = () -> {
+                        hellosAnswered.incrementAndGet();
+                        ctx.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(reply)));
+                    };
+                    if (delay > 0) {
+                        ctx.executor().schedule(answer, delay, TimeUnit.MILLISECONDS);
+                    } else {
+                        answer.run();
+                    }
                     return;
                 }
                 WireCodec.Tagged<Request> tagged = WireCodec.decodeRequest(frame.nioBuffer());

@@ -331,4 +331,113 @@ class FlotillaClientTest {
             assertThat(n.error()).isEqualTo("connection refused");
         });
     }
+
+    // ---- oversized requests (issue 9, item 4) -------------------------------------------------------
+
+    @Test
+    void anOversizedValueIsRefusedBeforeSendingNamingTheLimit() {
+        FlotillaClient client = client(options());
+        Bytes fiveMegabytes = Bytes.wrap(new byte[5 << 20]);
+        assertThatThrownBy(() -> client.set(Bytes.utf8("big"), fiveMegabytes))
+                .isInstanceOf(RequestRejectedException.class)
+                .hasMessageContaining("the value is 5242880 bytes; this cluster accepts at most 1048576 (--max-value-bytes)")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isFalse())
+                .satisfies(e -> assertThat(((RequestRejectedException) e).code()).isEqualTo(Response.Code.INVALID));
+        assertThat(cluster.nodes.stream().mapToInt(n -> n.dataRequests().size()).sum()).as("requests sent").isZero();
+        client.set("small", "fine"); // the connection and the session are still usable
+        assertThat(cluster.value("small")).contains(Bytes.utf8("fine"));
+    }
+
+    @Test
+    void aRequestLongerThanTheFrameLimitIsRefusedBeforeSending() {
+        cluster.limits = new io.flotilla.client.wire.Hello.Limits(4096, 1 << 20, 1 << 16);
+        FlotillaClient client = client(options());
+        assertThatThrownBy(() -> client.cas(Bytes.utf8("k"), Optional.of(Bytes.wrap(new byte[40_000])), Bytes.wrap(new byte[40_000])))
+                .isInstanceOf(RequestRejectedException.class)
+                .hasMessageMatching("cas .* was refused before sending: the request is \\d+ bytes; this cluster accepts at most 65536 \\(--max-frame-bytes\\)")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isFalse());
+    }
+
+    // ---- not applied only when certain (issue 9, item 3) ---------------------------------------------
+
+    @Test
+    void aConnectionLostAfterTheWriteWasSentLeavesItsOutcomeUnknown() {
+        cluster.nodes.forEach(n -> n.interceptor = r -> r.isWrite() ? Answer.APPLY_THEN_CLOSE : null);
+        FlotillaClient client = client(options().withRetry(new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(5))));
+        assertThatThrownBy(() -> client.set("a", "1"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageContaining("MAY HAVE BEEN APPLIED")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isTrue());
+        assertThat(cluster.value("a")).contains(Bytes.utf8("1"));
+    }
+
+    @Test
+    void anAttemptThatTimedOutWhileConnectingNeverSendsItsWriteLater() {
+        // Node 2, the only node listed, redirects to node 1, whose first connection answers its hello late:
+        // the attempt to node 1 times out first, and the call gives up saying the write was not applied.
+        cluster.followersForward = false;
+        cluster.node(1).nextHelloDelayMillis.set(600);
+        FlotillaClient client = client(options().withCluster(List.of(cluster.node(2).address()))
+                .withAttemptTimeout(Duration.ofMillis(300)).withRetry(new RetryPolicy(2, Duration.ZERO, Duration.ZERO)));
+        assertThatThrownBy(() -> client.set("a", "1"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageContaining("The write was not applied")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isFalse());
+        // Once the connection opens, nothing may follow on it that makes "not applied" false. Two status
+        // queries in a row: the second is sent after the connection opened, so behind anything sent then.
+        Poll.until(Duration.ofSeconds(5), "node 1 answers the hello", () -> cluster.node(1).hellosAnswered.get() == 1);
+        client.status();
+        client.status();
+        assertThat(cluster.node(1).received).filteredOn(r -> r instanceof Request.StatusQuery).isNotEmpty();
+        assertThat(cluster.node(1).dataRequests()).as("writes that reached node 1").isEmpty();
+        assertThat(cluster.value("a")).isEmpty();
+    }
+
+    // ---- discovery through elections (issue 9, item 12) ----------------------------------------------
+
+    @Test
+    void aCallAimedAtAFrozenLeaderTriesAnotherNodeWithinItsDeadline() {
+        FlotillaClient client = client(ClientOptions.of(cluster.addresses()).withDeadline(Duration.ofSeconds(2)));
+        client.set("a", "1");
+        assertThat(client.leader()).contains(cluster.node(1).address());
+        // Node 1 pauses (its connection stays open, nothing is answered) and node 2 takes over.
+        cluster.node(1).interceptor = r -> Answer.DROP;
+        cluster.setLeader(2);
+        long start = System.nanoTime();
+        client.set("b", "2");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1900));
+        assertThat(cluster.value("b")).contains(Bytes.utf8("2"));
+        assertThat(client.leader()).contains(cluster.node(2).address());
+    }
+
+    @Test
+    void duringAnElectionTheNodesThatAnswerArePolledWithoutWaitingForAFrozenOne() throws Exception {
+        cluster.setLeader(0);
+        cluster.node(1).frozen = true; // accepts connections, answers nothing, not even the hello
+        FlotillaClient client = client(options().withAttemptTimeout(Duration.ofSeconds(5)));
+        CompletableFuture<Void> write = client.setAsync(Bytes.utf8("a"), Bytes.utf8("1"));
+        // Waiting for node 1 would cost seconds per poll; asking nodes 2 and 3 again costs milliseconds.
+        Poll.until(Duration.ofSeconds(2), "nodes 2 and 3 polled 5 times",
+                () -> cluster.node(2).dataRequests().size() + cluster.node(3).dataRequests().size() >= 5);
+        assertThat(write).isNotDone();
+        cluster.setLeader(3);
+        write.get(1, TimeUnit.SECONDS); // found within a poll or two of the election's end
+        assertThat(cluster.value("a")).contains(Bytes.utf8("1"));
+    }
+
+    @Test
+    void anElectionLongerThanTheDeadlineIsReportedAsPollsWithEachNodesLastAnswer() {
+        cluster.setLeader(0);
+        cluster.node(3).frozen = true;
+        FlotillaClient client = client(options().withDeadline(Duration.ofMillis(700)).withAttemptTimeout(Duration.ofSeconds(5)));
+        assertThatThrownBy(() -> client.set("a", "1"))
+                .isInstanceOf(ClusterUnavailableException.class)
+                .hasMessageMatching("set \"a\" failed: no leader after \\d+ polls in \\d+ ms \\(its deadline of 700 ms.*")
+                .hasMessageContaining(ClientOptions.describe(cluster.node(1).address()) + ": no leader")
+                .hasMessageContaining(ClientOptions.describe(cluster.node(2).address()) + ": ")
+                .hasMessageContaining(ClientOptions.describe(cluster.node(3).address()) + ": no answer")
+                .hasMessageNotContaining("0 attempts")
+                .hasMessageEndingWith("The write was not applied")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isFalse());
+    }
 }

@@ -1,9 +1,11 @@
 package io.flotilla.server;
 
+import io.flotilla.client.NotSentException;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.core.NotLeaderException;
+import io.flotilla.core.OutcomeUnknownException;
 import io.flotilla.core.RaftException;
 import io.flotilla.core.RaftRuntime;
 import io.flotilla.core.protocol.Status;
@@ -69,21 +71,41 @@ final class KvService implements NodeServer.RequestHandler {
             }
             // A leader this node cannot reach is most likely gone and about to be replaced: say there is
             // no leader (the client polls and looks for one) rather than send the client to it.
-            return forwarder.forward(n.leader(), request, timeout)
-                    .handle((response, notSent) -> notSent == null ? response
-                            : new Response.Failure(Response.Code.NO_LEADER, unwrap(notSent).getMessage() + "; retry shortly"));
+            return forwarder.forward(n.leader(), request, timeout).handle((response, relayError) -> {
+                Throwable cause = relayError == null ? null : unwrap(relayError);
+                return cause == null ? response : cause instanceof NotSentException
+                        ? new Response.Failure(Response.Code.NO_LEADER, cause.getMessage() + "; retry shortly")
+                        : failure(cause, request, timeout);
+            });
         }
+        return done(failure(error, request, timeout));
+    }
+
+    /**
+     * The answer to a request that failed other than for want of a leader. It says "not applied"
+     * only when that is certain: the node refused the command before appending it, or a different
+     * entry was committed at its index ({@link RaftException}). Whenever the command may be in the
+     * log, a write's answer is UNKNOWN_OUTCOME (docs/protocol.md, "Not applied, or unknown").
+     */
+    static Response failure(Throwable error, Request request, Duration timeout) {
         if (error instanceof RaftException) {
-            return done(new Response.Failure(Response.Code.UNAVAILABLE, error.getMessage() + " (not applied)"));
+            return new Response.Failure(Response.Code.UNAVAILABLE, error.getMessage() + " (not applied)");
+        }
+        if (!request.isWrite()) {
+            return new Response.Failure(Response.Code.UNAVAILABLE, error instanceof TimeoutException
+                    ? "no answer within " + timeout.toMillis() + " ms"
+                    : error instanceof OutcomeUnknownException ? error.getMessage() : "internal error: " + error);
+        }
+        if (error instanceof OutcomeUnknownException) {
+            return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, error.getMessage()
+                    + "; the write may or may not have been applied: retry it with the same session");
         }
         if (error instanceof TimeoutException) {
-            return done(request.isWrite()
-                    ? new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "no outcome within " + timeout.toMillis()
-                            + " ms; the write may or may not have been applied")
-                    : new Response.Failure(Response.Code.UNAVAILABLE, "no answer within " + timeout.toMillis() + " ms"));
+            return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "no outcome within " + timeout.toMillis()
+                    + " ms; the write may or may not have been applied");
         }
-        return done(new Response.Failure(request.isWrite() ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE,
-                "internal error: " + error));
+        return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "internal error: " + error
+                + "; the write may or may not have been applied");
     }
 
     private static CompletableFuture<Response> done(Response response) {

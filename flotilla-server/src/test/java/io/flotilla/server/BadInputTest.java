@@ -172,4 +172,54 @@ class BadInputTest {
         assertThat(cluster.set(goodClient, "big", "x".repeat(1 << 19))).isEqualTo(Response.OK);
         assertThat(TestCluster.get(goodClient, "big")).isEqualTo(new Response.Value(Bytes.utf8("x".repeat(1 << 19))));
     }
+
+    private static byte[] readFrame(Socket s) throws IOException {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        byte[] body = new byte[in.readInt()];
+        in.readFully(body);
+        return body;
+    }
+
+    @Test
+    void aClientHelloOfVersion2IsAnsweredWithTheLimitsAndVersion1WithoutThem() throws Exception {
+        try (Socket s = open()) {
+            frame(s, array(WireCodec.encodeHello(Hello.client(""))));
+            Hello.Reply reply = WireCodec.decodeHelloReply(ByteBuffer.wrap(readFrame(s)));
+            assertThat(reply.accepted()).isTrue();
+            assertThat(reply.version()).isEqualTo(2);
+            assertThat(reply.limits()).isPresent();
+            assertThat(reply.limits().get().maxFrameBytes()).isEqualTo(4 << 20);
+        }
+        try (Socket s = open()) {
+            frame(s, array(WireCodec.encodeHello(new Hello(Hello.Role.CLIENT, 0, ""))));
+            byte[] reply = readFrame(s);
+            assertThat(reply[4]).as("version byte").isEqualTo((byte) 1);
+            assertThat(WireCodec.decodeHelloReply(ByteBuffer.wrap(reply)).limits()).isEmpty();
+        }
+    }
+
+    @Test
+    void anOversizedRequestIsRefusedNamingTheLimitAndTheConnectionStaysUsable() throws Exception {
+        long before = cluster.nodes.get(1).closedForBadInput();
+        try (Socket s = open()) {
+            frame(s, array(WireCodec.encodeHello(Hello.client(""))));
+            readFrame(s);
+            // A SET of 5 MiB, as a client that does not know the limits would send it.
+            byte[] request = array(WireCodec.encodeRequest(42, new io.flotilla.client.wire.Request.Set(cluster.nextSession(),
+                    Bytes.utf8("big"), Bytes.wrap(new byte[5 << 20]))));
+            frame(s, request);
+            WireCodec.Tagged<Response> answer = WireCodec.decodeResponse(ByteBuffer.wrap(readFrame(s)));
+            assertThat(answer.requestId()).isEqualTo(42);
+            assertThat(answer.body().code()).isEqualTo(Response.Code.INVALID);
+            assertThat(((Response.Failure) answer.body()).message())
+                    .isEqualTo("the request is " + request.length + " bytes; this cluster accepts at most 4194304 (--max-frame-bytes)");
+            // The frame's bytes were skipped: the next request on the same connection is read and answered.
+            frame(s, array(WireCodec.encodeRequest(43, new io.flotilla.client.wire.Request.StatusQuery())));
+            WireCodec.Tagged<Response> status = WireCodec.decodeResponse(ByteBuffer.wrap(readFrame(s)));
+            assertThat(status.requestId()).isEqualTo(43);
+            assertThat(status.body()).isInstanceOf(Response.Status.class);
+        }
+        assertThat(cluster.nodes.get(1).closedForBadInput()).isEqualTo(before);
+        assertStillServing();
+    }
 }

@@ -1,14 +1,31 @@
 package io.flotilla.client.wire;
 
+import java.util.Optional;
+
 /**
  * The first frame on every connection, from the side that connected. A node closes a connection
  * whose first frame is not a valid Hello for its cluster.
  *
+ * @param version   the highest protocol version the sender speaks; the node answers in the lower of
+ *                  this and its own, and both use that version from then on
  * @param role      who is connecting
  * @param nodeId    a peer's own id; 0 for a client
  * @param clusterId the cluster the sender belongs to; a client may leave it empty to accept any
  */
-public record Hello(Role role, int nodeId, String clusterId) {
+public record Hello(int version, Role role, int nodeId, String clusterId) {
+    /**
+     * A version 1 hello, which every node accepts (peers and relays use it, so that nodes of
+     * different versions still talk during a rolling upgrade).
+     */
+    public Hello(Role role, int nodeId, String clusterId) {
+        this(1, role, nodeId, clusterId);
+    }
+
+    /** A client's hello in the newest version, whose reply carries the node's limits. */
+    public static Hello client(String clusterId) {
+        return new Hello(WireCodec.VERSION, Role.CLIENT, 0, clusterId);
+    }
+
     /** CLIENT: an application; PEER: a node's Raft messages; FORWARD: a node relaying its clients' requests to the leader. */
     public enum Role {
         CLIENT(1), PEER(2), FORWARD(3);
@@ -24,7 +41,51 @@ public record Hello(Role role, int nodeId, String clusterId) {
         }
     }
 
-    /** The answer: {@code accepted}, or refused with a one-line reason. {@code nodeId} is the answering node's. */
-    public record Reply(boolean accepted, int nodeId, String clusterId, String message) {
+    /**
+     * What a node accepts, so that a client can refuse an oversized request before sending it.
+     * Each is named after the node's option that sets it.
+     */
+    public record Limits(int maxKeyBytes, int maxValueBytes, int maxFrameBytes) {
+        /**
+         * Why a node with these limits would refuse {@code request}, whose frame body is
+         * {@code frameBytes} long; empty if it is within them.
+         */
+        public Optional<String> check(Request request, int frameBytes) {
+            Optional<String> refusal = Optional.empty();
+            if (request instanceof Request.Get g) {
+                refusal = over("the key", g.key().length(), maxKeyBytes, "--max-key-bytes");
+            } else if (request instanceof Request.Set s) {
+                refusal = over("the key", s.key().length(), maxKeyBytes, "--max-key-bytes")
+                        .or(() -> over("the value", s.value().length(), maxValueBytes, "--max-value-bytes"));
+            } else if (request instanceof Request.Delete d) {
+                refusal = over("the key", d.key().length(), maxKeyBytes, "--max-key-bytes");
+            } else if (request instanceof Request.Cas c) {
+                refusal = over("the key", c.key().length(), maxKeyBytes, "--max-key-bytes")
+                        .or(() -> c.expected().flatMap(e -> over("the expected value", e.length(), maxValueBytes, "--max-value-bytes")))
+                        .or(() -> over("the new value", c.value().length(), maxValueBytes, "--max-value-bytes"));
+            }
+            return refusal.or(() -> over("the request", frameBytes, maxFrameBytes, "--max-frame-bytes"));
+        }
+
+        private static Optional<String> over(String what, int bytes, int limit, String option) {
+            return bytes <= limit ? Optional.empty()
+                    : Optional.of(what + " is " + bytes + " bytes; this cluster accepts at most " + limit + " (" + option + ")");
+        }
+    }
+
+    /**
+     * The answer: {@code accepted}, or refused with a one-line reason. {@code nodeId} is the
+     * answering node's. {@code limits} are present from version 2 on.
+     */
+    public record Reply(boolean accepted, int nodeId, String clusterId, String message, Optional<Limits> limits) {
+        /** A version 1 reply, without limits. */
+        public Reply(boolean accepted, int nodeId, String clusterId, String message) {
+            this(accepted, nodeId, clusterId, message, Optional.empty());
+        }
+
+        /** The version this reply is written in. */
+        public int version() {
+            return limits.isPresent() ? 2 : 1;
+        }
     }
 }

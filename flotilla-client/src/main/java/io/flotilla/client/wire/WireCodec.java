@@ -16,7 +16,8 @@ import java.util.Optional;
 public final class WireCodec {
     /** "FLOT": the first four bytes of every Hello and Hello reply. */
     public static final int MAGIC = 0x464C4F54;
-    public static final int VERSION = 1;
+    /** The newest protocol version: 2 added the limits to the hello reply. Every node still speaks 1. */
+    public static final int VERSION = 2;
 
     static final int GET = 1;
     static final int SET = 2;
@@ -39,45 +40,70 @@ public final class WireCodec {
 
     public static ByteBuffer encodeHello(Hello hello) {
         Out out = new Out();
-        out.buf.putInt(MAGIC).put((byte) VERSION).put((byte) hello.role().wire()).putInt(hello.nodeId());
+        out.buf.putInt(MAGIC).put((byte) hello.version()).put((byte) hello.role().wire()).putInt(hello.nodeId());
         out.string(hello.clusterId());
         return out.done();
     }
 
+    /**
+     * A hello of any version from 1 up: its layout is the same in every version, and the version is
+     * the highest the sender speaks (the node answers in the lower of it and {@link #VERSION}).
+     */
     public static Hello decodeHello(ByteBuffer in) {
         return decode(in, "hello", () -> {
-            header(in);
+            magic(in);
+            int version = Byte.toUnsignedInt(in.get());
+            if (version < 1) {
+                throw new ProtocolException("protocol version " + version + " does not exist");
+            }
             int role = in.get();
             Hello.Role r = Arrays.stream(Hello.Role.values()).filter(x -> x.wire() == role).findFirst()
                     .orElseThrow(() -> new ProtocolException("unknown role " + role + " in hello"));
-            return new Hello(r, in.getInt(), string(in));
+            return new Hello(version, r, in.getInt(), string(in));
         });
     }
 
+    /** Version 1 without limits, version 2 with them (send version 2 only to a hello of version 2 or later). */
     public static ByteBuffer encodeHelloReply(Hello.Reply reply) {
         Out out = new Out();
-        out.buf.putInt(MAGIC).put((byte) VERSION).put((byte) (reply.accepted() ? 1 : 0)).putInt(reply.nodeId());
+        out.buf.putInt(MAGIC).put((byte) reply.version()).put((byte) (reply.accepted() ? 1 : 0)).putInt(reply.nodeId());
         out.string(reply.clusterId());
         out.string(reply.message());
+        reply.limits().ifPresent(l -> {
+            out.ensure(12);
+            out.buf.putInt(l.maxKeyBytes()).putInt(l.maxValueBytes()).putInt(l.maxFrameBytes());
+        });
         return out.done();
     }
 
     public static Hello.Reply decodeHelloReply(ByteBuffer in) {
         return decode(in, "hello reply", () -> {
-            header(in);
+            magic(in);
+            int version = in.get();
+            if (version != 1 && version != 2) {
+                throw new ProtocolException("hello reply of protocol version " + version + " (this side speaks 1 and 2)");
+            }
             boolean accepted = bool(in);
-            return new Hello.Reply(accepted, in.getInt(), string(in), string(in));
+            int nodeId = in.getInt();
+            String clusterId = string(in);
+            String message = string(in);
+            Optional<Hello.Limits> limits = version == 1 ? Optional.empty()
+                    : Optional.of(new Hello.Limits(nonNegative(in.getInt()), nonNegative(in.getInt()), nonNegative(in.getInt())));
+            return new Hello.Reply(accepted, nodeId, clusterId, message, limits);
         });
     }
 
-    private static void header(ByteBuffer in) {
+    private static int nonNegative(int limit) {
+        if (limit < 0) {
+            throw new ProtocolException("a limit must not be negative, got " + limit);
+        }
+        return limit;
+    }
+
+    private static void magic(ByteBuffer in) {
         int magic = in.getInt();
         if (magic != MAGIC) {
             throw new ProtocolException(String.format("not a Flotilla connection (magic 0x%08x)", magic));
-        }
-        int version = in.get();
-        if (version != VERSION) {
-            throw new ProtocolException("protocol version " + version + " is not supported (this node speaks " + VERSION + ")");
         }
     }
 

@@ -1,19 +1,68 @@
 package io.flotilla.server.net;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
 /**
  * Cuts the byte stream into frames: a 4-byte big-endian length, then that many bytes. A length
  * above the maximum fails at once (before anything of that size is allocated) and the connection
- * is closed by the handler after it.
+ * is closed by the handler after it, unless {@link #refuseOversizedRequests()} was called: then the
+ * frame's request id is read, its bytes are skipped as they arrive, and an {@link Oversized} goes
+ * up the pipeline instead, so that the request can be refused and the connection kept.
  */
 final class FrameDecoder extends LengthFieldBasedFrameDecoder {
-    FrameDecoder(int maxFrameBytes) {
-        super(maxFrameBytes, 0, 4, 0, 4, true);
+    /** A request frame over the limit, whose bytes were (or are being) skipped. */
+    record Oversized(long requestId, long length) {
     }
 
-    /** Part of a frame has arrived and the rest has not. */
+    private static final int LENGTH_BYTES = 4;
+    private static final int REQUEST_ID_BYTES = 8;
+
+    private final int maxFrameBytes;
+    private boolean refuseOversized;
+    private long toSkip;
+
+    FrameDecoder(int maxFrameBytes) {
+        super(maxFrameBytes, 0, LENGTH_BYTES, 0, LENGTH_BYTES, true);
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /** From now on, frames start with a request id: answer oversized ones rather than fail. */
+    void refuseOversizedRequests() {
+        refuseOversized = true;
+    }
+
+    @Override
+    protected Object decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+        if (toSkip > 0) {
+            int skipped = (int) Math.min(toSkip, in.readableBytes());
+            in.skipBytes(skipped);
+            toSkip -= skipped;
+            return null;
+        }
+        if (refuseOversized && in.readableBytes() >= LENGTH_BYTES) {
+            long length = in.getUnsignedInt(in.readerIndex());
+            if (length > maxFrameBytes) {
+                if (length < REQUEST_ID_BYTES) {
+                    return super.decode(ctx, in); // cannot happen with a sane limit; fail as before
+                }
+                if (in.readableBytes() < LENGTH_BYTES + REQUEST_ID_BYTES) {
+                    return null; // wait for the request id
+                }
+                long requestId = in.getLong(in.readerIndex() + LENGTH_BYTES);
+                toSkip = LENGTH_BYTES + length;
+                int skipped = (int) Math.min(toSkip, in.readableBytes());
+                in.skipBytes(skipped);
+                toSkip -= skipped;
+                return new Oversized(requestId, length);
+            }
+        }
+        return super.decode(ctx, in);
+    }
+
+    /** Part of a frame has arrived and the rest has not (or is being skipped). */
     boolean hasPartialFrame() {
-        return actualReadableBytes() > 0;
+        return actualReadableBytes() > 0 || toSkip > 0;
     }
 }

@@ -32,6 +32,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -49,9 +50,22 @@ import org.slf4j.LoggerFactory;
 public final class NodeServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeServer.class);
 
-    /** What the server needs to know. */
+    /**
+     * What the server needs to know. {@code maxKeyBytes} and {@code maxValueBytes} are only told to
+     * clients (in the hello reply), so that they refuse oversized requests before sending them; the
+     * request handler enforces them.
+     */
     public record Settings(int nodeId, String clusterId, Set<Integer> members, int maxFrameBytes,
-                           int maxInFlightPerConnection, int idleSeconds) {
+                           int maxInFlightPerConnection, int idleSeconds, int maxKeyBytes, int maxValueBytes) {
+        /** Without the key and value limits: clients are told the frame limit for both, which is true if loose. */
+        public Settings(int nodeId, String clusterId, Set<Integer> members, int maxFrameBytes, int maxInFlightPerConnection,
+                        int idleSeconds) {
+            this(nodeId, clusterId, members, maxFrameBytes, maxInFlightPerConnection, idleSeconds, maxFrameBytes, maxFrameBytes);
+        }
+
+        Hello.Limits limits() {
+            return new Hello.Limits(maxKeyBytes, maxValueBytes, maxFrameBytes);
+        }
     }
 
     /** Answers client requests; never completes exceptionally. */
@@ -185,11 +199,16 @@ public final class NodeServer implements AutoCloseable {
             } else if (hello.role() != Hello.Role.CLIENT && !settings.members().contains(hello.nodeId())) {
                 refusal = "node " + hello.nodeId() + " is not a member of this cluster";
             }
+            // Answer in the lower of the two versions: from version 2 on, the reply carries the limits.
+            Optional<Hello.Limits> limits = hello.version() >= 2 ? Optional.of(settings.limits()) : Optional.empty();
             ctx.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(new Hello.Reply(
-                    refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal))));
+                    refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal, limits))));
             if (refusal != null) {
                 reject(ctx, refusal);
                 return;
+            }
+            if (hello.role() != Hello.Role.PEER) {
+                frames.refuseOversizedRequests();
             }
             Stage next = hello.role() == Hello.Role.PEER
                     ? new PeerMessages(frames, hello.nodeId())
@@ -235,19 +254,38 @@ public final class NodeServer implements AutoCloseable {
         }
 
         @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof FrameDecoder.Oversized o) {
+                // Refused before it was read, so certainly not applied; the decoder skips its bytes.
+                log.info("refused a request of {} bytes from {}: over --max-frame-bytes ({})", o.length(),
+                        describe(ctx.channel().remoteAddress()), settings.maxFrameBytes());
+                answers(ctx).write(Unpooled.wrappedBuffer(WireCodec.encodeResponse(o.requestId(), new Response.Failure(
+                        Response.Code.INVALID, "the request is " + o.length() + " bytes; this cluster accepts at most "
+                                + settings.maxFrameBytes() + " (--max-frame-bytes)"))));
+            } else {
+                super.channelRead(ctx, msg);
+            }
+        }
+
+        private FlushBatcher answers(ChannelHandlerContext ctx) {
+            if (out == null) {
+                out = new FlushBatcher(ctx.channel());
+            }
+            return out;
+        }
+
+        @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
             WireCodec.Tagged<Request> request = WireCodec.decodeRequest(frame.nioBuffer());
             Channel ch = ctx.channel();
-            if (out == null) {
-                out = new FlushBatcher(ch);
-            }
-            FlushBatcher answers = out;
+            FlushBatcher answers = answers(ctx);
             if (inFlight.incrementAndGet() >= settings.maxInFlightPerConnection()) {
                 ch.config().setAutoRead(false); // backpressure: read more once answers go out
             }
             requests.handle(request.body(), forwarded).whenComplete((response, error) -> {
-                Response answer = response != null ? response
-                        : new Response.Failure(Response.Code.UNAVAILABLE, "internal error: " + error);
+                // The handler never fails; if it did, a write's fate is unknown.
+                Response answer = response != null ? response : new Response.Failure(request.body().isWrite()
+                        ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE, "internal error: " + error);
                 answers.write(Unpooled.wrappedBuffer(WireCodec.encodeResponse(request.requestId(), answer)));
                 if (inFlight.decrementAndGet() < settings.maxInFlightPerConnection() / 2 && !ch.config().isAutoRead()) {
                     ch.config().setAutoRead(true);

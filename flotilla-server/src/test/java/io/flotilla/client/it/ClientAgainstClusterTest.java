@@ -1,9 +1,12 @@
 package io.flotilla.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.FlotillaException;
+import io.flotilla.client.RequestRejectedException;
 import io.flotilla.core.Bytes;
 import io.flotilla.server.TestPorts;
 import java.io.IOException;
@@ -115,6 +118,12 @@ class ClientAgainstClusterTest {
         List<InetSocketAddress> nodes = new ArrayList<>(ClientOptions.parseCluster(proxy.address()));
         cluster.addressList().stream().filter(a -> !a.equals(cluster.address(leader))).forEach(nodes::add);
         FlotillaClient client = client(nodes);
+        // Discovery may settle for a follower that answered first; reads move the client to the proxy.
+        InetSocketAddress viaProxy = nodes.get(0);
+        for (int i = 0; i < 200 && !client.leader().equals(Optional.of(viaProxy)); i++) {
+            client.get("any");
+        }
+        assertThat(client.leader()).as("the client's route after up to 200 reads").contains(viaProxy);
 
         // CAS from "absent": had the cluster applied it twice, the second would have found the key and failed.
         assertThat(client.cas("once", null, "v1")).isTrue();
@@ -142,5 +151,19 @@ class ClientAgainstClusterTest {
             assertThat(client.get("k" + i)).contains("v" + i);
         }
         assertThat(client.get(Bytes.utf8("missing"))).isEqualTo(Optional.empty());
+    }
+
+    @Test
+    void anOversizedValueIsRefusedBeforeSendingAndNotCalledMaybeApplied() {
+        FlotillaClient client = client(cluster.addressList());
+        client.set("warm", "up"); // connected: the client has the nodes' limits
+        Bytes fiveMegabytes = Bytes.wrap(new byte[5 << 20]);
+        assertThatThrownBy(() -> client.set(Bytes.utf8("big"), fiveMegabytes))
+                .isInstanceOf(RequestRejectedException.class)
+                // The value limit once the node announces it (see NodeServer.Settings), else the frame limit.
+                .hasMessageMatching("set \"big\" was refused before sending: the (value|request) is \\d+ bytes;"
+                        + " this cluster accepts at most \\d+ \\(--max-(value|frame)-bytes\\)")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isFalse());
+        assertThat(client.get("big")).isEmpty();
     }
 }
