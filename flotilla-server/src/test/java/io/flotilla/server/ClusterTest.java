@@ -12,7 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import io.flotilla.core.protocol.Role;
 import java.time.Duration;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -146,8 +145,6 @@ class ClusterTest {
     }
 
     @Test
-    @Disabled("needs the NodeDriver change of issue 9 item 3 (flotilla-core): a stopping node fails its pending"
-            + " proposals with OutcomeUnknownException; enable when it is merged")
     void aWritePendingOnALeaderThatStopsIsAnsweredUnknownOutcomeNotUnavailable() throws Exception {
         try (TestCluster cluster = new TestCluster(data, 3)) {
             cluster.electionTicks.put(1, 2000); // node 1, once leader, keeps leading without a quorum for 20 s
