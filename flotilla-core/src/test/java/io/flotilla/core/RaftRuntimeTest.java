@@ -339,9 +339,12 @@ class RaftRuntimeTest {
     }
 
     /** Memory storage whose next sync can be made to throw, as a failed fsync does. */
-    static final class FaultyStorage implements Storage {
-        private final MemoryStorage delegate = new MemoryStorage();
+    static final class FaultyStorage extends ForwardingStorage {
         private volatile RuntimeException syncFailure;
+
+        FaultyStorage() {
+            super(new MemoryStorage());
+        }
 
         void failSyncWith(RuntimeException e) {
             syncFailure = e;
@@ -354,76 +357,6 @@ class RaftRuntimeTest {
                 throw e;
             }
             delegate.sync();
-        }
-
-        @Override
-        public HardState hardState() {
-            return delegate.hardState();
-        }
-
-        @Override
-        public long firstIndex() {
-            return delegate.firstIndex();
-        }
-
-        @Override
-        public long lastIndex() {
-            return delegate.lastIndex();
-        }
-
-        @Override
-        public long term(long index) {
-            return delegate.term(index);
-        }
-
-        @Override
-        public List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
-            return delegate.entries(from, toExclusive, maxBytes);
-        }
-
-        @Override
-        public void append(List<LogEntry> entries) {
-            delegate.append(entries);
-        }
-
-        @Override
-        public void saveHardState(HardState state) {
-            delegate.saveHardState(state);
-        }
-
-        @Override
-        public java.util.Optional<SnapshotMeta> latestSnapshot() {
-            return delegate.latestSnapshot();
-        }
-
-        @Override
-        public long snapshotSize() {
-            return delegate.snapshotSize();
-        }
-
-        @Override
-        public Bytes readSnapshot(long offset, int maxBytes) {
-            return delegate.readSnapshot(offset, maxBytes);
-        }
-
-        @Override
-        public InputStream openSnapshot() {
-            return delegate.openSnapshot();
-        }
-
-        @Override
-        public SnapshotSink beginSnapshot(SnapshotMeta meta) {
-            return delegate.beginSnapshot(meta);
-        }
-
-        @Override
-        public void compact(long index) {
-            delegate.compact(index);
-        }
-
-        @Override
-        public void resetToSnapshot(SnapshotMeta meta) {
-            delegate.resetToSnapshot(meta);
         }
     }
 }

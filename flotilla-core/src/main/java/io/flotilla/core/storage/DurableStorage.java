@@ -3,6 +3,7 @@ package io.flotilla.core.storage;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
@@ -387,9 +388,9 @@ public final class DurableStorage implements Storage, Closeable {
     }
 
     @Override
-    public synchronized Bytes readSnapshot(long offset, int maxBytes) throws IOException {
+    public synchronized Optional<SnapshotChunk> readSnapshot(SnapshotMeta meta, long offset, int maxBytes) throws IOException {
         checkUsable();
-        return snapshots.read(offset, maxBytes);
+        return snapshots.read(meta, offset, maxBytes);
     }
 
     @Override

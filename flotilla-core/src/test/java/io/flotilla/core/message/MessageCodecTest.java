@@ -89,8 +89,8 @@ class MessageCodecTest {
                 AppendResponse.reject(2, 1, 7, 45, 30, 4, 11),
                 new TimeoutNow(1, 3, 8),
                 new TimeoutNow(Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE),
-                new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(1, 2, 3)), 0, Bytes.wrap(allByteValues()), false),
-                new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(7)), 1 << 20, Bytes.EMPTY, true),
+                new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(1, 2, 3)), 0, Bytes.wrap(allByteValues()), false, 0x1234abcd),
+                new InstallSnapshot(1, 2, 9, new SnapshotMeta(500, 8, ClusterConfig.of(7)), 1 << 20, Bytes.EMPTY, true, -1),
                 new SnapshotResponse(2, 1, 9, 500, 1 << 20, false),
                 new SnapshotResponse(2, 1, 9, 500, 0, true));
     }
