@@ -306,7 +306,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         status = new Status(id, Role.FOLLOWER, last.term(), RaftNode.NONE, last.commitIndex(), last.appliedIndex(),
                 last.lastIndex(), Map.of());
         String why = fatal == null ? "stopped" : "failed (" + fatal.getMessage() + ")";
-        if (causedByIo(fatal)) {
+        if (fatal != null && saysItAll(fatal)) {
             log.error("node {} stopped for good: {}", id, fatal.getMessage());
         } else if (fatal != null) {
             log.error("node {} stopped for good by an unexpected error: {}", id, fatal, fatal); // a bug: keep its trace
@@ -329,8 +329,14 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         }
     }
 
-    /** A disk error says all in its message; anything else is a bug, whose stack trace is worth logging. */
-    private static boolean causedByIo(Throwable t) {
+    /**
+     * A disk error, or an error made without a stack trace (as the core's own one-line refusals are),
+     * says all in its message; anything else is a bug, whose stack trace is worth logging.
+     */
+    static boolean saysItAll(Throwable t) {
+        if (t.getStackTrace().length == 0) {
+            return true;
+        }
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
             if (c instanceof java.io.IOException) {
                 return true;

@@ -116,13 +116,13 @@ public final class FlotillaServer implements AutoCloseable {
         halt(); // only reached when exit did not end the process: stop serving at least
     }
 
+    /** The message of a disk error or of the core's own refusals; for anything else (a bug) the exception's name too. */
     private static String describe(Throwable error) {
-        for (Throwable c = error; c != null; c = c.getCause()) {
-            if (c instanceof IOException) {
-                return error.getMessage();
-            }
+        boolean bug = error.getStackTrace().length > 0;
+        for (Throwable c = error; c != null && bug; c = c.getCause()) {
+            bug = !(c instanceof IOException);
         }
-        return error.toString(); // not a disk error: name the exception, it is probably a bug
+        return bug || error.getMessage() == null ? error.toString() : error.getMessage();
     }
 
     /** The node's storage, for tests that break it underneath the running node. */
