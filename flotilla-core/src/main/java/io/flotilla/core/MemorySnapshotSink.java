@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 
 /**
  * A snapshot collected in memory, handed to {@code onCommit} whole when committed: the sink of
@@ -29,8 +30,8 @@ public final class MemorySnapshotSink implements SnapshotSink {
     };
     private boolean done;
 
-    /** What {@link Storage#readSnapshot} returns for a snapshot held in memory as {@code data}. */
-    public static Bytes chunk(byte[] data, long offset, int maxBytes) {
+    /** What {@link Storage#readSnapshot} returns for a snapshot held in memory as {@code data}, of CRC32C {@code checksum}. */
+    public static SnapshotChunk chunk(byte[] data, int checksum, long offset, int maxBytes) {
         if (offset < 0 || offset > data.length) {
             throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + data.length + " bytes");
         }
@@ -38,7 +39,15 @@ public final class MemorySnapshotSink implements SnapshotSink {
             throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
         }
         int from = (int) offset;
-        return Bytes.wrap(Arrays.copyOfRange(data, from, (int) Math.min(data.length, from + (long) maxBytes)));
+        Bytes piece = Bytes.wrap(Arrays.copyOfRange(data, from, (int) Math.min(data.length, from + (long) maxBytes)));
+        return new SnapshotChunk(piece, data.length, checksum);
+    }
+
+    /** The CRC32C of a snapshot's data, as {@link SnapshotChunk#checksum()} carries it. */
+    public static int checksum(byte[] data) {
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        return (int) crc.getValue();
     }
 
     public MemorySnapshotSink(SnapshotMeta meta, Consumer<byte[]> onCommit) {

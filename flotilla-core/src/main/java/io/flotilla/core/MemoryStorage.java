@@ -18,6 +18,7 @@ public final class MemoryStorage implements Storage {
     private HardState hardState = HardState.INITIAL;
     private SnapshotMeta snapshot;
     private byte[] snapshotData = new byte[0];
+    private int snapshotChecksum;
 
     @Override
     public synchronized HardState hardState() {
@@ -94,9 +95,10 @@ public final class MemoryStorage implements Storage {
     }
 
     @Override
-    public synchronized Bytes readSnapshot(long offset, int maxBytes) {
-        requireSnapshot();
-        return MemorySnapshotSink.chunk(snapshotData, offset, maxBytes);
+    public synchronized Optional<SnapshotChunk> readSnapshot(SnapshotMeta meta, long offset, int maxBytes) {
+        // Only the newest is kept: a sender pinned to an older one starts over with it.
+        return meta.equals(snapshot) ? Optional.of(MemorySnapshotSink.chunk(snapshotData, snapshotChecksum, offset, maxBytes))
+                : Optional.empty();
     }
 
     @Override
@@ -146,6 +148,7 @@ public final class MemoryStorage implements Storage {
         }
         snapshot = meta;
         snapshotData = data;
+        snapshotChecksum = MemorySnapshotSink.checksum(data);
     }
 
     private void requireSnapshot() {

@@ -8,7 +8,10 @@ import io.flotilla.core.protocol.Role;
 import io.flotilla.core.protocol.Status;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -30,6 +33,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Futures complete on the node's thread: keep their dependent actions short, or use the
  * {@code *Async} forms of {@link CompletableFuture}.
+ *
+ * <p>Fail-stop: if anything on the node's thread throws (a storage error such as a failed fsync, or a
+ * bug), the node stops for good: it takes no more requests or messages, its {@link #status()} no
+ * longer claims a role or a leader, and {@link #failure()} completes with the error. It never exits
+ * the process itself; an embedder decides (the server exits). A node that lost its storage's trust
+ * must restart and recover from disk, not carry on.
  *
  * @param <C> commands, {@link #propose}d through the log
  * @param <Q> queries, {@link #read} without touching the log
@@ -86,6 +95,9 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private final ExecutorService snapshotWriter;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong droppedMessages = new AtomicLong();
+    private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    /** Proposals handed to the node and not answered yet; only the node's thread touches it. */
+    private final Set<CompletableFuture<?>> proposalsInFlight = new HashSet<>();
     private volatile Status status;
     private volatile boolean running = true;
     /** Completes when this node stops leading; replaced each time it becomes leader. */
@@ -125,7 +137,10 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      * {@link NotLeaderException} on a follower. */
     public CompletableFuture<R> propose(C command) {
         CompletableFuture<R> future = new CompletableFuture<>();
-        submit(() -> driver.propose(command, callback(future)), future);
+        submit(() -> {
+            proposalsInFlight.add(future);
+            driver.propose(command, callback(future));
+        }, future);
         return future;
     }
 
@@ -153,9 +168,18 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         return started;
     }
 
-    /** The node's state as of its last step. */
+    /** The node's state as of its last step; once stopped, a follower that knows no leader. */
     public Status status() {
         return status;
+    }
+
+    /**
+     * Completes with the error that stopped this node for good (a storage failure, or a bug), on the
+     * dying node's thread: use an {@code *Async} form to do anything slow. Never completes if the node
+     * is closed normally.
+     */
+    public CompletableFuture<Throwable> failure() {
+        return failure;
     }
 
     public long droppedMessages() {
@@ -175,28 +199,50 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
 
     /** Called by the transport on any thread. */
     private void deliver(Message message) {
-        if (!inbox.offer(() -> driver.receive(message))) {
+        if (running && !inbox.offer(() -> driver.receive(message))) {
             droppedMessages.incrementAndGet();
+        }
+    }
+
+    /** An event that answers a caller: if the node stops before running it, the caller learns it was not applied. */
+    private record Request(Runnable event, CompletableFuture<?> future) implements Runnable {
+        @Override
+        public void run() {
+            event.run();
         }
     }
 
     private void submit(Runnable event, CompletableFuture<?> future) {
         if (!running) {
-            future.completeExceptionally(new RaftException("node " + options.raft().id() + " is stopped"));
-        } else if (!inbox.offer(event)) {
-            future.completeExceptionally(new RaftException("node " + options.raft().id() + " is overloaded; retry later"));
+            future.completeExceptionally(new RaftException("node " + options.raft().id() + " is stopped; not applied"));
+        } else if (!inbox.offer(new Request(event, future))) {
+            future.completeExceptionally(new RaftException("node " + options.raft().id() + " is overloaded; not applied, retry later"));
+        } else if (!running) {
+            failQueued(); // the node stopped meanwhile and may have drained the inbox before our offer
         }
     }
 
-    private static <R> NodeDriver.Callback<R> callback(CompletableFuture<R> future) {
+    /** Requests still in the inbox never reached the node: they certainly were not applied. */
+    private void failQueued() {
+        for (Runnable event; (event = inbox.poll()) != null; ) {
+            if (event instanceof Request request) {
+                request.future().completeExceptionally(new RaftException("node " + options.raft().id()
+                        + " stopped before taking the request; not applied"));
+            }
+        }
+    }
+
+    private NodeDriver.Callback<R> callback(CompletableFuture<R> future) {
         return new NodeDriver.Callback<>() {
             @Override
             public void complete(R result, long index) {
+                proposalsInFlight.remove(future);
                 future.complete(result);
             }
 
             @Override
             public void fail(RuntimeException error) {
+                proposalsInFlight.remove(future);
                 future.completeExceptionally(error);
             }
         };
@@ -221,6 +267,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         long tickNanos = options.tickInterval().toNanos();
         long nextTick = System.nanoTime() + tickNanos;
         List<Runnable> batch = new ArrayList<>();
+        Throwable fatal = null;
         try {
             while (running) {
                 long wait = nextTick - System.nanoTime();
@@ -243,14 +290,59 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
                 status = driver.node().status();
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            fatal = running ? e : null; // only close() may stop the node
         } catch (RuntimeException | Error e) {
-            log.error("node {} stopped: {}", options.raft().id(), e.toString(), e);
+            fatal = e;
         } finally {
-            running = false;
-            driver.failAll(new RaftException("node " + options.raft().id() + " stopped"));
-            stopped.countDown();
+            stop(fatal);
         }
+    }
+
+    /** On the node's thread, last: stops taking work and answers every request still waiting. */
+    private void stop(Throwable fatal) {
+        int id = options.raft().id();
+        running = false;
+        Status last = status;
+        status = new Status(id, Role.FOLLOWER, last.term(), RaftNode.NONE, last.commitIndex(), last.appliedIndex(),
+                last.lastIndex(), Map.of());
+        String why = fatal == null ? "stopped" : "failed (" + fatal.getMessage() + ")";
+        if (fatal != null && saysItAll(fatal)) {
+            log.error("node {} stopped for good: {}", id, fatal.getMessage());
+        } else if (fatal != null) {
+            log.error("node {} stopped for good by an unexpected error: {}", id, fatal, fatal); // a bug: keep its trace
+        }
+        try {
+            // Handed to the node, so maybe appended and replicated: other nodes may apply them.
+            OutcomeUnknownException unknown = new OutcomeUnknownException("node " + id + " " + why
+                    + " before the command's outcome was known; it may have been applied");
+            new ArrayList<>(proposalsInFlight).forEach(f -> f.completeExceptionally(unknown));
+            proposalsInFlight.clear();
+            driver.failAll(new RaftException("node " + id + " " + why));
+        } catch (RuntimeException e) {
+            log.warn("node {}: failing the requests still waiting: {}", id, e.toString());
+        } finally {
+            failQueued();
+            stopped.countDown();
+            if (fatal != null) {
+                failure.complete(fatal);
+            }
+        }
+    }
+
+    /**
+     * A disk error, or an error made without a stack trace (as the core's own one-line refusals are),
+     * says all in its message; anything else is a bug, whose stack trace is worth logging.
+     */
+    static boolean saysItAll(Throwable t) {
+        if (t.getStackTrace().length == 0) {
+            return true;
+        }
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

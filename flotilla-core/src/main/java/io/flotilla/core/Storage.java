@@ -56,15 +56,17 @@ public interface Storage {
     long snapshotSize();
 
     /**
-     * Up to {@code maxBytes} of the newest snapshot's data from {@code offset} (empty at the end), for
-     * sending it to a follower in chunks. Each call reads the snapshot that is newest at the time: a
-     * sender should check {@link #latestSnapshot()} has not changed between chunks.
+     * Up to {@code maxBytes} of the data of the snapshot {@code meta} from {@code offset} (empty at the
+     * end), with that snapshot's size and checksum, for sending it to a follower in chunks. Every chunk
+     * of a transfer names the snapshot it belongs to, so a newer snapshot committed meanwhile can never
+     * be sent under the older one's label: while the older one is still stored it is read, and once it
+     * is gone the answer is empty and the sender starts over with the newest.
      *
-     * @throws IllegalStateException     if there is no snapshot
+     * @return empty if {@code meta} is not (or no longer) a stored snapshot
      * @throws IndexOutOfBoundsException if {@code offset} is negative or beyond the data
      * @throws IllegalArgumentException  if {@code maxBytes < 1}
      */
-    Bytes readSnapshot(long offset, int maxBytes) throws IOException;
+    Optional<SnapshotChunk> readSnapshot(SnapshotMeta meta, long offset, int maxBytes) throws IOException;
 
     /**
      * The newest snapshot's data, to restore a state machine from; the caller closes it. It keeps

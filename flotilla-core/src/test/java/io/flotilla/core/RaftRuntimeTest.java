@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -32,11 +33,25 @@ class RaftRuntimeTest {
     /** Appends each command to a list; queries return the list's size. */
     static final class Journal implements StateMachine<Long, String, Long> {
         final List<Long> applied = new ArrayList<>();
+        /** Applying this command signals {@link #applying} and waits for {@link #release}. */
+        volatile Long blockAt;
+        volatile CountDownLatch applying;
+        volatile CountDownLatch release;
 
         @Override
-        public synchronized Long apply(long index, Long command) {
-            applied.add(command);
-            return (long) applied.size();
+        public Long apply(long index, Long command) {
+            if (command.equals(blockAt)) {
+                applying.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            synchronized (this) {
+                applied.add(command);
+                return (long) applied.size();
+            }
         }
 
         @Override
@@ -87,13 +102,13 @@ class RaftRuntimeTest {
     private final LocalNetwork network = new LocalNetwork();
     private final Map<Integer, RaftRuntime<Long, String, Long>> nodes = new TreeMap<>();
     private final Map<Integer, Journal> journals = new TreeMap<>();
-    private final Map<Integer, MemoryStorage> storages = new TreeMap<>();
+    private final Map<Integer, FaultyStorage> storages = new TreeMap<>();
     private long snapshotEvery;
 
     private void startCluster() {
         ClusterConfig cluster = ClusterConfig.of(1, 2, 3);
         for (int id : cluster.voters()) {
-            MemoryStorage storage = new MemoryStorage();
+            FaultyStorage storage = new FaultyStorage();
             storage.bootstrap(cluster);
             storages.put(id, storage);
             start(id);
@@ -208,6 +223,84 @@ class RaftRuntimeTest {
     }
 
     @Test
+    void aStorageFailureStopsTheNodeForGoodAndSaysSo() throws Exception {
+        startCluster();
+        int leader = awaitLeader();
+        nodes.get(leader).propose(1L).get(5, TimeUnit.SECONDS);
+        storages.get(leader).failSyncWith(new RuntimeException(new IOException("injected: fsync failed")));
+        CompletableFuture<Long> pending = nodes.get(leader).propose(2L);
+
+        Throwable error = nodes.get(leader).failure().get(5, TimeUnit.SECONDS);
+        assertThat(error).hasRootCauseMessage("injected: fsync failed");
+        // Appended and perhaps sent to followers before the sync failed: the others may apply it.
+        assertThatThrownBy(() -> pending.get(5, TimeUnit.SECONDS)).cause().isInstanceOf(OutcomeUnknownException.class);
+        assertThat(nodes.get(leader).status().role()).isEqualTo(Role.FOLLOWER);
+        assertThat(nodes.get(leader).status().leader()).isZero();
+        assertThatThrownBy(() -> nodes.get(leader).propose(3L).get(1, TimeUnit.SECONDS))
+                .cause().isInstanceOf(RaftException.class).hasMessageContaining("not applied");
+        assertThatThrownBy(() -> nodes.get(leader).read("size").get(1, TimeUnit.SECONDS)).cause().isInstanceOf(RaftException.class);
+        // The others carry on without it.
+        int next = awaitValue(() -> nodes.entrySet().stream()
+                .filter(e -> e.getKey() != leader && e.getValue().status().role() == Role.LEADER)
+                .map(Map.Entry::getKey).findFirst().orElse(0), "a new leader among the others");
+        nodes.get(next).propose(4L).get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anUnexpectedErrorOnTheNodeThreadStopsItToo() throws Exception {
+        startCluster();
+        int leader = awaitLeader();
+        storages.get(leader).failSyncWith(new IllegalStateException("a bug"));
+        nodes.get(leader).propose(1L);
+        assertThat(nodes.get(leader).failure().get(5, TimeUnit.SECONDS)).hasMessage("a bug");
+        assertThat(nodes.get(leader).status().role()).isNotEqualTo(Role.LEADER);
+    }
+
+    @Test
+    void aNodeClosedNormallyReportsNoFailure() {
+        startCluster();
+        RaftRuntime<Long, String, Long> node = nodes.remove(1);
+        node.close();
+        assertThat(node.failure()).isNotDone();
+    }
+
+    @Test
+    void proposalsPendingWhenTheNodeStopsEndAsOutcomeUnknown() throws Exception {
+        startCluster();
+        int leader = awaitLeader();
+        nodes.get(leader).propose(1L).get(5, TimeUnit.SECONDS);
+        long before = storages.get(leader).lastIndex();
+        network.isolate(leader); // the entry is appended but cannot commit
+        CompletableFuture<Long> pending = nodes.get(leader).propose(2L);
+        await(() -> storages.get(leader).lastIndex() > before, "the leader appended the proposal");
+        nodes.remove(leader).close();
+        assertThatThrownBy(() -> pending.get(1, TimeUnit.SECONDS)).cause().isInstanceOf(OutcomeUnknownException.class);
+    }
+
+    @Test
+    void requestsStillInTheInboxWhenTheNodeStopsAreCertainlyNotApplied() throws Exception {
+        CountDownLatch applying = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        startCluster();
+        int leader = awaitLeader();
+        journals.get(leader).blockAt = 2L;
+        journals.get(leader).applying = applying;
+        journals.get(leader).release = release;
+        nodes.get(leader).propose(2L);
+        assertThat(applying.await(5, TimeUnit.SECONDS)).isTrue(); // the node's thread is busy applying
+        CompletableFuture<Long> queued = nodes.get(leader).propose(3L);
+        RaftRuntime<Long, String, Long> node = nodes.remove(leader);
+        Thread closer = new Thread(node::close);
+        closer.start();
+        await(() -> node.status().role() != Role.LEADER || closer.isAlive(), "close started");
+        Thread.sleep(50);
+        release.countDown();
+        closer.join(5000);
+        assertThatThrownBy(() -> queued.get(1, TimeUnit.SECONDS)).cause().isInstanceOf(RaftException.class)
+                .hasMessageContaining("not applied");
+    }
+
+    @Test
     void requestsToAStoppedNodeFailClearly() {
         startCluster();
         RaftRuntime<Long, String, Long> node = nodes.remove(1);
@@ -243,5 +336,27 @@ class RaftRuntimeTest {
             }
         }
         throw new AssertionError("timed out waiting for: " + what);
+    }
+
+    /** Memory storage whose next sync can be made to throw, as a failed fsync does. */
+    static final class FaultyStorage extends ForwardingStorage {
+        private volatile RuntimeException syncFailure;
+
+        FaultyStorage() {
+            super(new MemoryStorage());
+        }
+
+        void failSyncWith(RuntimeException e) {
+            syncFailure = e;
+        }
+
+        @Override
+        public void sync() {
+            RuntimeException e = syncFailure;
+            if (e != null) {
+                throw e;
+            }
+            delegate.sync();
+        }
     }
 }

@@ -23,14 +23,26 @@ import java.time.Duration;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running node: storage, Raft runtime, peer transport and the listening port, stopped in reverse. */
+/**
+ * One running node: storage, Raft runtime, peer transport and the listening port, stopped in reverse.
+ *
+ * <p>Fail-stop: if the node fails (a storage error such as a failed fsync, or any unexpected error on
+ * its thread), the process logs one line and exits with {@link #EXIT_NODE_FAILED} at once, without
+ * running shutdown hooks: a node that cannot trust its disk must not keep its port open and answer as
+ * a zombie. A supervisor restarts it, and it recovers from what reached the disk.
+ */
 public final class FlotillaServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FlotillaServer.class);
+    /** The process's exit status after the node failed while running. */
+    public static final int EXIT_NODE_FAILED = 70;
 
     private final ServerConfig config;
+    /** What a node failure does; halts the process except in tests. */
+    private final IntConsumer exit;
     private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private DurableStorage storage;
@@ -40,13 +52,25 @@ public final class FlotillaServer implements AutoCloseable {
     private NodeServer server;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private FlotillaServer(ServerConfig config) {
+    private FlotillaServer(ServerConfig config, IntConsumer exit) {
         this.config = config;
+        this.exit = exit;
     }
 
-    /** Starts a node; any problem stops it with a one-line message (an {@link IOException} or {@link StorageException}). */
+    /**
+     * Starts a node; any problem stops it with a one-line message (an {@link IOException} or
+     * {@link StorageException}). If the node fails later, the process halts ({@link #EXIT_NODE_FAILED}).
+     */
     public static FlotillaServer start(ServerConfig config) throws IOException {
-        FlotillaServer node = new FlotillaServer(config);
+        return start(config, status -> Runtime.getRuntime().halt(status));
+    }
+
+    /**
+     * As {@link #start(ServerConfig)}, but a node failure calls {@code exit} (on a thread of its own)
+     * instead of halting the process; the node then stops serving. For tests and embedders.
+     */
+    static FlotillaServer start(ServerConfig config, IntConsumer exit) throws IOException {
+        FlotillaServer node = new FlotillaServer(config, exit);
         try {
             node.open();
             return node;
@@ -76,9 +100,34 @@ public final class FlotillaServer implements AutoCloseable {
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
                 .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
         raft = RaftRuntime.start(options, new KvStateMachine(config.limits()), new KvCodec(), storage, transport);
+        // Off the dying node thread, which must finish failing its requests.
+        raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());
         service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout());
         log.info("node {} of cluster '{}' serving on {}:{}, peers {}, data in {}", config.nodeId(), config.clusterId(),
                 config.host(), config.port(), describePeers(), config.dataDir());
+    }
+
+    /** The node stopped for good: one line, then exit (in production the process halts here). */
+    private void failed(Throwable error) {
+        log.error("node {} failed and exits with status {}: {} (data directory {})", config.nodeId(), EXIT_NODE_FAILED,
+                describe(error), config.dataDir().toAbsolutePath());
+        System.out.flush();
+        exit.accept(EXIT_NODE_FAILED);
+        halt(); // only reached when exit did not end the process: stop serving at least
+    }
+
+    /** The message of a disk error or of the core's own refusals; for anything else (a bug) the exception's name too. */
+    private static String describe(Throwable error) {
+        boolean bug = error.getStackTrace().length > 0;
+        for (Throwable c = error; c != null && bug; c = c.getCause()) {
+            bug = !(c instanceof IOException);
+        }
+        return bug || error.getMessage() == null ? error.toString() : error.getMessage();
+    }
+
+    /** The node's storage, for tests that break it underneath the running node. */
+    DurableStorage storage() {
+        return storage;
     }
 
     private java.util.Map<Integer, InetSocketAddress> resolved() {

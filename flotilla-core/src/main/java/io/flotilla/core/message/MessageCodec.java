@@ -41,7 +41,8 @@ import java.util.List;
  *   AppendResponse  success bool, index i64, hintIndex i64, hintTerm i64, round i64
  *   TimeoutNow      (nothing)
  *   InstallSnapshot index i64, snapshotTerm i64, voter count i32, voters i32 each (ascending),
- *                   offset i64, done bool, length i32, chunk (length bytes)
+ *                   offset i64, done bool, checksum i32 (CRC32C of the whole snapshot's data),
+ *                   length i32, chunk (length bytes)
  *   SnapshotResponse index i64, nextOffset i64, done bool
  *   BootstrapProbe  (nothing)
  *   BootstrapProbeResponse lastIndex i64
@@ -119,7 +120,7 @@ public final class MessageCodec {
     }
 
     private static long installSnapshotBodySize(InstallSnapshot m) {
-        return 8 + 8 + 4 + 4L * m.meta().config().voters().size() + 8 + 1 + 4 + m.chunk().length();
+        return 8 + 8 + 4 + 4L * m.meta().config().voters().size() + 8 + 1 + 4 + 4 + m.chunk().length();
     }
 
     private static long appendEntriesBodySize(AppendEntries m) {
@@ -200,6 +201,7 @@ public final class MessageCodec {
                 s.meta().config().voters().forEach(out::putInt);
                 out.putLong(s.offset());
                 putBoolean(out, s.done());
+                out.putInt(s.checksum());
                 out.putInt(s.chunk().length()).put(s.chunk().unsafeArray());
             }
             case SNAPSHOT_RESPONSE -> {
@@ -289,6 +291,7 @@ public final class MessageCodec {
         }
         long offset = r.nonNegativeLong("offset");
         boolean done = r.bool("done");
+        int checksum = r.int32("checksum");
         int length = r.int32("chunk length");
         if (length < 0 || length > r.in.remaining()) {
             throw new MessageFormatException("chunk length " + length + " with " + r.in.remaining() + " bytes remaining");
@@ -296,7 +299,7 @@ public final class MessageCodec {
         byte[] chunk = new byte[length];
         r.in.get(chunk);
         return new InstallSnapshot(from, to, term, new SnapshotMeta(index, snapshotTerm, new ClusterConfig(ids)),
-                offset, Bytes.wrap(chunk), done);
+                offset, Bytes.wrap(chunk), done, checksum);
     }
 
     private static AppendEntries readAppendEntries(int from, int to, long term, Reader r) {

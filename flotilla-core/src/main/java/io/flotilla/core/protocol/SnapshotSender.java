@@ -1,6 +1,7 @@
 package io.flotilla.core.protocol;
 
 import io.flotilla.core.Bytes;
+import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.Storage;
 import io.flotilla.core.message.InstallSnapshot;
@@ -8,6 +9,7 @@ import io.flotilla.core.message.Message;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Streams the newest snapshot to a follower that needs entries the leader has compacted away
@@ -20,6 +22,11 @@ import java.util.List;
  * stale unless no progress follows it until the heartbeat. A
  * newer snapshot on the leader restarts the transfer with it, so the runtime takes none while a
  * transfer is going on ({@link RaftNode#sendingSnapshot()}).
+ *
+ * <p>Every chunk is read from the snapshot its message names ({@link Storage#readSnapshot} is pinned
+ * to it): a snapshot committed on another thread between looking up the newest and reading can never
+ * have its bytes sent under the older one's label. Every chunk also carries the whole snapshot's
+ * checksum, which the follower checks before installing.
  */
 final class SnapshotSender {
     /** Chunks in flight to one follower: enough to keep a link busy, few enough to bound memory. */
@@ -60,19 +67,23 @@ final class SnapshotSender {
             p.snapshotBehind = -1;
         }
         long budget = p.snapshotProbing ? Math.min(PROBE_BYTES, chunkBytes) : (long) WINDOW * chunkBytes;
-        long size = storage.snapshotSize();
         while (!p.snapshotDoneSent && p.snapshotSent - p.snapshotAcked < budget) {
-            Bytes chunk = read(p.snapshotSent, (int) Math.min(chunkBytes, budget - (p.snapshotSent - p.snapshotAcked)));
-            boolean done = p.snapshotSent + chunk.length() >= size;
-            out.add(new InstallSnapshot(from, to, term, meta, p.snapshotSent, chunk, done));
+            Optional<SnapshotChunk> read = read(meta, p.snapshotSent,
+                    (int) Math.min(chunkBytes, budget - (p.snapshotSent - p.snapshotAcked)));
+            if (read.isEmpty()) {
+                return; // replaced since newest() was read: the next call starts over with the newest
+            }
+            Bytes chunk = read.get().data();
+            boolean done = p.snapshotSent + chunk.length() >= read.get().size();
+            out.add(new InstallSnapshot(from, to, term, meta, p.snapshotSent, chunk, done, read.get().checksum()));
             p.snapshotSent += chunk.length();
             p.snapshotDoneSent = done;
         }
     }
 
-    private Bytes read(long offset, int bytes) {
+    private Optional<SnapshotChunk> read(SnapshotMeta meta, long offset, int bytes) {
         try {
-            return storage.readSnapshot(offset, bytes);
+            return storage.readSnapshot(meta, offset, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the snapshot to send it", e);
         }

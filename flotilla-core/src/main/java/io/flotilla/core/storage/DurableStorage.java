@@ -3,6 +3,7 @@ package io.flotilla.core.storage;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
@@ -142,7 +143,7 @@ public final class DurableStorage implements Storage, Closeable {
     public static DurableStorage open(Path dir, Identity identity, Options options) {
         long started = System.nanoTime();
         try {
-            Files.createDirectories(dir);
+            FileSync.createDirectories(dir, options.fsync());
         } catch (IOException e) {
             throw new StorageException("cannot create data directory " + dir + ": " + e, e);
         }
@@ -181,6 +182,7 @@ public final class DurableStorage implements Storage, Closeable {
                 FileSync.syncDirectory(dir);
             }
             storage.dirUnsynced = false;
+            storage.openSegment.markSynced();
             LOG.info("Opened {} for {}: snapshot {}, entries {}..{}, {} segment(s), term {}, in {} ms", dir, identity,
                     snapshot == null ? "none" : snapshot.index() + "/" + snapshot.term(), storage.firstIndex(), storage.lastIndex(),
                     storage.segments.size(), hardState.term(), (System.nanoTime() - started) / 1_000_000);
@@ -366,6 +368,7 @@ public final class DurableStorage implements Storage, Closeable {
                 }
                 dirUnsynced = false;
             }
+            openSegment.markSynced();
             syncCount++;
         } catch (IOException e) {
             throw fail("syncing", e);
@@ -385,9 +388,9 @@ public final class DurableStorage implements Storage, Closeable {
     }
 
     @Override
-    public synchronized Bytes readSnapshot(long offset, int maxBytes) throws IOException {
+    public synchronized Optional<SnapshotChunk> readSnapshot(SnapshotMeta meta, long offset, int maxBytes) throws IOException {
         checkUsable();
-        return snapshots.read(offset, maxBytes);
+        return snapshots.read(meta, offset, maxBytes);
     }
 
     @Override
@@ -544,13 +547,17 @@ public final class DurableStorage implements Storage, Closeable {
             startSegment(first);
             return;
         }
-        if (!target.isOpen()) {
+        boolean unsealed = !target.isOpen();
+        if (unsealed) {
             target.unseal();
             if (options.fsync()) {
                 FileSync.syncDirectory(dir);
             }
         }
         target.truncate(cutAt, first - 1, options.fsync());
+        if (unsealed) {
+            target.markSynced(); // its name and everything left in it were just synced
+        }
         openSegment = target;
     }
 
@@ -595,6 +602,7 @@ public final class DurableStorage implements Storage, Closeable {
         if (options.fsync()) {
             FileSync.syncDirectory(dir);
         }
+        openSegment.markSynced();
         dirUnsynced = false;
         logUnsynced = false;
     }
@@ -673,12 +681,36 @@ public final class DurableStorage implements Storage, Closeable {
     }
 
     /**
-     * After a failed write or sync nothing is known about what reached the disk (and a failed fsync
-     * cannot simply be retried), so the storage refuses all further use; a restart recovers from disk.
+     * After a failed write or sync nothing is known about what reached the disk, and a failed fsync
+     * cannot be retried (the kernel may have dropped the dirty pages and report the next one clean), so
+     * the storage refuses all further use; a restart recovers from disk. Before that, what was never
+     * reported synced is removed from this boot's page cache, where a restart could read it back
+     * though it never reached the disk (PostgreSQL's "fsyncgate"): the open segment is cut back to its
+     * last synced length, and a hard state file that replaced the synced one is put back.
      */
     private StorageException fail(String what, IOException e) {
         failure = new StorageException("I/O error " + what + " in " + dir + ": " + e + "; the node must restart and recover from disk", e);
+        discardUnsynced();
         return failure;
+    }
+
+    /** Best effort: if the disk refuses this too, a restart in this boot finds the node unable to sync anyway. */
+    private void discardUnsynced() {
+        try {
+            if (openSegment != null) {
+                long cut = openSegment.discardUnsynced();
+                if (cut > 0) {
+                    LOG.warn("Cut the {} unsynced bytes at the end of {} after the I/O error, so that a restart does not read them back",
+                            cut, openSegment.path());
+                }
+            }
+            if (!hardState.equals(savedHardState)) {
+                HardStateFile.write(dir, savedHardState, false);
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+            LOG.warn("Cannot discard the unsynced data in {} after the I/O error: {}", dir, e.toString());
+        }
     }
 
     private void closeSegments() {

@@ -97,7 +97,7 @@ final class FileSnapshotSink implements SnapshotSink {
             flushBuffer();
             FileSync.writeFully(channel, SnapshotFormat.encode(header), 0);
             if (fsync) {
-                channel.force(true);
+                FileSync.force(channel, temp, true);
             }
             channel.close();
             installer.install(temp, header);

@@ -154,7 +154,7 @@ final class LogRecovery {
                 kept = RecordFormat.SEGMENT_MAGIC.length;
             }
             if (fsync) {
-                ch.force(true);
+                FileSync.force(ch, file, true);
             }
             return kept;
         }

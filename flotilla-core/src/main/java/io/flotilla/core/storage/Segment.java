@@ -19,6 +19,12 @@ final class Segment {
     private final long firstIndex;
     private long lastIndex;
     private long size;
+    /**
+     * Bytes known to be on the disk: as of the last sync that covered this file's data and its name.
+     * After a failed sync the rest is cut ({@link #discardUnsynced()}), so that nothing that was
+     * never reported synced can be read back from the page cache (fsyncgate).
+     */
+    private long syncedSize;
     private boolean open;
     private FileChannel channel;
 
@@ -27,18 +33,20 @@ final class Segment {
         this.firstIndex = firstIndex;
         this.lastIndex = lastIndex;
         this.size = size;
+        this.syncedSize = size;
         this.open = open;
     }
 
     /** Creates a new, empty open segment starting at {@code firstIndex}; its name is durable once the directory is synced. */
     static Segment create(Path dir, long firstIndex) throws IOException {
         Segment s = new Segment(dir, firstIndex, firstIndex - 1, 0, true);
+        s.syncedSize = 0; // not even its name is durable yet
         s.channel = FileChannel.open(s.path(), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         s.append(ByteBuffer.wrap(RecordFormat.SEGMENT_MAGIC), firstIndex - 1);
         return s;
     }
 
-    /** A segment found (and checked) at recovery. */
+    /** A segment found (and checked) at recovery: what recovery read is what it trusts. */
     static Segment existing(Path dir, long firstIndex, long lastIndex, long size, boolean open) {
         return new Segment(dir, firstIndex, lastIndex, size, open);
     }
@@ -80,18 +88,42 @@ final class Segment {
         }
     }
 
-    /** Makes the appended records durable (fdatasync: the data and the file length). */
+    /**
+     * Makes the appended records durable (fdatasync: the data and the file length). They count as
+     * synced only once the caller also made the file's name durable ({@link #markSynced()}).
+     */
     void force() throws IOException {
-        channel().force(false);
+        FileSync.force(channel(), path(), false);
+    }
+
+    /** Everything written so far is on the disk, the file's name included. */
+    void markSynced() {
+        syncedSize = size;
+    }
+
+    /**
+     * After a failed sync: cuts the file back to what was last synced. Linux may keep the pages a
+     * failed fsync could not write in its cache, marked clean, and serve them to the next reader in
+     * this boot; cutting drops them. The cut is not synced: only this boot's cache can hold them.
+     * Returns the bytes cut.
+     */
+    long discardUnsynced() throws IOException {
+        long cut = size - syncedSize;
+        if (cut > 0) {
+            channel().truncate(syncedSize);
+            size = syncedSize;
+        }
+        return cut;
     }
 
     /** Cuts the file to {@code newSize} bytes, ending at entry {@code newLastIndex}; durably if asked, before returning. */
     void truncate(long newSize, long newLastIndex, boolean fsync) throws IOException {
         channel().truncate(newSize);
         if (fsync) {
-            channel().force(true);
+            FileSync.force(channel(), path(), true);
         }
         size = newSize;
+        syncedSize = Math.min(syncedSize, newSize);
         lastIndex = newLastIndex;
     }
 
@@ -100,6 +132,7 @@ final class Segment {
         if (fsync) {
             force();
         }
+        syncedSize = size; // the data is durable; the rename is made durable with the directory's next sync
         closeChannel();
         Path from = path();
         open = false;

@@ -1,6 +1,7 @@
 package io.flotilla.core.storage;
 
 import io.flotilla.core.Bytes;
+import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
@@ -19,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The committed snapshots of a data directory. The newest is the one read and sent to followers; the
- * one before it is kept as a fallback in case the newest is found damaged at open, and so is the log
+ * The committed snapshots of a data directory. The newest is the one restored and sent to followers;
+ * the one before it is kept as a fallback in case the newest is found damaged at open (and so that a
+ * transfer that started with it can finish after a newer one is committed), and so is the log
  * that connects it ({@link #fallbackIndex()}), otherwise the fallback would be useless after compaction.
  * Older ones are deleted.
  *
@@ -36,7 +38,8 @@ final class SnapshotStore implements Closeable {
     /** Committed files on disk, oldest first; the last one is {@link #newest}. */
     private final List<SnapshotFiles.SnapshotFile> files = new ArrayList<>();
     private StoredSnapshot newest;
-    /** On {@link #newest}, for chunked reads; opened on the first one. */
+    /** The snapshot chunked reads are pinned to (the newest, or the one before it), and its open file. */
+    private StoredSnapshot pinned;
     private FileChannel reader;
 
     /**
@@ -69,22 +72,57 @@ final class SnapshotStore implements Closeable {
         return files.size() >= 2 ? files.get(files.size() - 2).index() : newest.meta().index();
     }
 
-    Bytes read(long offset, int maxBytes) throws IOException {
-        StoredSnapshot s = requireNewest();
-        if (offset < 0 || offset > s.dataLength()) {
-            throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + s.dataLength() + " bytes");
-        }
+    /**
+     * A chunk of the kept snapshot {@code meta} (the newest or the one before it), or empty if it is no
+     * longer kept. Keeping two means a transfer pinned to the older one survives one newer snapshot.
+     */
+    Optional<SnapshotChunk> read(SnapshotMeta meta, long offset, int maxBytes) throws IOException {
         if (maxBytes < 1) {
             throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
         }
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(maxBytes, s.dataLength() - offset));
-        if (reader == null) {
-            reader = FileChannel.open(s.path(), StandardOpenOption.READ);
+        StoredSnapshot s = pin(meta);
+        if (s == null) {
+            return Optional.empty();
         }
+        if (offset < 0 || offset > s.dataLength()) {
+            throw new IndexOutOfBoundsException("offset " + offset + " outside the snapshot's " + s.dataLength() + " bytes");
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(maxBytes, s.dataLength() - offset));
         if (!FileSync.readFully(reader, buf, s.dataStart() + offset)) {
             throw new IOException("snapshot " + s.path() + " is shorter than its header says: it was changed on disk");
         }
-        return Bytes.wrap(buf.array());
+        return Optional.of(new SnapshotChunk(Bytes.wrap(buf.array()), s.dataLength(), s.header().dataCrc()));
+    }
+
+    /** Opens the reader on {@code meta}'s file unless it already is; null if that snapshot is not kept. */
+    private StoredSnapshot pin(SnapshotMeta meta) throws IOException {
+        if (pinned != null && pinned.meta().equals(meta)) {
+            return pinned;
+        }
+        SnapshotFiles.SnapshotFile file = files.stream().filter(f -> f.index() == meta.index() && f.term() == meta.term())
+                .findFirst().orElse(null);
+        if (file == null) {
+            return null;
+        }
+        closeReader();
+        FileChannel ch = FileChannel.open(file.path(), StandardOpenOption.READ);
+        try {
+            StoredSnapshot s = newest != null && newest.path().equals(file.path()) ? newest
+                    : new StoredSnapshot(file.path(), SnapshotFormat.readHeader(ch, ch.size()));
+            if (!s.meta().equals(meta)) {
+                ch.close();
+                return null; // same index and term, other voters: not the snapshot asked for
+            }
+            reader = ch;
+            pinned = s;
+            return s;
+        } catch (SnapshotFormat.DamagedSnapshotException e) {
+            ch.close();
+            throw new IOException("snapshot " + file.path() + " is damaged: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     InputStream open() throws IOException {
@@ -107,7 +145,7 @@ final class SnapshotStore implements Closeable {
         if (fsync) {
             FileSync.syncDirectory(dir);
         }
-        closeReader();
+        // A reader pinned to a file replaced in place (same index and term) keeps reading the old one, whole.
         files.removeIf(f -> f.path().equals(target));
         files.add(new SnapshotFiles.SnapshotFile(target, meta.index(), meta.term()));
         newest = new StoredSnapshot(target, header);
@@ -121,6 +159,9 @@ final class SnapshotStore implements Closeable {
     void deleteBeyondKept() {
         while (files.size() > KEPT) {
             Path old = files.get(0).path();
+            if (pinned != null && pinned.path().equals(old)) {
+                closeReader(); // a transfer pinned to it starts over with the newest
+            }
             try {
                 Files.deleteIfExists(old);
             } catch (IOException e) {
@@ -160,9 +201,10 @@ final class SnapshotStore implements Closeable {
             try {
                 reader.close();
             } catch (IOException e) {
-                LOG.warn("Cannot close {}: {}", newest.path(), e.toString());
+                LOG.warn("Cannot close {}: {}", pinned.path(), e.toString());
             }
             reader = null;
+            pinned = null;
         }
     }
 }

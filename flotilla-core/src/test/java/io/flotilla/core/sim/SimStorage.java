@@ -4,6 +4,7 @@ import io.flotilla.core.Bytes;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
 import io.flotilla.core.MemorySnapshotSink;
+import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
@@ -258,9 +259,9 @@ final class SimStorage implements Storage {
     }
 
     @Override
-    public synchronized Bytes readSnapshot(long offset, int maxBytes) {
-        requireSnapshot();
-        return MemorySnapshotSink.chunk(snapshotData, offset, maxBytes);
+    public synchronized Optional<SnapshotChunk> readSnapshot(SnapshotMeta meta, long offset, int maxBytes) {
+        return meta.equals(snapshot) ? Optional.of(MemorySnapshotSink.chunk(snapshotData, MemorySnapshotSink.checksum(snapshotData),
+                offset, maxBytes)) : Optional.empty();
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
 import io.flotilla.core.Storage;
@@ -18,12 +19,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -204,11 +207,16 @@ public abstract class StorageContractTest {
         }
     }
 
+    /** A chunk of the newest snapshot, as a sender pinned to it reads it. */
+    static Bytes readNewest(Storage s, long offset, int maxBytes) throws IOException {
+        return s.readSnapshot(s.latestSnapshot().orElseThrow(), offset, maxBytes).orElseThrow().data();
+    }
+
     /** The newest snapshot read through {@code readSnapshot} in chunks of {@code chunk} bytes. */
     static byte[] readInChunks(Storage s, int chunk) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (true) {
-            Bytes piece = s.readSnapshot(out.size(), chunk);
+            Bytes piece = readNewest(s, out.size(), chunk);
             if (piece.length() == 0) {
                 return out.toByteArray();
             }
@@ -231,11 +239,11 @@ public abstract class StorageContractTest {
     }
 
     @Test
-    void aNewStorageHasNoSnapshot() {
+    void aNewStorageHasNoSnapshot() throws IOException {
         Storage s = create();
         assertThat(s.latestSnapshot()).isEmpty();
         assertThat(s.snapshotSize()).isZero();
-        assertThatThrownBy(() -> s.readSnapshot(0, 100)).isInstanceOf(IllegalStateException.class);
+        assertThat(s.readSnapshot(new SnapshotMeta(1, 1, VOTERS), 0, 100)).isEmpty();
         assertThatThrownBy(s::openSnapshot).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> s.compact(0)).isInstanceOf(IllegalArgumentException.class);
     }
@@ -257,17 +265,47 @@ public abstract class StorageContractTest {
                 assertThat(readInChunks(view, 777)).isEqualTo(data);
                 assertThat(readInChunks(view, Integer.MAX_VALUE)).isEqualTo(data);
                 assertThat(readStream(view)).isEqualTo(data);
-                assertThat(view.readSnapshot(data.length - 3, 10).unsafeArray()).containsExactly(data[data.length - 3],
+                assertThat(readNewest(view, data.length - 3, 10).unsafeArray()).containsExactly(data[data.length - 3],
                         data[data.length - 2], data[data.length - 1]);
-                assertThat(view.readSnapshot(data.length, 10).length()).isZero();
-                assertThatThrownBy(() -> view.readSnapshot(data.length + 1, 10)).isInstanceOf(IndexOutOfBoundsException.class);
-                assertThatThrownBy(() -> view.readSnapshot(-1, 10)).isInstanceOf(IndexOutOfBoundsException.class);
-                assertThatThrownBy(() -> view.readSnapshot(0, 0)).isInstanceOf(IllegalArgumentException.class);
+                assertThat(readNewest(view, data.length, 10).length()).isZero();
+                assertThat(view.readSnapshot(meta, 5, 10).orElseThrow())
+                        .isEqualTo(new SnapshotChunk(Bytes.wrap(Arrays.copyOfRange(data, 5, 15)), data.length, crc32c(data)));
+                assertThatThrownBy(() -> view.readSnapshot(meta, data.length + 1, 10)).isInstanceOf(IndexOutOfBoundsException.class);
+                assertThatThrownBy(() -> view.readSnapshot(meta, -1, 10)).isInstanceOf(IndexOutOfBoundsException.class);
+                assertThatThrownBy(() -> view.readSnapshot(meta, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+                assertThat(view.readSnapshot(new SnapshotMeta(21, 1, VOTERS), 0, 10)).as("not stored").isEmpty();
+                assertThat(view.readSnapshot(new SnapshotMeta(20, 1, ClusterConfig.of(9)), 0, 10)).as("other voters").isEmpty();
                 assertThat(view.lastIndex()).isEqualTo(30);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
+    }
+
+    @Test
+    void aChunkIsReadFromTheSnapshotItNamesOrNotAtAll() throws IOException {
+        // A sender pinned to a snapshot must never get a newer one's bytes under the older one's label.
+        Storage s = create();
+        appendLog(s, 30);
+        SnapshotMeta older = new SnapshotMeta(10, 1, VOTERS);
+        byte[] olderData = snapshotData(3000, 1);
+        writeSnapshot(s, older, olderData);
+        assertThat(s.readSnapshot(older, 0, 100).orElseThrow().data()).isEqualTo(Bytes.wrap(Arrays.copyOf(olderData, 100)));
+
+        writeSnapshot(s, new SnapshotMeta(20, 1, VOTERS), snapshotData(2000, 2));
+        Optional<SnapshotChunk> more = s.readSnapshot(older, 100, 3000);
+        if (more.isPresent()) { // a storage that keeps the one before the newest still serves it, whole
+            assertThat(more.get()).isEqualTo(new SnapshotChunk(Bytes.wrap(Arrays.copyOfRange(olderData, 100, 3000)),
+                    olderData.length, crc32c(olderData)));
+        }
+        writeSnapshot(s, new SnapshotMeta(25, 1, VOTERS), snapshotData(1000, 3));
+        assertThat(s.readSnapshot(older, 100, 3000)).as("two snapshots later it is gone").isEmpty();
+    }
+
+    static int crc32c(byte[] data) {
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        return (int) crc.getValue();
     }
 
     @Test
@@ -278,7 +316,7 @@ public abstract class StorageContractTest {
         s = reopen(s);
         assertThat(s.latestSnapshot()).contains(new SnapshotMeta(3, 1, VOTERS));
         assertThat(s.snapshotSize()).isZero();
-        assertThat(s.readSnapshot(0, 10).length()).isZero();
+        assertThat(readNewest(s, 0, 10).length()).isZero();
         assertThat(readStream(s)).isEmpty();
     }
 
