@@ -54,9 +54,13 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      * @param seed          seeds the election timeouts' randomness
      * @param snapshotEvery take a snapshot every this many applied entries (0: never)
      * @param snapshotTrail entries kept in the log behind a snapshot
+     * @param founders      the founding configuration, for a node that may start with empty storage: it
+     *                      then asks the other founders before founding the cluster, and halts if the
+     *                      cluster exists (see {@link RaftNode#RaftNode(RaftConfig, Storage, java.util.random.RandomGenerator, ClusterConfig)});
+     *                      null if the storage is always bootstrapped beforehand
      */
     public record Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed, long snapshotEvery,
-                          long snapshotTrail) {
+                          long snapshotTrail, ClusterConfig founders) {
         public Options {
             if (tickInterval.isNegative() || tickInterval.isZero()) {
                 throw new IllegalArgumentException("tickInterval must be positive, got " + tickInterval);
@@ -71,11 +75,15 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
 
         /** The same options without automatic snapshots. */
         public Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed) {
-            this(raft, tickInterval, inboxCapacity, seed, 0, 0);
+            this(raft, tickInterval, inboxCapacity, seed, 0, 0, null);
         }
 
         public Options withSnapshots(long every, long trail) {
-            return new Options(raft, tickInterval, inboxCapacity, seed, every, trail);
+            return new Options(raft, tickInterval, inboxCapacity, seed, every, trail, founders);
+        }
+
+        public Options withFounders(ClusterConfig founders) {
+            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders);
         }
 
         /**
@@ -83,7 +91,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
          * every 100,000 entries, keeping 10,000 behind it.
          */
         public static Options defaults(int id) {
-            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id, 100_000, 10_000);
+            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id, 100_000, 10_000, null);
         }
     }
 
@@ -108,7 +116,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         this.options = options;
         this.transport = transport;
         this.inbox = new ArrayBlockingQueue<>(options.inboxCapacity());
-        RaftNode node = new RaftNode(options.raft(), storage, new SplittableRandom(options.seed()));
+        RaftNode node = new RaftNode(options.raft(), storage, new SplittableRandom(options.seed()), options.founders());
         this.snapshotWriter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "flotilla-snapshot-" + options.raft().id());
             t.setDaemon(true);
@@ -157,7 +165,15 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      */
     public CompletableFuture<R> readStale(Q query) {
         CompletableFuture<R> future = new CompletableFuture<>();
-        submit(() -> future.complete(driver.queryLocally(query)), future);
+        submit(() -> {
+            if (driver.node().bootstrapping()) {
+                // An empty state machine would answer "absent" for keys the cluster holds.
+                future.completeExceptionally(new RaftException("node " + options.raft().id()
+                        + " has no data yet: it is waiting to learn whether the cluster exists"));
+            } else {
+                future.complete(driver.queryLocally(query));
+            }
+        }, future);
         return future;
     }
 

@@ -83,14 +83,14 @@ public final class FlotillaServer implements AutoCloseable {
     private void open() throws IOException {
         storage = DurableStorage.open(config.dataDir(), new Identity(config.clusterId(), config.nodeId()),
                 DurableStorage.Options.defaults().withFsync(config.fsync()));
-        storage.bootstrap(new ClusterConfig(config.peers().keySet()));
         MessageCodec messageCodec = new MessageCodec(config.maxFrameBytes());
         transport = new PeerTransport(config.nodeId(), config.clusterId(), resolved(), messageCodec, workers);
         RaftConfig raftConfig = RaftConfig.defaults(config.nodeId())
                 .withTimings(config.electionTicks(), config.heartbeatTicks())
                 .withBatching(64, Math.max(64 << 10, config.maxFrameBytes() / 4), 4096);
         NodeServer.Settings settings = new NodeServer.Settings(config.nodeId(), config.clusterId(), config.peers().keySet(),
-                config.maxFrameBytes(), 4096, (int) config.idleTimeout().toSeconds());
+                config.maxFrameBytes(), 4096, (int) config.idleTimeout().toSeconds(),
+                config.limits().maxKeyBytes(), config.limits().maxValueBytes());
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), resolved(), workers, config.maxFrameBytes());
         KvService[] service = new KvService[1];
         server = new NodeServer(settings, messageCodec, transport,
@@ -98,7 +98,8 @@ public final class FlotillaServer implements AutoCloseable {
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
-                .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
+                .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10)
+                .withFounders(new ClusterConfig(config.peers().keySet()));
         raft = RaftRuntime.start(options, new KvStateMachine(config.limits()), new KvCodec(), storage, transport);
         // Off the dying node thread, which must finish failing its requests.
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,9 @@ public final class RaftNode {
     /** Follower only: the snapshot being received, and the offset expected next. */
     private SnapshotMeta incoming;
     private long incomingOffset;
+    /** Follower only: CRC32C of the chunks of {@link #incoming} accepted so far, and the checksum they announce. */
+    private final CRC32C incomingCrc = new CRC32C();
+    private int incomingChecksum;
     /** Follower only: a received snapshot handed out to be installed, until advance(). */
     private SnapshotMeta installing;
 
@@ -647,6 +651,18 @@ public final class RaftNode {
         }
         if (m.offset() != incomingOffset) {
             messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), incomingOffset, false));
+            return;
+        }
+        if (m.offset() == 0) {
+            incomingCrc.reset();
+            incomingChecksum = m.checksum();
+        }
+        incomingCrc.update(m.chunk().unsafeArray());
+        if (m.checksum() != incomingChecksum || m.done() && (int) incomingCrc.getValue() != incomingChecksum) {
+            // Another snapshot under the same label, or data damaged on the way: never install it; start over.
+            incoming = null;
+            incomingOffset = 0;
+            messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), 0, false));
             return;
         }
         snapshotChunks.add(m);
