@@ -323,7 +323,9 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
                 last.lastIndex(), Map.of());
         String why = fatal == null ? "stopped" : "failed (" + fatal.getMessage() + ")";
         if (fatal != null && saysItAll(fatal)) {
-            log.error("node {} stopped for good: {}", id, fatal.getMessage());
+            if (failure.getNumberOfDependents() == 0) { // whoever listens to failure() says it, once
+                log.error("node {} stopped for good: {}", id, fatal.getMessage());
+            }
         } else if (fatal != null) {
             log.error("node {} stopped for good by an unexpected error: {}", id, fatal, fatal); // a bug: keep its trace
         }
