@@ -1,18 +1,33 @@
 package io.flotilla.server;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flotilla.server.kv.KvLimits;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,8 +38,8 @@ import picocli.CommandLine.Option;
 public final class ServerCommand implements Callable<Integer> {
     static final String DEFAULT_PEERS = "1=127.0.0.1:5001,2=127.0.0.1:5002,3=127.0.0.1:5003";
 
-    @Option(names = "--id", required = true, description = "This node's id (a positive number in the peer list).")
-    int id;
+    @Option(names = "--id", description = "This node's id (a positive number in the peer list); required here or in the config file.")
+    Integer id;
 
     @Option(names = "--port", description = "Port for peers and clients (default: this node's port in the peer list).")
     Integer port;
@@ -74,14 +89,17 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--no-fsync", description = "Do not fsync the log: faster, but a machine crash may lose acknowledged writes. For tests only.")
     Boolean noFsync;
 
-    /** The config file's shape: every field optional. */
+    /**
+     * The config file's shape: every option above except --config, named in camelCase, each optional
+     * (ServerCommandTest checks that every option has its field).
+     */
     @JsonIgnoreProperties(ignoreUnknown = false)
-    record ConfigFile(Map<Integer, String> peers, String clusterId, String host, Integer port, Path dataDir,
+    record ConfigFile(Integer id, Map<Integer, String> peers, String clusterId, String host, Integer port, Path dataDir,
                       Integer tickMs, Integer electionTicks, Integer heartbeatTicks, Integer maxKeyBytes,
                       Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Long snapshotEntries,
                       Boolean noFsync) {
         static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null);
+                null, null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
@@ -89,6 +107,10 @@ public final class ServerCommand implements Callable<Integer> {
         ConfigFile file = config == null ? ConfigFile.EMPTY : readConfig(config);
         Map<Integer, InetSocketAddress> members = peers != null ? parsePeers(peers)
                 : file.peers() != null ? parsePeerMap(file.peers()) : parsePeers(DEFAULT_PEERS);
+        Integer id = pick(this.id, file.id(), null);
+        if (id == null) {
+            throw new IllegalArgumentException("no node id: give --id N" + (config == null ? "" : " or 'id: N' in " + config));
+        }
         if (id <= 0) {
             throw new IllegalArgumentException("--id must be a positive number, got " + id);
         }
@@ -122,11 +144,15 @@ public final class ServerCommand implements Callable<Integer> {
         if (snapshots < 0) {
             throw new IllegalArgumentException("--snapshot-entries must not be negative, got " + snapshots);
         }
+        int listenPort = pick(port, file.port(), self.getPort());
+        if (listenPort <= 0 || listenPort > 65535) {
+            throw new IllegalArgumentException("--port " + listenPort + " is out of range (1-65535)");
+        }
         KvLimits limits = new KvLimits(maxKey, maxValue, KvLimits.DEFAULTS.sessionTimeoutMillis(), KvLimits.DEFAULTS.maxSessions(),
                 KvLimits.DEFAULTS.maxOutcomesPerSession());
         return new ServerConfig(id,
                 pick(host, file.host(), self.getHostString()),
-                pick(port, file.port(), self.getPort()),
+                listenPort,
                 members,
                 pick(clusterId, file.clusterId(), "flotilla"),
                 pick(dataDir, file.dataDir(), Path.of("data", "node-" + id)),
@@ -151,10 +177,14 @@ public final class ServerCommand implements Callable<Integer> {
             if (kv.length != 2) {
                 throw new IllegalArgumentException("--peers entry '" + part.trim() + "' is not id=host:port");
             }
+            int peerId;
             try {
-                raw.put(Integer.parseInt(kv[0].trim()), kv[1].trim());
+                peerId = Integer.parseInt(kv[0].trim());
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--peers entry '" + part.trim() + "' has a node id that is not a number");
+            }
+            if (raw.put(peerId, kv[1].trim()) != null) { // a map would silently keep only the last one
+                throw new IllegalArgumentException("--peers names node " + peerId + " twice");
             }
         }
         return parsePeerMap(raw);
@@ -162,7 +192,11 @@ public final class ServerCommand implements Callable<Integer> {
 
     static Map<Integer, InetSocketAddress> parsePeerMap(Map<Integer, String> raw) {
         Map<Integer, InetSocketAddress> members = new TreeMap<>();
-        raw.forEach((peerId, address) -> {
+        Map<String, Integer> byAddress = new HashMap<>();
+        new TreeMap<>(raw).forEach((peerId, address) -> {
+            if (address == null) {
+                throw new IllegalArgumentException("peer " + peerId + " has no address");
+            }
             if (peerId <= 0) {
                 throw new IllegalArgumentException("peer ids must be positive, got " + peerId);
             }
@@ -179,7 +213,12 @@ public final class ServerCommand implements Callable<Integer> {
             if (p <= 0 || p > 65535) {
                 throw new IllegalArgumentException("peer " + peerId + " port " + p + " is out of range");
             }
-            members.put(peerId, InetSocketAddress.createUnresolved(address.substring(0, colon), p));
+            String host = address.substring(0, colon);
+            Integer other = byAddress.putIfAbsent(host.toLowerCase(Locale.ROOT) + ":" + p, peerId);
+            if (other != null) { // two members on one port: one of them could never start
+                throw new IllegalArgumentException("peers " + other + " and " + peerId + " have the same address " + host + ":" + p);
+            }
+            members.put(peerId, InetSocketAddress.createUnresolved(host, p));
         });
         if (members.isEmpty()) {
             throw new IllegalArgumentException("the peer list is empty");
@@ -190,13 +229,125 @@ public final class ServerCommand implements Callable<Integer> {
     private static ConfigFile readConfig(Path path) {
         ObjectMapper mapper = path.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
         mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION); // a peer listed twice must not silently keep the last
+        byte[] content;
         try {
-            return mapper.readValue(Files.readAllBytes(path), ConfigFile.class);
-        } catch (java.nio.file.NoSuchFileException e) {
+            content = Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("config file " + path + " does not exist");
         } catch (IOException e) {
-            String detail = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-            throw new IllegalArgumentException("config file " + path + " is unreadable: " + detail);
+            throw new IllegalArgumentException("config file " + path + " is unreadable: " + describe(e));
+        }
+        if (new String(content, StandardCharsets.UTF_8).isBlank()) {
+            return ConfigFile.EMPTY; // an empty YAML document sets nothing
+        }
+        try {
+            ConfigFile file = mapper.readValue(content, ConfigFile.class);
+            return file == null ? ConfigFile.EMPTY : file;
+        } catch (UnrecognizedPropertyException e) {
+            // No line here: the parser reports where it stopped, which is past the field.
+            List<String> known = e.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList();
+            throw new IllegalArgumentException("config file " + path + ": unknown setting '" + e.getPropertyName()
+                    + "'; the settings are " + String.join(", ", known));
+        } catch (MismatchedInputException e) {
+            throw new IllegalArgumentException(where(path, e.getLocation()) + mismatch(e));
+        } catch (JsonProcessingException e) {
+            if (e.getCause() instanceof MarkedYAMLException yaml && yaml.getProblemMark() != null) {
+                // SnakeYAML's own message starts with its context ("while scanning ..."); the problem is the useful part.
+                Mark mark = yaml.getProblemMark();
+                throw new IllegalArgumentException("config file " + path + " line " + (mark.getLine() + 1) + ", column "
+                        + (mark.getColumn() + 1) + ": " + yaml.getProblem());
+            }
+            throw new IllegalArgumentException(where(path, e.getLocation()) + firstLine(e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("config file " + path + " is unreadable: " + describe(e));
+        }
+    }
+
+    /** A value of the wrong type, said in the file's terms rather than Java's. */
+    private static String mismatch(MismatchedInputException e) {
+        String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : String.valueOf(r.getIndex()))
+                .reduce((a, b) -> a + "." + b).orElse("");
+        Class<?> type = e.getTargetType();
+        String wanted = type == null ? null
+                : type == Integer.class || type == Long.class ? "a whole number"
+                : type == Boolean.class ? "true or false"
+                : Map.class.isAssignableFrom(type) ? "a map of node id to host:port"
+                : type == ConfigFile.class ? "a map of settings"
+                : type == String.class || type == Path.class ? "text" : null;
+        if (wanted == null || field.isEmpty() && type != ConfigFile.class) {
+            return (field.isEmpty() ? "" : "'" + field + "': ") + firstLine(e.getOriginalMessage());
+        }
+        String got = e instanceof InvalidFormatException invalid ? ", got '" + invalid.getValue() + "'" : "";
+        if (field.equals("peers") && type == Integer.class) {
+            return "the node ids in 'peers' must be whole numbers" + got; // a map key, not the map
+        }
+        return (field.isEmpty() ? "the file" : "'" + field + "'") + " must be " + wanted + got;
+    }
+
+    /** "config file F line L, column C: " from a parser's location, if it has one. */
+    private static String where(Path path, JsonLocation at) {
+        return "config file " + path + (at == null || at.getLineNr() <= 0 ? "" : " line " + at.getLineNr() + ", column " + at.getColumnNr())
+                + ": ";
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "" : message.lines().findFirst().orElse("").strip();
+    }
+
+    private static String describe(IOException e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage());
+    }
+
+    /**
+     * Refuses a data directory the node could not create or write, before anything is created, so
+     * the problem is one line instead of a storage error.
+     */
+    static void checkDataDir(Path dir) {
+        if (Files.exists(dir)) {
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("data directory " + dir + " is not a directory");
+            }
+            if (!Files.isWritable(dir) || !Files.isExecutable(dir)) {
+                throw new IllegalArgumentException("data directory " + dir + " is not writable by this user");
+            }
+            return;
+        }
+        Path existing = dir.getParent();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            throw new IllegalArgumentException("cannot create data directory " + dir + ": none of its parents exists");
+        }
+        if (!Files.isDirectory(existing)) {
+            throw new IllegalArgumentException("cannot create data directory " + dir + ": " + existing + " is not a directory");
+        }
+        if (!Files.isWritable(existing) || !Files.isExecutable(existing)) {
+            throw new IllegalArgumentException("cannot create data directory " + dir + ": " + existing + " is not writable by this user");
+        }
+    }
+
+    /**
+     * Refuses an address this node cannot listen on, by binding it briefly: before the data
+     * directory is created, so a refused start leaves nothing behind. The real bind may still lose a
+     * race with another process; it then fails with its own one-line message.
+     */
+    static void checkListenAddress(String host, int port) {
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        String name = host + ":" + port;
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("cannot listen on " + name + ": the host name does not resolve");
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true); // as the node's own socket does: connections in TIME_WAIT do not block a restart
+            probe.bind(address);
+        } catch (BindException e) {
+            String reason = String.valueOf(e.getMessage());
+            throw new IllegalArgumentException("cannot listen on " + name + ": " + (reason.contains("in use") ? "the port is in use"
+                    : reason.contains("assign") ? "the address is not local to this machine" : reason));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot listen on " + name + ": " + describe(e));
         }
     }
 
@@ -205,19 +356,35 @@ public final class ServerCommand implements Callable<Integer> {
         ServerConfig resolved;
         try {
             resolved = resolve();
+            checkDataDir(resolved.dataDir());
+            checkListenAddress(resolved.host(), resolved.port());
         } catch (IllegalArgumentException e) {
             System.err.println("flotilla-server: " + e.getMessage());
-            return 2;
+            return USAGE;
         }
         return FlotillaServer.run(resolved);
     }
 
-    public static void main(String[] args) {
+    /** The exit code of a refused command line or configuration; a node that fails to start exits with 1. */
+    static final int USAGE = 2;
+
+    /** The command line with one-line refusals: a usage error names the problem, not the whole usage. */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new ServerCommand());
+        cli.setParameterExceptionHandler((e, args) -> {
+            e.getCommandLine().getErr().println("flotilla-server: " + firstLine(e.getMessage()) + " (see --help)");
+            e.getCommandLine().getErr().flush();
+            return USAGE;
+        });
         cli.setExecutionExceptionHandler((e, cmd, parse) -> {
-            System.err.println("flotilla-server: " + e.getMessage());
+            cmd.getErr().println("flotilla-server: " + e);
+            cmd.getErr().flush();
             return 1;
         });
-        System.exit(cli.execute(args));
+        return cli;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
  * Everything a node needs to start, validated where it is built ({@link ServerCommand}).
  *
  * @param peers every member of the cluster by id, this node included
+ * @param dataDir made absolute and normalized here, so logs and messages say where the data is
  */
 public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetSocketAddress> peers, String clusterId,
                            Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
@@ -17,6 +18,7 @@ public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetS
                            boolean fsync) {
     public ServerConfig {
         peers = Map.copyOf(peers);
+        dataDir = dataDir.toAbsolutePath().normalize();
         if (!peers.containsKey(nodeId)) {
             throw new IllegalArgumentException("node id " + nodeId + " is not in the peer list " + new java.util.TreeMap<>(peers).keySet());
         }

@@ -9,10 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Wrong input at start: one clear line on stderr, a non-zero exit, no stack trace. */
+/**
+ * Wrong input at start: one clear line on stderr, a non-zero exit, no stack trace. The timeout turns
+ * a refusal that regressed into a running node (which would wait for SIGTERM) into a failure.
+ */
+@Timeout(30)
 class ServerCommandTest {
     @TempDir
     Path dir;
@@ -25,13 +30,19 @@ class ServerCommandTest {
         PrintStream original = System.err;
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
-            CommandLine cli = new CommandLine(new ServerCommand());
+            CommandLine cli = ServerCommand.commandLine();
             cli.setErr(new java.io.PrintWriter(System.err, true));
             int exit = cli.execute(args);
             return new Run(exit, err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setErr(original);
         }
+    }
+
+    /** Refused with exactly this one line on stderr (after "flotilla-server: ") and this exit code. */
+    private static void assertRefused(Run run, int exit, String line) {
+        assertThat(run.err()).isEqualTo("flotilla-server: " + line + System.lineSeparator());
+        assertThat(run.exit()).as(run.err()).isEqualTo(exit);
     }
 
     private static void assertOneLineRefusal(Run run, String expected) {
@@ -63,9 +74,129 @@ class ServerCommandTest {
     void anUnreadableConfigIsRefused() throws Exception {
         assertOneLineRefusal(run("--id", "1", "--config", dir.resolve("missing.yaml").toString()), "does not exist");
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "peers: [this is: not a map\n");
-        assertOneLineRefusal(run("--id", "1", "--config", bad.toString()), "is unreadable");
+        assertOneLineRefusal(run("--id", "1", "--config", bad.toString()), "must be a map of node id to host:port");
         Path unknown = Files.writeString(dir.resolve("unknown.json"), "{\"colour\": \"blue\"}");
-        assertOneLineRefusal(run("--id", "1", "--config", unknown.toString()), "is unreadable");
+        assertOneLineRefusal(run("--id", "1", "--config", unknown.toString()), "unknown setting 'colour'");
+    }
+
+    @Test
+    void configProblemsAreOneLineWithTheLineAndColumn() throws Exception {
+        Path missing = dir.resolve("missing.yaml");
+        assertRefused(run("--config", missing.toString()), 2, "config file " + missing + " does not exist");
+
+        Path tab = Files.writeString(dir.resolve("tab.yaml"), "clusterId: prod\n\tport: 3\n");
+        assertRefused(run("--config", tab.toString()), 2, "config file " + tab
+                + " line 2, column 1: found character '\\t(TAB)' that cannot start any token. (Do not use \\t(TAB) for indentation)");
+
+        Path type = Files.writeString(dir.resolve("type.yaml"), "id: 1\nport: abc\n");
+        assertRefused(run("--config", type.toString()), 2, "config file " + type + " line 2, column 7: 'port' must be a whole number, got 'abc'");
+
+        Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "id: 1\ncolour: blue\n");
+        assertRefused(run("--config", unknown.toString()), 2, "config file " + unknown + ": unknown setting 'colour'; the settings are "
+                + "clusterId, dataDir, electionTicks, heartbeatTicks, host, id, idleTimeoutS, maxFrameBytes, maxKeyBytes, maxValueBytes, "
+                + "noFsync, peers, port, requestTimeoutMs, snapshotEntries, tickMs");
+    }
+
+    @Test
+    void usageErrorsAreOneLineNotTheWholeUsage() {
+        assertRefused(run("--id", "1", "--port", "abc"), 2, "Invalid value for option '--port': 'abc' is not an int (see --help)");
+        assertRefused(run("--id", "1", "--bogus"), 2, "Unknown option: '--bogus' (see --help)");
+        assertRefused(run(), 2, "no node id: give --id N");
+    }
+
+    /** Every option --help lists (but --config itself) has its field in the config file, named in camelCase. */
+    @Test
+    void theConfigFileAcceptsEveryOption() {
+        java.util.Set<String> options = new java.util.TreeSet<>();
+        ServerCommand.commandLine().getCommandSpec().options().forEach(option -> {
+            String name = option.longestName().substring(2);
+            if (!java.util.List.of("config", "help", "version").contains(name)) {
+                options.add(java.util.regex.Pattern.compile("-([a-z])").matcher(name).replaceAll(m -> m.group(1).toUpperCase()));
+            }
+        });
+        java.util.Set<String> fields = new java.util.TreeSet<>();
+        for (var component : ServerCommand.ConfigFile.class.getRecordComponents()) {
+            fields.add(component.getName());
+        }
+        assertThat(fields).isEqualTo(options);
+    }
+
+    @Test
+    void theConfigFileCanNameTheNode() throws Exception {
+        Path file = Files.writeString(dir.resolve("node.yaml"), """
+                id: 2
+                peers:
+                  1: 127.0.0.1:6001
+                  2: 127.0.0.1:6002
+                noFsync: true
+                idleTimeoutS: 7
+                dataDir: %s
+                """.formatted(dir.resolve("n2")));
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--config", file.toString());
+        ServerConfig config = command.resolve();
+        assertThat(config.nodeId()).isEqualTo(2);
+        assertThat(config.port()).isEqualTo(6002);
+        assertThat(config.fsync()).isFalse();
+        assertThat(config.idleTimeout()).hasSeconds(7);
+        assertThat(config.dataDir()).isEqualTo(dir.resolve("n2"));
+
+        ServerCommand overridden = new ServerCommand(); // the command line still wins
+        new CommandLine(overridden).parseArgs("--config", file.toString(), "--id", "1");
+        assertThat(overridden.resolve().nodeId()).isEqualTo(1);
+    }
+
+    @Test
+    void duplicateIdsOrAddressesInThePeerListAreRefused() throws Exception {
+        assertRefused(run("--id", "1", "--peers", "1=127.0.0.1:6001,2=127.0.0.1:6002,1=127.0.0.1:6003"), 2, "--peers names node 1 twice");
+        assertRefused(run("--id", "1", "--peers", "1=127.0.0.1:6001,2=127.0.0.1:6002,3=127.0.0.1:6001"), 2,
+                "peers 1 and 3 have the same address 127.0.0.1:6001");
+        Path file = Files.writeString(dir.resolve("dup.yaml"), "peers:\n  1: 127.0.0.1:6001\n  1: 127.0.0.1:6002\n");
+        assertRefused(run("--id", "1", "--config", file.toString()), 2, "config file " + file + " line 3, column 4: Duplicate field '1'");
+    }
+
+    @Test
+    void aPortOutOfRangeIsRefusedBeforeTheDataDirectoryIsCreated() {
+        Path data = dir.resolve("n1");
+        assertRefused(run("--id", "1", "--port", "70000", "--data-dir", data.toString()), 2, "--port 70000 is out of range (1-65535)");
+        assertRefused(run("--id", "1", "--port", "0", "--data-dir", data.toString()), 2, "--port 0 is out of range (1-65535)");
+        assertThat(data).doesNotExist();
+    }
+
+    @Test
+    void aPortInUseIsRefusedBeforeTheDataDirectoryIsCreated() throws Exception {
+        Path data = dir.resolve("n1");
+        try (ServerSocket taken = new ServerSocket(TestPorts.next(), 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Run run = run("--id", "1", "--peers", "1=127.0.0.1:" + port, "--data-dir", data.toString());
+            assertRefused(run, 2, "cannot listen on 127.0.0.1:" + port + ": the port is in use");
+        }
+        assertThat(data).doesNotExist();
+    }
+
+    @Test
+    void anUnusableDataDirectoryIsOneLine() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        int port = TestPorts.next();
+        assertRefused(run("--id", "1", "--peers", "1=127.0.0.1:" + port, "--data-dir", file.toString()), 2,
+                "data directory " + file + " is not a directory");
+        Path under = file.resolve("node-1");
+        assertRefused(run("--id", "1", "--peers", "1=127.0.0.1:" + port, "--data-dir", under.toString()), 2,
+                "cannot create data directory " + under + ": " + file + " is not a directory");
+
+        Path locked = Files.createDirectory(dir.resolve("read-only"));
+        locked.toFile().setWritable(false);
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(locked), "permissions do not bind this user (root)");
+        Path inside = locked.resolve("node-1");
+        assertRefused(run("--id", "1", "--peers", "1=127.0.0.1:" + port, "--data-dir", inside.toString()), 2,
+                "cannot create data directory " + inside + ": " + locked + " is not writable by this user");
+    }
+
+    @Test
+    void theDataDirectoryIsHeldAbsoluteAndNormalized() {
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--id", "1", "--data-dir", "some/../data/./node-1");
+        assertThat(command.resolve().dataDir()).isEqualTo(Path.of("").toAbsolutePath().resolve("data/node-1"));
     }
 
     @Test
@@ -90,15 +221,6 @@ class ServerCommandTest {
                     """).toString();
         } catch (java.io.IOException e) {
             throw new AssertionError(e);
-        }
-    }
-
-    @Test
-    void aPortInUseIsRefused() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0)) {
-            int port = taken.getLocalPort();
-            Run run = run("--id", "1", "--peers", "1=127.0.0.1:" + port, "--data-dir", dir.resolve("n1").toString());
-            assertOneLineRefusal(run, "cannot listen on 127.0.0.1:" + port);
         }
     }
 

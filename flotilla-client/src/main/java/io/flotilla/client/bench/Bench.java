@@ -5,6 +5,8 @@ import io.flotilla.client.ReadConsistency;
 import io.flotilla.core.Bytes;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -12,6 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
@@ -53,12 +56,16 @@ public final class Bench {
         private final AtomicLong issued = new AtomicLong();
         private final AtomicLong done = new AtomicLong();
         private final AtomicLong errors = new AtomicLong();
+        private final Map<BenchResult.Failure, LongAdder> failures = new EnumMap<>(BenchResult.Failure.class);
         private final AtomicReference<String> firstError = new AtomicReference<>();
         private final Histogram latency = new ConcurrentHistogram(3);
         private final CountDownLatch finished = new CountDownLatch(1);
 
         Round(long total) {
             this.total = total;
+            for (BenchResult.Failure kind : BenchResult.Failure.values()) {
+                failures.put(kind, new LongAdder());
+            }
         }
 
         BenchResult run(PrintWriter progress, boolean inPlace) throws InterruptedException {
@@ -80,7 +87,9 @@ public final class Bench {
                 progress.print("\r\033[K");
                 progress.flush();
             }
-            return new BenchResult(config, done.get() - errors.get(), errors.get(), firstError.get(), elapsed, latency);
+            Map<BenchResult.Failure, Long> counted = new EnumMap<>(BenchResult.Failure.class);
+            failures.forEach((kind, count) -> counted.put(kind, count.sum()));
+            return new BenchResult(config, done.get() - errors.get(), errors.get(), counted, firstError.get(), elapsed, latency);
         }
 
         /** Issues calls until one is still in flight or all are issued; its completion continues the chain. */
@@ -114,6 +123,7 @@ public final class Bench {
             } else {
                 errors.incrementAndGet();
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                failures.get(BenchResult.Failure.of(cause)).increment();
                 firstError.compareAndSet(null, cause.getMessage());
             }
             if (done.incrementAndGet() == total) {

@@ -1,12 +1,50 @@
 package io.flotilla.client.bench;
 
+import io.flotilla.client.FlotillaException;
+import io.flotilla.client.RequestRejectedException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 
-/** What a run measured: latencies in microseconds of the successful calls, and the failures. */
-public record BenchResult(BenchConfig config, long completed, long errors, String firstError, Duration elapsed, Histogram latencyMicros) {
+/** What a run measured: latencies in microseconds of the successful calls, and the failures by kind. */
+public record BenchResult(BenchConfig config, long completed, long errors, Map<Failure, Long> failures, String firstError,
+                          Duration elapsed, Histogram latencyMicros) {
+    public BenchResult {
+        failures = Map.copyOf(failures);
+    }
+
+    /** Why a call failed, as the command line's exit codes tell them apart. */
+    public enum Failure {
+        /** No answer or no leader in time; not applied. */
+        UNAVAILABLE,
+        /** Refused by the cluster or the client as invalid; not applied. */
+        INVALID,
+        /** The answer was lost; it may have been applied. */
+        UNKNOWN_OUTCOME,
+        /** Anything else: a bug. */
+        OTHER;
+
+        public static Failure of(Throwable error) {
+            if (error instanceof FlotillaException e) {
+                return e.mayHaveBeenApplied() ? UNKNOWN_OUTCOME : e instanceof RequestRejectedException ? INVALID : UNAVAILABLE;
+            }
+            return error instanceof IllegalArgumentException ? INVALID : OTHER;
+        }
+    }
+
+    /** The most common kind of failure (the more serious one on a tie), or null if none failed. */
+    public Failure dominantFailure() {
+        Failure dominant = null;
+        for (Failure kind : new Failure[] {Failure.OTHER, Failure.UNKNOWN_OUTCOME, Failure.UNAVAILABLE, Failure.INVALID}) {
+            long count = failures.getOrDefault(kind, 0L);
+            if (count > 0 && (dominant == null || count > failures.get(dominant))) {
+                dominant = kind;
+            }
+        }
+        return dominant;
+    }
+
     public double throughput() {
         return completed / Math.max(1e-9, elapsed.toNanos() / 1e9);
     }
@@ -42,6 +80,11 @@ public record BenchResult(BenchConfig config, long completed, long errors, Strin
         json.put("valueSize", config.valueSize());
         json.put("completed", completed);
         json.put("errors", errors);
+        Map<String, Long> byKind = new LinkedHashMap<>();
+        for (Failure kind : Failure.values()) {
+            byKind.put(kind.name().toLowerCase(java.util.Locale.ROOT), failures.getOrDefault(kind, 0L));
+        }
+        json.put("failures", byKind);
         json.put("elapsedSeconds", round(elapsed.toNanos() / 1e9));
         json.put("throughput", round(throughput()));
         Map<String, Object> latency = new LinkedHashMap<>();

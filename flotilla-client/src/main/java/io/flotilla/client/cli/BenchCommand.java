@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Drives the cluster through the client library and reports throughput and latency percentiles "
                 + "(p50, p90, p99, p99.9, max). A progress line on standard error shows how it goes.",
-                "Exits with 3 if any request failed."})
+                "If requests failed, exits with the code of the most common failure: 3 unavailable, 4 invalid "
+                        + "(e.g. every value over the cluster's limit), 5 outcome unknown."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -75,8 +76,17 @@ final class BenchCommand implements Callable<Integer> {
         Reply reply = new Reply("bench");
         result.json().forEach(reply::field);
         reply.line(result.text());
-        if (result.errors() > 0) {
-            reply.outcome("errors", ExitCode.UNAVAILABLE, "bench: " + result.errors() + " of " + requests + " requests failed");
+        BenchResult.Failure dominant = result.dominantFailure();
+        if (dominant != null) { // the exit code of the most common failure, as one command would have exited
+            String failed = "bench: " + result.errors() + " of " + requests + " requests failed; most ";
+            String first = " (first error: " + result.firstError() + ")";
+            switch (dominant) {
+                case UNAVAILABLE -> reply.outcome("unavailable", ExitCode.UNAVAILABLE, failed + "were unavailable" + first);
+                case INVALID -> reply.outcome("invalid", ExitCode.INVALID, failed + "were refused as invalid" + first);
+                case UNKNOWN_OUTCOME -> reply.outcome("unknown_outcome", ExitCode.UNKNOWN_OUTCOME, failed + "had an unknown outcome" + first);
+                case OTHER -> reply.outcome("internal", ExitCode.INTERNAL, failed + "failed with an internal error" + first);
+                default -> throw new AssertionError(dominant);
+            }
         }
         reply.print(root.output, root.verbose, root.streams().out(), err);
         return reply.exitCode();

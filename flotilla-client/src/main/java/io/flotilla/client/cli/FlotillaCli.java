@@ -59,6 +59,7 @@ public final class FlotillaCli {
 
     private final Streams streams;
     private final Clients clients;
+    private boolean inShell;
 
     /** Standard input, output and error of one run. */
     record Streams(InputStream in, PrintWriter out, PrintWriter err, boolean interactive) {
@@ -76,6 +77,12 @@ public final class FlotillaCli {
     }
 
     static int run(String[] args, Streams streams) {
+        String invalid = invalidText(args);
+        if (invalid != null) {
+            streams.err().println("flotilla-client: " + invalid);
+            streams.err().flush();
+            return ExitCode.INVALID;
+        }
         try (Clients clients = new Clients()) {
             FlotillaCli root = new FlotillaCli(streams, clients);
             return commandLine(root, true, invokedCommand(args)).execute(args);
@@ -91,6 +98,21 @@ public final class FlotillaCli {
         Streams streams = new Streams(System.in, writer(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false)),
                 writer(System.err), interactive);
         System.exit(run(args, streams));
+    }
+
+    /**
+     * Java decodes arguments with the platform's charset and turns bytes that are not valid in it into
+     * U+FFFD: such an argument would be stored changed, so it is refused (null if all are valid).
+     */
+    static String invalidText(String... words) {
+        for (String word : words) {
+            if (word.indexOf('\uFFFD') >= 0) {
+                String charset = System.getProperty("sun.jnu.encoding", java.nio.charset.Charset.defaultCharset().name());
+                return "'" + word + "' is not valid text in this terminal's character set (" + charset
+                        + "); refused rather than stored with replacement characters (\uFFFD)";
+            }
+        }
+        return null;
     }
 
     /** Netty logs through JDK logging (nothing below WARN) and registers no JFR events, both of which cost startup time. */
@@ -159,6 +181,10 @@ public final class FlotillaCli {
 
     private static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
+        FlotillaCli root = (FlotillaCli) cmd.getCommandSpec().root().userObject();
+        if (root.output == Reply.Format.JSON) { // one JSON object, as for every other outcome
+            return root.refuse(cmd.getCommandSpec().name(), e.getMessage());
+        }
         PrintWriter err = cmd.getErr();
         err.println("flotilla-client: " + e.getMessage());
         err.println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
@@ -168,6 +194,11 @@ public final class FlotillaCli {
 
     private static int internalError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         FlotillaCli root = (FlotillaCli) cmd.getCommandSpec().root().userObject();
+        if (root.output == Reply.Format.JSON) {
+            new Reply(cmd.getCommandSpec().name()).failure("internal", ExitCode.INTERNAL, new IllegalStateException("internal error: " + e, e))
+                    .print(root.output, root.verbose, root.streams.out(), root.streams.err());
+            return ExitCode.INTERNAL;
+        }
         PrintWriter err = cmd.getErr();
         err.println("flotilla-client: internal error: " + e);
         if (root.verbose) {
@@ -190,11 +221,24 @@ public final class FlotillaCli {
         line.timeout = timeout;
         line.output = output;
         line.verbose = verbose;
+        line.inShell = true;
         return line;
     }
 
     Streams streams() {
         return streams;
+    }
+
+    /** Whether this runs one line of a shell, whose standard input carries the commands. */
+    boolean inShell() {
+        return inShell;
+    }
+
+    /** Refuses a command as invalid input (exit 4): one line on standard error, or one JSON object. */
+    int refuse(String command, String message) {
+        Reply reply = new Reply(command).failure("invalid", ExitCode.INVALID, new IllegalArgumentException(message));
+        reply.print(output, false, streams.out(), streams.err());
+        return reply.exitCode();
     }
 
     /** The client options these flags describe; an {@link IllegalArgumentException} says what is wrong. */

@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -27,11 +28,22 @@ final class ShellCommand implements Callable<Integer> {
     @Option(names = "--stop-on-error", description = "Stop at the first command that exits with 3 (unavailable), 4 (invalid) or 5 (outcome unknown).")
     boolean stopOnError;
 
+    private static final String HELP = "commands: get KEY [--stale] | set KEY VALUE | delete KEY | cas KEY EXPECTED NEW | "
+            + "cas --expect-absent KEY NEW | status | exit;  COMMAND --help for more";
+
     @Override
     public Integer call() throws IOException {
         FlotillaCli root = FlotillaCli.of(spec);
         FlotillaCli.Streams streams = root.streams();
-        CommandLine lines = FlotillaCli.commandLine(root.forShellLine(), false, null);
+        FlotillaCli lineRoot = root.forShellLine();
+        CommandLine lines = FlotillaCli.commandLine(lineRoot, false, null);
+        boolean json = root.output == Reply.Format.JSON;
+        // In JSON, what picocli prints itself (a command's --help) is captured and wrapped, so that
+        // every command line gives exactly one JSON line.
+        StringWriter captured = new StringWriter();
+        if (json) {
+            lines.setOut(new PrintWriter(captured, true));
+        }
         PrintWriter out = streams.out();
         BufferedReader in = new BufferedReader(new InputStreamReader(streams.in(), StandardCharsets.UTF_8));
         boolean interactive = streams.interactive();
@@ -54,31 +66,16 @@ final class ShellCommand implements Callable<Integer> {
                 break;
             }
             if (word.equals("help") || word.equals("?")) {
-                out.println("commands: get KEY [--stale] | set KEY VALUE | delete KEY | cas KEY EXPECTED NEW | "
-                        + "cas --expect-absent KEY NEW | status | exit;  COMMAND --help for more");
-                out.flush();
-                continue;
-            }
-            List<String> words;
-            try {
-                words = Tokenizer.split(trimmed);
-            } catch (IllegalArgumentException e) {
-                streams.err().println("flotilla-client: " + e.getMessage());
-                streams.err().flush();
-                last = ExitCode.INVALID;
-                if (stopOnError) {
-                    break;
+                if (json) {
+                    new Reply("help").field("help", HELP).print(root.output, false, out, streams.err());
+                } else {
+                    out.println(HELP);
+                    out.flush();
                 }
+                last = ExitCode.OK;
                 continue;
             }
-            if (!lines.getSubcommands().containsKey(words.get(0))) {
-                streams.err().println("flotilla-client: unknown command '" + words.get(0)
-                        + "' (try get, set, delete, cas, status, help, exit)");
-                streams.err().flush();
-                last = ExitCode.INVALID;
-            } else {
-                last = lines.execute(words.toArray(String[]::new));
-            }
+            last = runLine(lineRoot, lines, trimmed, captured);
             if (stopOnError && (last == ExitCode.UNAVAILABLE || last == ExitCode.INVALID || last == ExitCode.UNKNOWN_OUTCOME)) {
                 break;
             }
@@ -88,5 +85,30 @@ final class ShellCommand implements Callable<Integer> {
         }
         out.flush();
         return last;
+    }
+
+    /** Runs one command line; every refusal goes through {@link FlotillaCli#refuse} (one line, or one JSON object). */
+    private static int runLine(FlotillaCli lineRoot, CommandLine lines, String line, StringWriter captured) {
+        List<String> words;
+        try {
+            words = Tokenizer.split(line);
+        } catch (IllegalArgumentException e) {
+            return lineRoot.refuse("shell", e.getMessage());
+        }
+        String command = words.get(0);
+        String invalid = FlotillaCli.invalidText(words.toArray(String[]::new)); // input that was not UTF-8
+        if (invalid != null) {
+            return lineRoot.refuse(command, invalid);
+        }
+        if (!lines.getSubcommands().containsKey(command)) {
+            return lineRoot.refuse(command, "unknown command '" + command + "' (try get, set, delete, cas, status, help, exit)");
+        }
+        captured.getBuffer().setLength(0);
+        int exit = lines.execute(words.toArray(String[]::new));
+        if (captured.getBuffer().length() > 0) {
+            new Reply(command).field("help", captured.toString().stripTrailing())
+                    .print(Reply.Format.JSON, false, lineRoot.streams().out(), lineRoot.streams().err());
+        }
+        return exit;
     }
 }

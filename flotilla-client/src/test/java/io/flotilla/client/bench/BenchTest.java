@@ -99,4 +99,18 @@ class BenchTest {
         assertThat(FlotillaCli.run(bad, new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream(), new ByteArrayOutputStream()))
                 .isEqualTo(4);
     }
+
+    @Test
+    void requestsAllRefusedAsInvalidExitWith4() throws Exception {
+        cluster.nodes.forEach(n -> n.interceptor = r -> r.isWrite()
+                ? FakeCluster.Answer.respond(new io.flotilla.client.wire.Response.Failure(io.flotilla.client.wire.Response.Code.INVALID,
+                        "the value is 128 bytes; the limit is 100")) : null);
+        String[] args = {"--cluster", cluster.addresses(), "-o", "json", "bench", "--requests", "20", "--clients", "4"};
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = FlotillaCli.run(args, new ByteArrayInputStream(new byte[0]), out, new ByteArrayOutputStream());
+        JsonNode result = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertThat(exit).as("%s", result).isEqualTo(4);
+        assertThat(result.get("result").asText()).isEqualTo("invalid");
+        assertThat(result.get("failures").get("invalid").asLong()).isEqualTo(20);
+    }
 }

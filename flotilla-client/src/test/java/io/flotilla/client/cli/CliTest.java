@@ -264,4 +264,85 @@ class CliTest {
         assertThat(JSON.readTree(lines.get(1)).get("value").asText()).isEqualTo("1");
         assertThat(JSON.readTree(lines.get(2)).get("result").asText()).isEqualTo("not_found");
     }
+
+    @Test
+    void setReadsAnyBytesFromStandardInputOrAFile() throws Exception {
+        byte[] binary = new byte[256 * 4];
+        for (int i = 0; i < binary.length; i++) {
+            binary[i] = (byte) i; // every byte value, invalid UTF-8 included
+        }
+        CliRun stdin = CliRun.withInput(new java.io.ByteArrayInputStream(binary), "--cluster", nodes, "set", "bin", "-");
+        assertThat(stdin.exit()).as("%s", stdin).isZero();
+        assertThat(cluster.value("bin").orElseThrow().toByteArray()).isEqualTo(binary);
+
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("value", ".bin");
+        try {
+            java.nio.file.Files.write(file, java.util.Arrays.copyOf(binary, 300));
+            CliRun fromFile = cli("set", "file", "--value-file", file.toString());
+            assertThat(fromFile.exit()).as("%s", fromFile).isZero();
+            assertThat(cluster.value("file").orElseThrow().toByteArray()).isEqualTo(java.util.Arrays.copyOf(binary, 300));
+
+            CliRun tooLong = cli("set", "file2", "--value-file", file.toString(), "--max-value-bytes", "299");
+            assertThat(tooLong.exit()).isEqualTo(ExitCode.INVALID);
+            assertThat(tooLong.err()).isEqualTo("flotilla-client: --value-file " + file
+                    + " (300 bytes) is longer than the limit of 299 bytes (--max-value-bytes)\n");
+            assertThat(cluster.value("file2")).isEmpty();
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+        CliRun missing = cli("set", "k", "--value-file", "/nonexistent/value");
+        assertThat(missing.exit()).isEqualTo(ExitCode.INVALID);
+        assertThat(missing.err()).isEqualTo("flotilla-client: --value-file /nonexistent/value does not exist\n");
+        assertThat(cli("set", "k", "v", "--value-file", "x").exit()).isEqualTo(ExitCode.INVALID);
+    }
+
+    @Test
+    void anEndlessStandardInputIsRefusedAtTheLimitWithoutReadingItAll() {
+        java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+        java.io.InputStream endless = new java.io.InputStream() {
+            @Override
+            public int read() {
+                read.incrementAndGet();
+                return 'x';
+            }
+        };
+        CliRun run = CliRun.withInput(endless, "--cluster", nodes, "set", "k", "-");
+        assertThat(run.exit()).as("%s", run).isEqualTo(ExitCode.INVALID);
+        assertThat(run.err()).isEqualTo(
+                "flotilla-client: the value on standard input is longer than the limit of 1048576 bytes (--max-value-bytes)\n");
+        assertThat(read.get()).isLessThanOrEqualTo((1 << 20) + 1);
+        assertThat(cluster.value("k")).isEmpty();
+    }
+
+    @Test
+    void argumentsThatWereNotValidInTheTerminalsCharsetAreRefused() {
+        CliRun run = cli("set", "k", "caf\uFFFD"); // what Java makes of bytes its charset cannot decode
+        assertThat(run.exit()).isEqualTo(ExitCode.INVALID);
+        assertThat(run.err()).startsWith("flotilla-client: 'caf\uFFFD' is not valid text in this terminal's character set (")
+                .endsWith("); refused rather than stored with replacement characters (\uFFFD)\n");
+        assertThat(run.err().lines()).hasSize(1);
+        assertThat(cluster.value("k")).isEmpty();
+    }
+
+    @Test
+    void inJsonEveryShellLineGivesExactlyOneJsonLine() throws Exception {
+        List<String> input = List.of("set a 1", "frobnicate", "set \"unclosed", "get", "help", "get --help", "get a",
+                "set b -", "set c caf\uFFFD", "cas a", "get zz");
+        String script = "# comments and blank lines are not commands\n\n" + String.join("\n", input) + "\n";
+        CliRun run = CliRun.withInput(script, "--cluster", nodes, "-o", "json", "shell");
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).as("%s", run).hasSize(input.size());
+        List<String> results = new ArrayList<>();
+        for (String line : lines) {
+            results.add(JSON.readTree(line).get("result").asText());
+        }
+        assertThat(results).containsExactly("ok", "invalid", "invalid", "invalid", "ok", "ok", "ok", "invalid", "invalid", "invalid",
+                "not_found");
+        assertThat(JSON.readTree(lines.get(1)).get("error").asText()).contains("unknown command 'frobnicate'");
+        assertThat(JSON.readTree(lines.get(3)).get("error").asText()).contains("Missing required parameter: 'KEY'");
+        assertThat(JSON.readTree(lines.get(5)).get("help").asText()).contains("Usage: flotilla-client get");
+        assertThat(JSON.readTree(lines.get(7)).get("error").asText()).contains("use --value-file FILE");
+        assertThat(JSON.readTree(lines.get(3)).get("exitCode").asInt()).isEqualTo(ExitCode.INVALID);
+        assertThat(run.err()).isEmpty();
+    }
 }
