@@ -49,6 +49,10 @@ public final class FlotillaCli {
             description = "How long one command may take, retries included: 500ms, 10s, 1m (default: 10s).")
     Duration timeout = Duration.ofSeconds(10);
 
+    @Option(names = "--attempt-timeout", scope = ScopeType.INHERIT, paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long one attempt waits for a node's answer before trying another (default: 1s, at most --timeout).")
+    Duration attemptTimeout;
+
     @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "text|json",
             description = "text (default), or json: one JSON object per command on standard output.")
     Reply.Format output = Reply.Format.TEXT;
@@ -148,7 +152,8 @@ public final class FlotillaCli {
     static String invokedCommand(String[] args) {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            if (a.equals("--cluster") || a.equals("--timeout") || a.equals("-o") || a.equals("--output")) {
+            if (a.equals("--cluster") || a.equals("--timeout") || a.equals("--attempt-timeout") || a.equals("-o")
+                    || a.equals("--output")) {
                 i++; // its value
             } else if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
                 return null;
@@ -219,6 +224,7 @@ public final class FlotillaCli {
         FlotillaCli line = new FlotillaCli(streams, clients);
         line.cluster = cluster;
         line.timeout = timeout;
+        line.attemptTimeout = attemptTimeout;
         line.output = output;
         line.verbose = verbose;
         line.inShell = true;
@@ -252,8 +258,9 @@ public final class FlotillaCli {
             }
             defaults = ClientOptions.of(ClientOptions.LOCAL_CLUSTER); // FLOTILLA_CLUSTER is bad but --cluster overrides it
         }
+        Duration attempt = attemptTimeout != null ? attemptTimeout : defaults.attemptTimeout();
         ClientOptions options = defaults.withDeadline(timeout)
-                .withAttemptTimeout(timeout.compareTo(defaults.attemptTimeout()) < 0 ? timeout : defaults.attemptTimeout())
+                .withAttemptTimeout(timeout.compareTo(attempt) < 0 ? timeout : attempt)
                 .withConnectTimeout(timeout.compareTo(defaults.connectTimeout()) < 0 ? timeout : defaults.connectTimeout());
         if (cluster != null) {
             try {

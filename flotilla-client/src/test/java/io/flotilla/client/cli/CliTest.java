@@ -35,6 +35,17 @@ class CliTest {
     }
 
     @Test
+    void theAttemptTimeoutIsItsOwnOption() {
+        CliRun bad = cli("--attempt-timeout", "soon", "get", "k");
+        assertThat(bad.exit()).isEqualTo(ExitCode.INVALID);
+        assertThat(bad.err()).contains("'soon' is not a duration");
+
+        CliRun set = cli("--timeout", "5s", "--attempt-timeout", "200ms", "set", "k", "v");
+        assertThat(set.exit()).as("%s", set).isZero();
+        assertThat(cli("get", "--help").out()).contains("--attempt-timeout");
+    }
+
+    @Test
     void setPrintsOkAndGetPrintsTheValue() {
         CliRun set = cli("set", "greeting", "hello world");
         assertThat(set.exit()).as("%s", set).isZero();
