@@ -34,7 +34,7 @@ final class HardStateFile {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         if (bytes.length != SIZE || buf.getInt(0) != VERSION || buf.getInt(SIZE - 4) != checksum(bytes)) {
             throw new StorageException("damaged hard state file " + file + " (" + bytes.length + " bytes, bad version or checksum);"
-                    + " the node's term and vote are lost: remove its data directory and let it rejoin the cluster");
+                    + " the node's term and vote are lost; " + LogRecovery.ADVICE);
         }
         return new HardState(buf.getLong(4), buf.getInt(12));
     }

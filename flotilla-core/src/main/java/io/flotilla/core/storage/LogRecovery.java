@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * a leader's snapshot and {@code resetToSnapshot}) and the caller drops it, as that call would have.
  */
 final class LogRecovery {
-    static final String ADVICE = "restore this node from a snapshot or remove its data directory and let it rejoin the cluster";
+    static final String ADVICE = "keep the directory for inspection: a node that lost its data must not rejoin as the member it was"
+            + " (it could help lose committed writes); replace it with a new member (see 'Replacing a lost disk' in the README)";
     private static final Logger LOG = LoggerFactory.getLogger(LogRecovery.class);
 
     /**

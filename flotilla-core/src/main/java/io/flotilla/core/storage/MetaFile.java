@@ -32,7 +32,8 @@ final class MetaFile {
         } catch (NoSuchFileException e) {
             if (hasData) {
                 throw new StorageException("data directory " + dir + " holds a log but no " + FILE_NAME
-                        + " file, so whose it is cannot be checked; restore the file or remove the directory and let the node rejoin");
+                        + " file, so whose it is cannot be checked; restore the file if this is the node's own directory, or "
+                        + LogRecovery.ADVICE);
             }
             FileSync.writeAtomically(file, format(expected).getBytes(StandardCharsets.UTF_8), fsync);
             return;
@@ -47,11 +48,12 @@ final class MetaFile {
         try {
             found = new Identity(fields.getOrDefault("cluster", ""), Integer.parseInt(fields.getOrDefault("node", "0")));
         } catch (IllegalArgumentException e) {
-            throw new StorageException("unreadable " + file + " (" + e.getMessage() + "); restore it or remove the data directory", e);
+            throw new StorageException("unreadable " + file + " (" + e.getMessage() + "); restore it if this is the node's own"
+                    + " directory, or " + LogRecovery.ADVICE, e);
         }
         if (!found.equals(expected)) {
             throw new StorageException("data directory " + dir + " belongs to " + found + ", not to " + expected
-                    + " as configured; point this node at its own data directory, or remove " + dir + " to start it afresh");
+                    + " as configured; point this node at its own data directory");
         }
     }
 

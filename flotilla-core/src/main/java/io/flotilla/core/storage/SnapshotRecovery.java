@@ -48,9 +48,8 @@ final class SnapshotRecovery {
         if (!damaged.isEmpty()) {
             throw new StorageException("every snapshot in " + dir + " is damaged: "
                     + damaged.stream().map(Damaged::toString).collect(Collectors.joining(", "))
-                    + "; the node's state before its log cannot be rebuilt: remove the data directory and let the node rejoin"
-                    + " the cluster (the leader sends it a snapshot), or, if the log still starts at index 1, move the damaged"
-                    + " files out of the directory to start from the log alone");
+                    + "; the node's state before its log cannot be rebuilt. If the log still starts at index 1, move the damaged"
+                    + " files out of the directory to start from the log alone; otherwise " + LogRecovery.ADVICE);
         }
         return new Found(null, List.of(), List.of());
     }

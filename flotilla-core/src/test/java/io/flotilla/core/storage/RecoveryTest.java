@@ -137,7 +137,7 @@ class RecoveryTest {
                 .hasMessageContaining("offset " + offsetOf(25) + " of " + segment("log_inprogress_1"))
                 .hasMessageContaining("checksum mismatch")
                 .hasMessageContaining("intact record at offset " + offsetOf(26))
-                .hasMessageContaining("remove its data directory");
+                .hasMessageContaining("replace it with a new member");
         // Refusing did not touch the file, and released the lock.
         assertThat(Files.size(segment("log_inprogress_1"))).isEqualTo(offsetOf(51));
         assertThatThrownBy(() -> open(ONE_SEGMENT)).isInstanceOf(StorageException.class).hasMessageContaining("checksum");
@@ -188,7 +188,7 @@ class RecoveryTest {
                 .hasMessageContaining("log segment missing in " + dir)
                 .hasMessageContaining(files.get(0).getFileName() + " ends at index " + (Long.parseLong(range.split("-")[0]) - 1))
                 .hasMessageContaining(files.get(2).getFileName().toString())
-                .hasMessageContaining("restore this node from a snapshot");
+                .hasMessageContaining("must not rejoin as the member it was");
     }
 
     @Test

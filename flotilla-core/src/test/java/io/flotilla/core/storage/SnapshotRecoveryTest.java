@@ -169,7 +169,7 @@ class SnapshotRecoveryTest {
                 .hasMessageContaining("every snapshot in " + dir + " is damaged")
                 .hasMessageContaining(snapshotFile(50).toString())
                 .hasMessageContaining(snapshotFile(80).toString())
-                .hasMessageContaining("remove the data directory and let the node rejoin");
+                .hasMessageContaining("must not rejoin as the member it was");
         // Refusing changed nothing: the files are still there for an operator.
         assertThat(names(dir, "snapshot_")).containsExactly("snapshot_50_1", "snapshot_80_1");
     }
