@@ -301,6 +301,19 @@ class RaftRuntimeTest {
     }
 
     @Test
+    void aNodeWithNoStateRefusesStaleReadsUntilItKnowsTheClusterIsNew() throws Exception {
+        MemoryStorage empty = new MemoryStorage();
+        RaftRuntime.Options options = new RaftRuntime.Options(RaftConfig.defaults(1), Duration.ofMillis(10), 4096, 1)
+                .withFounders(ClusterConfig.of(1, 2, 3));
+        nodes.put(1, RaftRuntime.start(options, new Journal(), LONGS, empty, network.transport(1))); // nodes 2 and 3 never answer
+
+        // An empty state machine would answer as if no write ever happened.
+        assertThatThrownBy(() -> nodes.get(1).readStale("size").get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(RaftException.class).hasMessageContaining("node 1 has no data yet");
+        assertThat(empty.lastIndex()).isZero();
+    }
+
+    @Test
     void requestsToAStoppedNodeFailClearly() {
         startCluster();
         RaftRuntime<Long, String, Long> node = nodes.remove(1);
