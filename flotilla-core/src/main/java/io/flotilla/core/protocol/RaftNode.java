@@ -148,6 +148,10 @@ public final class RaftNode {
     public void tick() {
         checkNoOutstandingReady();
         if (bootstrapCheck != null) {
+            if (electionElapsed > 0 && electionElapsed % (100 * config.heartbeatTicks()) == 0) {
+                LOG.info("node {} still has no state and waits for founders {} to answer whether the cluster exists",
+                        id, bootstrapCheck.unanswered());
+            }
             if (electionElapsed++ % config.heartbeatTicks() == 0) {
                 for (int peer : bootstrapCheck.unanswered()) {
                     messages.add(new BootstrapProbe(id, peer, 0));
