@@ -18,14 +18,12 @@ import io.flotilla.core.message.RequestVote;
 import io.flotilla.core.message.SnapshotResponse;
 import io.flotilla.core.message.TimeoutNow;
 import io.flotilla.core.message.VoteResponse;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,11 +48,7 @@ public final class RaftNode {
     private final Storage storage;
     private final SnapshotSender snapshots;
     /** Follower only: the snapshot being received, and the offset expected next. */
-    private SnapshotMeta incoming;
-    private long incomingOffset;
-    /** Follower only: CRC32C of the chunks of {@link #incoming} accepted so far, and the checksum they announce. */
-    private final CRC32C incomingCrc = new CRC32C();
-    private int incomingChecksum;
+    private final SnapshotReceiver receiver = new SnapshotReceiver();
     /** Follower only: a received snapshot handed out to be installed, until advance(). */
     private SnapshotMeta installing;
 
@@ -81,13 +75,8 @@ public final class RaftNode {
     private int transferee = NONE;
     private int transferElapsed;
 
-    /** Leader only: the current heartbeat round; every AppendEntries carries it. */
-    private long round;
-    private boolean roundWanted;
-    /** Reads waiting for the leader's first commit in its term (their index is not known yet). */
-    private final ArrayDeque<Long> readsBeforeCommit = new ArrayDeque<>();
-    /** Reads with an index, waiting for a quorum to answer their round. */
-    private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
+    /** Leader only: linearizable reads and the heartbeat rounds that confirm them. */
+    private final ReadIndex reads = new ReadIndex();
 
     private final List<Message> messages = new ArrayList<>();
     private final List<Message> messagesAfterSync = new ArrayList<>();
@@ -96,9 +85,6 @@ public final class RaftNode {
     private HardState savedHardState;
     private Ready.SoftState reportedSoftState;
     private Ready outstanding;
-
-    private record PendingRead(long id, long index, long round) {
-    }
 
     /**
      * Restores a node from storage. The storage must hold a configuration entry, written for a new
@@ -288,16 +274,11 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             readOutcomes.add(new ReadOutcome.NotLeader(readId, leader));
         } else if (!committedInCurrentTerm()) {
-            readsBeforeCommit.add(readId); // the commit index may lag until our no-op commits
+            reads.waitForCommit(readId); // the commit index may lag until our no-op commits
         } else {
-            addPendingRead(readId);
+            reads.add(readId, log.committed);
+            confirmReads(); // a one-voter cluster confirms at once
         }
-    }
-
-    private void addPendingRead(long readId) {
-        pendingReads.add(new PendingRead(readId, log.committed, round + 1));
-        roundWanted = true;
-        confirmReads(); // a one-voter cluster confirms at once
     }
 
     /**
@@ -370,7 +351,7 @@ public final class RaftNode {
             persistedIndex = storage.lastIndex();
             members = latestConfig();
             installing = null;
-            incoming = null;
+            receiver.reset();
         }
         if (role == Role.LEADER) {
             maybeCommit();
@@ -528,8 +509,7 @@ public final class RaftNode {
         electionElapsed = 0;
         heartbeatElapsed = 0;
         transferee = NONE;
-        round = 0;
-        roundWanted = false;
+        reads.reset();
         progress.clear();
         for (int peer : members.voters()) {
             if (peer != id) {
@@ -545,14 +525,7 @@ public final class RaftNode {
     }
 
     private void failPendingReads() {
-        for (long readId : readsBeforeCommit) {
-            readOutcomes.add(new ReadOutcome.NotLeader(readId, leader));
-        }
-        for (PendingRead r : pendingReads) {
-            readOutcomes.add(new ReadOutcome.NotLeader(r.id(), leader));
-        }
-        readsBeforeCommit.clear();
-        pendingReads.clear();
+        reads.failAll(leader, readOutcomes);
     }
 
     // ---- replication: follower side ----------------------------------------------------------
@@ -645,36 +618,15 @@ public final class RaftNode {
             messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), 0, true));
             return;
         }
-        if (!meta.equals(incoming)) {
-            if (m.offset() != 0) {
-                messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), 0, false));
-                return;
+        SnapshotReceiver.Verdict verdict = receiver.receive(m);
+        if (verdict.accepted()) {
+            snapshotChunks.add(m);
+            if (m.done()) {
+                installing = meta;
             }
-            incoming = meta;
-            incomingOffset = 0;
         }
-        if (m.offset() != incomingOffset) {
-            messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), incomingOffset, false));
-            return;
-        }
-        if (m.offset() == 0) {
-            incomingCrc.reset();
-            incomingChecksum = m.checksum();
-        }
-        incomingCrc.update(m.chunk().unsafeArray());
-        if (m.checksum() != incomingChecksum || m.done() && (int) incomingCrc.getValue() != incomingChecksum) {
-            // Another snapshot under the same label, or data damaged on the way: never install it; start over.
-            incoming = null;
-            incomingOffset = 0;
-            messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), 0, false));
-            return;
-        }
-        snapshotChunks.add(m);
-        incomingOffset += m.chunk().length();
-        if (m.done()) {
-            installing = meta;
-        }
-        messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), incomingOffset, m.done()));
+        messagesAfterSync.add(new SnapshotResponse(id, m.from(), term, meta.index(), verdict.nextOffset(),
+                verdict.accepted() && m.done()));
     }
 
     // ---- replication: leader side ------------------------------------------------------------
@@ -720,9 +672,9 @@ public final class RaftNode {
         if (p == null) {
             return;
         }
-        if (m.success() && m.index() > log.lastIndex() || m.round() > round) {
+        if (m.success() && m.index() > log.lastIndex() || m.round() > reads.round()) {
             dropInvalid(m, "it acknowledges index " + m.index() + " or round " + m.round() + ", beyond this leader's "
-                    + log.lastIndex() + " and " + round);
+                    + log.lastIndex() + " and " + reads.round());
             return;
         }
         p.heardFrom();
@@ -805,9 +757,8 @@ public final class RaftNode {
             boolean firstInTerm = !committedInCurrentTerm();
             log.commitTo(quorumIndex);
             if (firstInTerm) {
-                while (!readsBeforeCommit.isEmpty()) {
-                    addPendingRead(readsBeforeCommit.poll());
-                }
+                reads.committedInTerm(log.committed);
+                confirmReads();
             }
         }
     }
@@ -827,20 +778,8 @@ public final class RaftNode {
     }
 
     private void confirmReads() {
-        while (!pendingReads.isEmpty()) {
-            PendingRead r = pendingReads.peek();
-            int acks = 1;
-            for (Progress p : progress.values()) {
-                if (p.ackedRound >= r.round()) {
-                    acks++;
-                }
-            }
-            if (acks < members.quorum()) {
-                return;
-            }
-            pendingReads.poll();
-            readOutcomes.add(new ReadOutcome.Ready(r.id(), r.index()));
-        }
+        reads.confirm(round -> 1 + progress.values().stream().filter(p -> p.ackedRound >= round).count(),
+                members.quorum(), readOutcomes);
     }
 
     /**
@@ -851,9 +790,7 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return;
         }
-        if (roundWanted) {
-            round++;
-            roundWanted = false;
+        if (reads.startWantedRound()) {
             progress.values().forEach(p -> p.heartbeatDue = true);
         }
         for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
@@ -871,7 +808,7 @@ public final class RaftNode {
             while (p.canSend(config.maxInflight()) && (p.next <= log.lastIndex() || p.state == Progress.State.PROBE)) {
                 long prev = p.next - 1;
                 List<LogEntry> batch = log.entries(p.next, config.maxBatchEntries(), config.maxBatchBytes());
-                AppendEntries ae = new AppendEntries(id, peer, term, prev, log.term(prev), batch, log.committed, round);
+                AppendEntries ae = new AppendEntries(id, peer, term, prev, log.term(prev), batch, log.committed, reads.round());
                 messages.add(ae);
                 p.sent(ae.lastIndex());
                 p.sentCommit = log.committed;
@@ -887,7 +824,7 @@ public final class RaftNode {
                 // the lost entries would never be resent. In PROBE, at the match index, which cannot fail.
                 long anchor = p.state == Progress.State.REPLICATE ? p.next - 1 : p.match;
                 long commit = Math.min(log.committed, p.match);
-                messages.add(new AppendEntries(id, peer, term, anchor, log.term(anchor), List.of(), commit, round));
+                messages.add(new AppendEntries(id, peer, term, anchor, log.term(anchor), List.of(), commit, reads.round()));
                 p.sentCommit = commit;
             }
             p.heartbeatDue = false;
