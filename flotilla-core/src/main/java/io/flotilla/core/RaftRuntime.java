@@ -8,10 +8,8 @@ import io.flotilla.core.protocol.Role;
 import io.flotilla.core.protocol.Status;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -104,8 +102,6 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong droppedMessages = new AtomicLong();
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
-    /** Proposals handed to the node and not answered yet; only the node's thread touches it. */
-    private final Set<CompletableFuture<?>> proposalsInFlight = new HashSet<>();
     private volatile Status status;
     private volatile boolean running = true;
     /** Completes when this node stops leading; replaced each time it becomes leader. */
@@ -145,10 +141,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      * {@link NotLeaderException} on a follower. */
     public CompletableFuture<R> propose(C command) {
         CompletableFuture<R> future = new CompletableFuture<>();
-        submit(() -> {
-            proposalsInFlight.add(future);
-            driver.propose(command, callback(future));
-        }, future);
+        submit(() -> driver.propose(command, callback(future)), future);
         return future;
     }
 
@@ -248,17 +241,15 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         }
     }
 
-    private NodeDriver.Callback<R> callback(CompletableFuture<R> future) {
+    private static <R> NodeDriver.Callback<R> callback(CompletableFuture<R> future) {
         return new NodeDriver.Callback<>() {
             @Override
             public void complete(R result, long index) {
-                proposalsInFlight.remove(future);
                 future.complete(result);
             }
 
             @Override
             public void fail(RuntimeException error) {
-                proposalsInFlight.remove(future);
                 future.completeExceptionally(error);
             }
         };
@@ -330,11 +321,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
             log.error("node {} stopped for good by an unexpected error: {}", id, fatal, fatal); // a bug: keep its trace
         }
         try {
-            // Handed to the node, so maybe appended and replicated: other nodes may apply them.
-            OutcomeUnknownException unknown = new OutcomeUnknownException("node " + id + " " + why
-                    + " before the command's outcome was known; it may have been applied");
-            new ArrayList<>(proposalsInFlight).forEach(f -> f.completeExceptionally(unknown));
-            proposalsInFlight.clear();
+            // Proposals handed to the node fail as outcome unknown (maybe appended and replicated), reads as refused.
             driver.failAll(new RaftException("node " + id + " " + why));
         } catch (RuntimeException e) {
             log.warn("node {}: failing the requests still waiting: {}", id, e.toString());
@@ -348,11 +335,16 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     }
 
     /**
-     * A disk error, or an error made without a stack trace (as the core's own one-line refusals are),
-     * says all in its message; anything else is a bug, whose stack trace is worth logging.
+     * One line for what stopped a node: the message of a disk error or of the node's own halt, which
+     * say all; for anything else (a bug) the exception itself.
      */
-    static boolean saysItAll(Throwable t) {
-        if (t.getStackTrace().length == 0) {
+    public static String describeFailure(Throwable fatal) {
+        return saysItAll(fatal) && fatal.getMessage() != null ? fatal.getMessage() : fatal.toString();
+    }
+
+    /** A disk error or the node's own halt; anything else is a bug, whose stack trace is worth logging. */
+    private static boolean saysItAll(Throwable t) {
+        if (t instanceof NodeHaltedException) {
             return true;
         }
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {

@@ -5,7 +5,6 @@ import io.flotilla.core.protocol.RaftNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +23,6 @@ final class Snapshotter {
     private boolean writing;
     private long lastIndex;
     private SnapshotSink incoming;
-    /** Of the data of {@link #incoming} received so far, and the checksum its chunks announced. */
-    private final CRC32C incomingCrc = new CRC32C();
-    private int incomingChecksum;
 
     Snapshotter(RaftNode node, Storage storage, StateMachine<?, ?, ?> stateMachine, Snapshotting settings) {
         this.node = node;
@@ -98,11 +94,7 @@ final class Snapshotter {
     /**
      * Writes a chunk a leader sent; after the last one, commits the snapshot, resets the log to it
      * and restores the state machine. Returns the index now applied, or 0 if not done yet.
-     *
-     * <p>The data is checked against the checksum the chunks carry before anything is committed. The
-     * protocol core is expected to have checked it already; a mismatch here means data changed between
-     * the two (a bug, or memory going bad), and since the core has by then acknowledged the snapshot,
-     * the only safe answer is to stop the node without installing it.
+     * The protocol core hands out only chunks that match the checksum they carry (SnapshotReceiver).
      */
     long receive(InstallSnapshot chunk) {
         try {
@@ -111,17 +103,8 @@ final class Snapshotter {
                     incoming.abort();
                 }
                 incoming = storage.beginSnapshot(chunk.meta());
-                incomingCrc.reset();
-                incomingChecksum = chunk.checksum();
             }
             incoming.out().write(chunk.chunk().unsafeArray());
-            incomingCrc.update(chunk.chunk().unsafeArray());
-            if (chunk.checksum() != incomingChecksum || chunk.done() && (int) incomingCrc.getValue() != incomingChecksum) {
-                incoming.abort();
-                incoming = null;
-                throw new IllegalStateException("the snapshot at index " + chunk.meta().index() + " received from node "
-                        + chunk.from() + " fails its checksum; it was not installed");
-            }
             if (!chunk.done()) {
                 return 0;
             }

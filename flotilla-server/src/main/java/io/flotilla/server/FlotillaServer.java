@@ -111,19 +111,10 @@ public final class FlotillaServer implements AutoCloseable {
     /** The node stopped for good: one line, then exit (in production the process halts here). */
     private void failed(Throwable error) {
         log.error("node {} failed and exits with status {}: {} (data directory {})", config.nodeId(), EXIT_NODE_FAILED,
-                describe(error), config.dataDir().toAbsolutePath());
+                RaftRuntime.describeFailure(error), config.dataDir().toAbsolutePath());
         System.out.flush();
         exit.accept(EXIT_NODE_FAILED);
         halt(); // only reached when exit did not end the process: stop serving at least
-    }
-
-    /** The message of a disk error or of the core's own refusals; for anything else (a bug) the exception's name too. */
-    private static String describe(Throwable error) {
-        boolean bug = error.getStackTrace().length > 0;
-        for (Throwable c = error; c != null && bug; c = c.getCause()) {
-            bug = !(c instanceof IOException);
-        }
-        return bug || error.getMessage() == null ? error.toString() : error.getMessage();
     }
 
     /** The node's storage, for tests that break it underneath the running node. */

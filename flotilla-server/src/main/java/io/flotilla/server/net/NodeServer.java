@@ -57,12 +57,6 @@ public final class NodeServer implements AutoCloseable {
      */
     public record Settings(int nodeId, String clusterId, Set<Integer> members, int maxFrameBytes,
                            int maxInFlightPerConnection, int idleSeconds, int maxKeyBytes, int maxValueBytes) {
-        /** Without the key and value limits: clients are told the frame limit for both, which is true if loose. */
-        public Settings(int nodeId, String clusterId, Set<Integer> members, int maxFrameBytes, int maxInFlightPerConnection,
-                        int idleSeconds) {
-            this(nodeId, clusterId, members, maxFrameBytes, maxInFlightPerConnection, idleSeconds, maxFrameBytes, maxFrameBytes);
-        }
-
         Hello.Limits limits() {
             return new Hello.Limits(maxKeyBytes, maxValueBytes, maxFrameBytes);
         }
