@@ -44,6 +44,7 @@ public final class NodeDriver<C, Q, R> {
     private final Snapshotter snapshotter;
 
     private final Map<Long, PendingProposal<R>> proposals = new HashMap<>();
+    private final Map<Long, PendingProposal<ClusterConfig>> membershipChanges = new HashMap<>();
     private final Map<Long, PendingRead<Q, R>> reads = new HashMap<>();
     private final PriorityQueue<WaitingRead<Q, R>> readsWaitingForApply = new PriorityQueue<>(
             (a, b) -> a.index != b.index ? Long.compare(a.index, b.index) : Long.compare(a.seq, b.seq));
@@ -81,7 +82,7 @@ public final class NodeDriver<C, Q, R> {
 
     /** Proposals and reads waiting for an outcome. */
     public int pendingRequests() {
-        return proposals.size() + reads.size() + readsWaitingForApply.size();
+        return proposals.size() + membershipChanges.size() + reads.size() + readsWaitingForApply.size();
     }
 
     public void tick() {
@@ -93,19 +94,36 @@ public final class NodeDriver<C, Q, R> {
     }
 
     public void propose(C command, Callback<R> callback) {
-        ProposeOutcome outcome = node.propose(codec.encode(command));
+        track(node.propose(codec.encode(command)), proposals, callback);
+    }
+
+    /** Proposes a membership change; completes with the new configuration once it is committed and applied here. */
+    public void changeMembership(MembershipChange change, Callback<ClusterConfig> callback) {
+        track(node.changeMembership(change), membershipChanges, callback);
+    }
+
+    private <T> void track(ProposeOutcome outcome, Map<Long, PendingProposal<T>> pending, Callback<T> callback) {
         if (outcome instanceof ProposeOutcome.Accepted a) {
-            PendingProposal<R> replaced = proposals.put(a.index(), new PendingProposal<>(a.term(), callback));
-            if (replaced != null) {
-                // An older proposal at this index was cut from our log while we were not leading. Another
-                // node may still hold it and a later leader commit it: only a commit here can tell.
-                replaced.callback().fail(new OutcomeUnknownException("the entry at index " + a.index()
-                        + " was replaced in this node's log; whether it was applied elsewhere is unknown"));
-            }
+            // An older proposal at this index was cut from our log while we were not leading. Another
+            // node may still hold it and a later leader commit it: only a commit here can tell.
+            OutcomeUnknownException replaced = new OutcomeUnknownException("the entry at index " + a.index()
+                    + " was replaced in this node's log; whether it was applied elsewhere is unknown");
+            failAt(a.index(), proposals, replaced);
+            failAt(a.index(), membershipChanges, replaced);
+            pending.put(a.index(), new PendingProposal<>(a.term(), callback));
         } else if (outcome instanceof ProposeOutcome.NotLeader n) {
             callback.fail(new NotLeaderException(n.leader()));
         } else if (outcome instanceof ProposeOutcome.Transferring t) {
             callback.fail(new RaftException("leadership is moving to node " + t.transferee() + "; retry there"));
+        } else if (outcome instanceof ProposeOutcome.Refused r) {
+            callback.fail(new RaftException(r.reason()));
+        }
+    }
+
+    private static void failAt(long index, Map<Long, ? extends PendingProposal<?>> pending, RuntimeException error) {
+        PendingProposal<?> p = pending.remove(index);
+        if (p != null) {
+            p.callback().fail(error);
         }
     }
 
@@ -163,25 +181,43 @@ public final class NodeDriver<C, Q, R> {
             return; // covered by a snapshot installed in the same batch
         }
         PendingProposal<R> proposal = proposals.remove(entry.index());
+        PendingProposal<ClusterConfig> change = membershipChanges.remove(entry.index());
         if (entry.type() == EntryType.NORMAL) {
             R result = stateMachine.apply(entry.index(), codec.decode(entry.data()));
-            if (proposal != null) {
-                if (proposal.term() == entry.term()) {
-                    proposal.callback().complete(result, entry.index());
-                } else {
-                    proposal.callback().fail(lost(entry));
-                }
-            }
-        } else if (proposal != null) {
-            proposal.callback().fail(lost(entry));
+            complete(proposal, entry, true, result);
+            complete(change, entry, false, null);
+        } else {
+            complete(proposal, entry, false, null);
+            boolean config = entry.type() == EntryType.CONFIG;
+            complete(change, entry, config, config ? ClusterConfig.decode(entry.data()) : null);
         }
         applied = entry.index();
         appliedTerm = entry.term();
     }
 
+    /**
+     * Completes a proposal whose index was applied: with {@code result} if the entry is the one
+     * proposed (its kind and term), as lost if another entry took its place.
+     */
+    private static <T> void complete(PendingProposal<T> proposal, LogEntry entry, boolean kindMatches, T result) {
+        if (proposal == null) {
+            return;
+        }
+        if (kindMatches && proposal.term() == entry.term()) {
+            proposal.callback().complete(result, entry.index());
+        } else {
+            proposal.callback().fail(lost(entry));
+        }
+    }
+
     /** Proposals covered by an installed snapshot: whether they made it in is unknown here. */
     private void failProposalsUpTo(long index) {
-        proposals.entrySet().removeIf(e -> {
+        failUpTo(index, proposals);
+        failUpTo(index, membershipChanges);
+    }
+
+    private static void failUpTo(long index, Map<Long, ? extends PendingProposal<?>> pending) {
+        pending.entrySet().removeIf(e -> {
             if (e.getKey() <= index) {
                 e.getValue().callback().fail(new OutcomeUnknownException("a snapshot from the leader replaced the log here;"
                         + " whether the command at index " + e.getKey() + " was applied is unknown"));
@@ -210,6 +246,8 @@ public final class NodeDriver<C, Q, R> {
         OutcomeUnknownException unknown = new OutcomeUnknownException(error.getMessage()
                 + "; the write was in the log, so it may still be applied");
         proposals.values().forEach(p -> p.callback().fail(unknown));
+        membershipChanges.values().forEach(p -> p.callback().fail(unknown));
+        membershipChanges.clear();
         reads.values().forEach(r -> r.callback().fail(error));
         readsWaitingForApply.forEach(r -> r.read().callback().fail(error));
         proposals.clear();

@@ -102,6 +102,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong droppedMessages = new AtomicLong();
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    private final CompletableFuture<Long> removed = new CompletableFuture<>();
     private volatile Status status;
     private volatile boolean running = true;
     /** Completes when this node stops leading; replaced each time it becomes leader. */
@@ -170,6 +171,19 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         return future;
     }
 
+    /**
+     * Changes the cluster's membership (one change at a time; see {@link MembershipChange}) and
+     * completes with the new configuration once it is committed and applied here. Outcomes follow
+     * the rules of {@link #propose}: {@link NotLeaderException} on a follower, {@link RaftException}
+     * (with the reason, not applied) when the leader refuses the change, {@link OutcomeUnknownException}
+     * when leadership is lost after the change was appended.
+     */
+    public CompletableFuture<ClusterConfig> changeMembership(MembershipChange change) {
+        CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
+        submit(() -> driver.changeMembership(change, callback(future)), future);
+        return future;
+    }
+
     /** Hands leadership to {@code target}; completes true once this node has stepped down for it. */
     public CompletableFuture<Boolean> transferLeadership(int target) {
         CompletableFuture<Boolean> started = new CompletableFuture<>();
@@ -189,6 +203,15 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      */
     public CompletableFuture<Throwable> failure() {
         return failure;
+    }
+
+    /**
+     * Completes, on the node's thread, once this node learns that a committed configuration removed
+     * it from the cluster (with its commit index then); it then takes no further part, and its owner
+     * would normally stop it.
+     */
+    public CompletableFuture<Long> removed() {
+        return removed;
     }
 
     public long droppedMessages() {
@@ -295,6 +318,9 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
                 }
                 driver.process();
                 status = driver.node().status();
+                if (status.removed() && !removed.isDone()) {
+                    removed.complete(status.commitIndex());
+                }
             }
         } catch (InterruptedException e) {
             fatal = running ? e : null; // only close() may stop the node
@@ -311,7 +337,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         running = false;
         Status last = status;
         status = new Status(id, Role.FOLLOWER, last.term(), RaftNode.NONE, last.commitIndex(), last.appliedIndex(),
-                last.lastIndex(), Map.of());
+                last.lastIndex(), Map.of(), last.members(), last.removed());
         String why = fatal == null ? "stopped" : "failed (" + fatal.getMessage() + ")";
         if (fatal != null && saysItAll(fatal)) {
             if (failure.getNumberOfDependents() == 0) { // whoever listens to failure() says it, once

@@ -51,7 +51,7 @@ final class Snapshotter {
                 || node.sendingSnapshot()) {
             return;
         }
-        SnapshotMeta meta = new SnapshotMeta(applied, appliedTerm, node.members());
+        SnapshotMeta meta = new SnapshotMeta(applied, appliedTerm, node.membersAt(applied));
         StateMachine.Snapshot captured = stateMachine.snapshot();
         SnapshotSink sink;
         try {

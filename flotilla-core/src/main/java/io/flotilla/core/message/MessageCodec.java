@@ -40,7 +40,7 @@ import java.util.List;
  *                     length i32, payload (length bytes)
  *   AppendResponse  success bool, index i64, hintIndex i64, hintTerm i64, round i64
  *   TimeoutNow      (nothing)
- *   InstallSnapshot index i64, snapshotTerm i64, voter count i32, voters i32 each (ascending),
+ *   InstallSnapshot index i64, snapshotTerm i64, config length i32, configuration (ClusterConfig.encode),
  *                   offset i64, done bool, checksum i32 (CRC32C of the whole snapshot's data),
  *                   length i32, chunk (length bytes)
  *   SnapshotResponse index i64, nextOffset i64, done bool
@@ -66,7 +66,7 @@ import java.util.List;
  */
 public final class MessageCodec {
     /** The format version written in the first byte of every message. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /** version, kind, from, to, term. */
     static final int HEADER_BYTES = 1 + 1 + 4 + 4 + 8;
@@ -79,8 +79,6 @@ public final class MessageCodec {
     private static final int APPEND_ENTRIES_FIXED_BODY = 8 + 8 + 8 + 8 + 4;
     private static final int APPEND_RESPONSE_BODY = 1 + 8 + 8 + 8 + 8;
     private static final int SNAPSHOT_RESPONSE_BODY = 8 + 8 + 1;
-    /** Voters in a snapshot's configuration: far above any real cluster, far below an allocation risk. */
-    private static final int MAX_VOTERS = 65536;
 
     private final int maxMessageBytes;
 
@@ -120,7 +118,7 @@ public final class MessageCodec {
     }
 
     private static long installSnapshotBodySize(InstallSnapshot m) {
-        return 8 + 8 + 4 + 4L * m.meta().config().voters().size() + 8 + 1 + 4 + 4 + m.chunk().length();
+        return 8 + 8 + 4 + m.meta().config().encode().length() + 8 + 1 + 4 + 4 + m.chunk().length();
     }
 
     private static long appendEntriesBodySize(AppendEntries m) {
@@ -197,8 +195,8 @@ public final class MessageCodec {
             }
             case INSTALL_SNAPSHOT -> {
                 InstallSnapshot s = (InstallSnapshot) m;
-                out.putLong(s.meta().index()).putLong(s.meta().term()).putInt(s.meta().config().voters().size());
-                s.meta().config().voters().forEach(out::putInt);
+                Bytes config = s.meta().config().encode();
+                out.putLong(s.meta().index()).putLong(s.meta().term()).putInt(config.length()).put(config.unsafeArray());
                 out.putLong(s.offset());
                 putBoolean(out, s.done());
                 out.putInt(s.checksum());
@@ -273,21 +271,22 @@ public final class MessageCodec {
     private static InstallSnapshot readInstallSnapshot(int from, int to, long term, Reader r) {
         long index = r.nonNegativeLong("snapshot index");
         long snapshotTerm = r.nonNegativeLong("snapshot term");
-        int voters = r.int32("voter count");
-        if (voters < 1 || voters > MAX_VOTERS || voters > r.in.remaining() / 4) {
-            throw new MessageFormatException("voter count " + voters + " is out of range for the "
-                    + r.in.remaining() + " bytes remaining");
+        int configLength = r.int32("configuration length");
+        if (configLength < 1 || configLength > r.in.remaining()) {
+            throw new MessageFormatException("configuration length " + configLength + " with " + r.in.remaining()
+                    + " bytes remaining");
         }
-        java.util.Set<Integer> ids = new java.util.TreeSet<>();
-        int previous = 0;
-        for (int i = 0; i < voters; i++) {
-            int voter = r.nodeId("voter " + i);
-            if (voter <= previous) {
-                // One encoding per message: voters strictly ascending, as the encoder writes them.
-                throw new MessageFormatException("voters out of order: " + voter + " after " + previous);
-            }
-            ids.add(voter);
-            previous = voter;
+        byte[] configBytes = new byte[configLength];
+        r.in.get(configBytes);
+        ClusterConfig config;
+        try {
+            config = ClusterConfig.decode(Bytes.wrap(configBytes));
+        } catch (IllegalArgumentException e) {
+            throw new MessageFormatException("invalid configuration: " + e.getMessage(), e);
+        }
+        if (!config.encode().equals(Bytes.wrap(configBytes))) {
+            // One encoding per message: the current format, members and removed ids ascending.
+            throw new MessageFormatException("configuration not in its canonical encoding");
         }
         long offset = r.nonNegativeLong("offset");
         boolean done = r.bool("done");
@@ -298,7 +297,7 @@ public final class MessageCodec {
         }
         byte[] chunk = new byte[length];
         r.in.get(chunk);
-        return new InstallSnapshot(from, to, term, new SnapshotMeta(index, snapshotTerm, new ClusterConfig(ids)),
+        return new InstallSnapshot(from, to, term, new SnapshotMeta(index, snapshotTerm, config),
                 offset, Bytes.wrap(chunk), done, checksum);
     }
 

@@ -10,6 +10,10 @@ public sealed interface ProposeOutcome {
     record NotLeader(int leader) implements ProposeOutcome {
     }
 
+    /** The leader refused it; {@code reason} says why in one line. Nothing was appended. */
+    record Refused(String reason) implements ProposeOutcome {
+    }
+
     /** The leader is handing leadership to {@code transferee} and takes no new proposals meanwhile. */
     record Transferring(int transferee) implements ProposeOutcome {
     }

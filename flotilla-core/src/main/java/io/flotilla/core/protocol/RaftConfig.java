@@ -15,10 +15,12 @@ package io.flotilla.core.protocol;
  * @param preVote         ask for pre-votes before starting a real election (dissertation §9.6)
  * @param checkQuorum     a leader steps down when it loses touch with a quorum, and followers that
  *                        hear a leader ignore vote requests (dissertation §6.2, §9.6)
+ * @param catchUpEntries  a learner counts as caught up, and may be promoted to voter, once it holds
+ *                        the leader's log up to at most this many entries from its end
  */
 public record RaftConfig(int id, int electionTicks, int heartbeatTicks, int maxInflight,
                          int maxBatchBytes, int maxBatchEntries, int maxApplyEntries,
-                         boolean preVote, boolean checkQuorum) {
+                         boolean preVote, boolean checkQuorum, int catchUpEntries) {
     public RaftConfig {
         require(id > 0, "id must be positive, got " + id);
         require(heartbeatTicks >= 1, "heartbeatTicks must be at least 1, got " + heartbeatTicks);
@@ -28,31 +30,40 @@ public record RaftConfig(int id, int electionTicks, int heartbeatTicks, int maxI
         require(maxBatchBytes >= 1, "maxBatchBytes must be at least 1, got " + maxBatchBytes);
         require(maxBatchEntries >= 1, "maxBatchEntries must be at least 1, got " + maxBatchEntries);
         require(maxApplyEntries >= 1, "maxApplyEntries must be at least 1, got " + maxApplyEntries);
+        require(catchUpEntries >= 0, "catchUpEntries must not be negative, got " + catchUpEntries);
     }
 
-    /** Defaults: election after 10 to 20 ticks, heartbeat every 2, 64 batches of up to 1 MiB in flight. */
+    /**
+     * Defaults: election after 10 to 20 ticks, heartbeat every 2, 64 batches of up to 1 MiB in flight,
+     * a learner caught up within 1,000 entries.
+     */
     public static RaftConfig defaults(int id) {
-        return new RaftConfig(id, 10, 2, 64, 1 << 20, 4096, 4096, true, true);
+        return new RaftConfig(id, 10, 2, 64, 1 << 20, 4096, 4096, true, true, 1000);
     }
 
     public RaftConfig withTimings(int electionTicks, int heartbeatTicks) {
         return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
-                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum, catchUpEntries);
     }
 
     public RaftConfig withBatching(int maxInflight, int maxBatchBytes, int maxBatchEntries) {
         return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
-                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum, catchUpEntries);
     }
 
     public RaftConfig withPreVote(boolean preVote) {
         return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
-                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum, catchUpEntries);
     }
 
     public RaftConfig withCheckQuorum(boolean checkQuorum) {
         return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
-                maxBatchEntries, maxApplyEntries, preVote, checkQuorum);
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum, catchUpEntries);
+    }
+
+    public RaftConfig withCatchUpEntries(int catchUpEntries) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, maxInflight, maxBatchBytes,
+                maxBatchEntries, maxApplyEntries, preVote, checkQuorum, catchUpEntries);
     }
 
     private static void require(boolean ok, String message) {

@@ -5,6 +5,8 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.Member;
+import io.flotilla.core.MembershipChange;
 import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.Storage;
@@ -56,7 +58,14 @@ public final class RaftNode {
     private int votedFor;
     private int leader = NONE;
     private Role role = Role.FOLLOWER;
-    private ClusterConfig members;
+    /** The configurations in the log; the newest is the one in force. */
+    private final Configurations configs = new Configurations();
+    /**
+     * Set while a node that started with no state and no founders waits to be added: it must see
+     * itself join as a learner. A configuration that already names it a voter means it is a member
+     * that lost its state (issue of identity, docs/design.md), so it halts rather than acknowledge.
+     */
+    private boolean joining;
     /** Set while a node that started with no state waits to learn whether it may found the cluster. */
     private BootstrapCheck bootstrapCheck;
     /** Messages dropped because they contradict what this node knows (forged, corrupt or buggy senders). */
@@ -87,8 +96,8 @@ public final class RaftNode {
     private Ready outstanding;
 
     /**
-     * Restores a node from storage. The storage must hold a configuration entry, written for a new
-     * cluster with {@link Storage#bootstrap(ClusterConfig)}.
+     * Restores a node from storage. If the storage is empty, the node waits to be added to an
+     * existing cluster as a learner (see {@link MembershipChange.AddLearner}).
      */
     public RaftNode(RaftConfig config, Storage storage, RandomGenerator random) {
         this(config, storage, random, null);
@@ -118,13 +127,16 @@ public final class RaftNode {
         this.persistedIndex = storage.lastIndex();
         resetElectionTimeout();
         if (founders != null && storage.isEmpty()) {
-            this.members = founders;
             this.bootstrapCheck = new BootstrapCheck(id, founders);
             LOG.info("node {} has no state: asking founders {} whether the cluster exists before founding it", id,
                     bootstrapCheck.unanswered());
             maybeBootstrap();
         } else {
-            this.members = latestConfig();
+            loadConfigurations();
+            this.joining = configs.latest() == ClusterConfig.NONE;
+            if (joining) {
+                LOG.info("node {} has no configuration: it waits to be added to a cluster as a learner", id);
+            }
         }
     }
 
@@ -147,8 +159,12 @@ public final class RaftNode {
             tickLeader();
         } else {
             electionElapsed++;
-            if (electionElapsed >= electionTimeout && members.isVoter(id)) {
+            if (electionElapsed >= electionTimeout && configs.latest().isVoter(id)) {
                 campaign(config.preVote(), false);
+            }
+            if (joining && electionElapsed % (100 * config.heartbeatTicks()) == 0) {
+                LOG.info("node {} waits to be added to the cluster: {}", id, leader == NONE
+                        ? "no leader has contacted it yet" : "leader " + leader + " has not sent a configuration naming it yet");
             }
         }
     }
@@ -170,11 +186,13 @@ public final class RaftNode {
         }
         if (heartbeatElapsed >= config.heartbeatTicks()) {
             heartbeatElapsed = 0;
+            forgetRemovedFollowers();
             for (Progress p : progress.values()) {
                 p.heartbeatDue = true;
                 p.snapshotCheckDue = true;
                 p.probeSent = false;
             }
+            promoteCaughtUpLearner();
         }
     }
 
@@ -259,8 +277,102 @@ public final class RaftNode {
             return new ProposeOutcome.Transferring(transferee);
         }
         LogEntry entry = new LogEntry(log.lastIndex() + 1, term, type, data);
-        log.append(entry);
+        appendOwn(entry);
         return new ProposeOutcome.Accepted(entry.index(), entry.term());
+    }
+
+    private void appendOwn(LogEntry entry) {
+        ClusterConfig before = configs.latest();
+        log.append(entry);
+        configs.appended(entry, log.applied);
+        configChanged(before);
+    }
+
+    /**
+     * Proposes one membership change (dissertation §4.2, single-server changes): it takes effect on
+     * each node as soon as that node appends it, and the change is done once it commits. Refused,
+     * with the reason, while another change is uncommitted, before this leader has committed an
+     * entry of its term, when it does not apply to the configuration, when a learner to promote has
+     * not caught up, or when the voters that answered lately would not be a quorum afterwards.
+     */
+    public ProposeOutcome changeMembership(MembershipChange change) {
+        checkNoOutstandingReady();
+        if (role != Role.LEADER) {
+            return new ProposeOutcome.NotLeader(leader);
+        }
+        if (transferee != NONE) {
+            return new ProposeOutcome.Transferring(transferee);
+        }
+        String refusal = changeInProgress();
+        if (refusal != null) {
+            return new ProposeOutcome.Refused(refusal);
+        }
+        ClusterConfig next;
+        try {
+            next = configs.latest().apply(change);
+        } catch (IllegalArgumentException e) {
+            return new ProposeOutcome.Refused(e.getMessage());
+        }
+        if (change instanceof MembershipChange.Promote) {
+            Progress p = progress.get(change.id());
+            if (p == null || !caughtUp(p)) {
+                long behind = log.lastIndex() - (p == null ? 0 : p.match);
+                return new ProposeOutcome.Refused("node " + change.id() + " has not caught up: it is " + behind
+                        + " entries behind the leader (at most " + config.catchUpEntries() + " allowed)"
+                        + (p != null && p.ticksSinceHeard >= config.electionTicks() ? " and has not answered lately" : ""));
+            }
+        }
+        refusal = quorumAfter(next);
+        if (refusal != null) {
+            return new ProposeOutcome.Refused(refusal);
+        }
+        LogEntry entry = new LogEntry(log.lastIndex() + 1, term, EntryType.CONFIG, next.encode());
+        appendOwn(entry);
+        LOG.info("node {} proposes {} at index {}: {}", id, change, entry.index(), next);
+        return new ProposeOutcome.Accepted(entry.index(), entry.term());
+    }
+
+    /** Why no membership change may start now, or null if one may. */
+    private String changeInProgress() {
+        if (configs.latestIndex() > log.committed) {
+            return "a membership change is in progress (index " + configs.latestIndex() + " is not committed yet); retry once it is";
+        }
+        if (!committedInCurrentTerm()) {
+            return "the leader has not committed an entry of its term yet; retry shortly";
+        }
+        return null;
+    }
+
+    /** Refuses a configuration whose voters that answered within an election timeout would not be a quorum. */
+    private String quorumAfter(ClusterConfig next) {
+        int live = 0;
+        for (int voter : next.voters()) {
+            Progress p = progress.get(voter);
+            if (voter == id || p != null && p.ticksSinceHeard < config.electionTicks()) {
+                live++;
+            }
+        }
+        return live >= next.quorum() ? null : "after the change only " + live + " of its " + next.voters().size()
+                + " voters would be reachable, fewer than a quorum of " + next.quorum() + "; bring voters back first";
+    }
+
+    /** A learner holds the leader's log up to {@code catchUpEntries} from its end and answers. */
+    private boolean caughtUp(Progress p) {
+        return p.match >= log.lastIndex() - config.catchUpEntries() && p.ticksSinceHeard < config.electionTicks();
+    }
+
+    /** Leader, each heartbeat: promotes one learner added to become a voter once it has caught up. */
+    private void promoteCaughtUpLearner() {
+        if (transferee != NONE || changeInProgress() != null) {
+            return;
+        }
+        for (Member m : configs.latest().members().values()) {
+            Progress p = progress.get(m.id());
+            if (m.kind() == Member.Kind.JOINING && p != null && caughtUp(p)) {
+                changeMembership(new MembershipChange.Promote(m.id()));
+                return;
+            }
+        }
     }
 
     /**
@@ -290,7 +402,7 @@ public final class RaftNode {
      */
     public boolean transferLeadership(int target) {
         checkNoOutstandingReady();
-        if (role != Role.LEADER || target == id || !progress.containsKey(target)) {
+        if (role != Role.LEADER || target == id || !configs.latest().isVoter(target)) {
             return false;
         }
         transferee = target;
@@ -349,7 +461,9 @@ public final class RaftNode {
             // The runtime committed the snapshot, reset storage to it and restored the state machine.
             log.installedSnapshot(installing.index());
             persistedIndex = storage.lastIndex();
-            members = latestConfig();
+            ClusterConfig before = configs.latest();
+            loadConfigurations();
+            configChanged(before);
             installing = null;
             receiver.reset();
         }
@@ -363,7 +477,7 @@ public final class RaftNode {
         if (role == Role.LEADER) {
             progress.forEach((peer, p) -> peers.put(peer, new Status.PeerStatus(p.match, p.next, p.state.name())));
         }
-        return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers);
+        return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers, configs.latest(), removed());
     }
 
     public int id() {
@@ -404,8 +518,19 @@ public final class RaftNode {
         return log.committed;
     }
 
+    /** The configuration in force: the newest in the log, committed or not. */
     public ClusterConfig members() {
-        return members;
+        return configs.latest();
+    }
+
+    /** The configuration in force at {@code index}, for a snapshot taken there (not below the applied index). */
+    public ClusterConfig membersAt(long index) {
+        return configs.at(index);
+    }
+
+    /** True once this node knows that a committed configuration removed it: it takes no further part. */
+    public boolean removed() {
+        return configs.latest().removed().contains(id) && configs.latestIndex() <= log.committed;
     }
 
     // ---- elections ---------------------------------------------------------------------------
@@ -432,7 +557,7 @@ public final class RaftNode {
             onElectionWon();
             return;
         }
-        for (int peer : members.voters()) {
+        for (int peer : configs.latest().voters()) {
             if (peer != id) {
                 messagesAfterSync.add(new RequestVote(id, peer, campaignTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
             }
@@ -455,19 +580,19 @@ public final class RaftNode {
 
     private void handleVoteResponse(VoteResponse m) {
         boolean counts = (role == Role.PRE_CANDIDATE && m.preVote()) || (role == Role.CANDIDATE && !m.preVote());
-        if (!counts || !members.isVoter(m.from())) {
+        if (!counts || !configs.latest().isVoter(m.from())) {
             return;
         }
         votes.putIfAbsent(m.from(), m.granted());
         if (electionWon()) {
             onElectionWon();
-        } else if (votes.values().stream().filter(granted -> !granted).count() >= members.quorum()) {
+        } else if (votes.values().stream().filter(granted -> !granted).count() >= configs.latest().quorum()) {
             becomeFollower(term, NONE);
         }
     }
 
     private boolean electionWon() {
-        return votes.values().stream().filter(granted -> granted).count() >= members.quorum();
+        return votes.values().stream().filter(granted -> granted).count() >= configs.latest().quorum();
     }
 
     private void onElectionWon() {
@@ -479,7 +604,7 @@ public final class RaftNode {
     }
 
     private void handleTimeoutNow(TimeoutNow m) {
-        if (role != Role.LEADER && members.isVoter(id)) {
+        if (role != Role.LEADER && configs.latest().isVoter(id)) {
             campaign(false, true);
         }
     }
@@ -511,14 +636,7 @@ public final class RaftNode {
         transferee = NONE;
         reads.reset();
         progress.clear();
-        for (int peer : members.voters()) {
-            if (peer != id) {
-                Progress p = new Progress(log.lastIndex() + 1);
-                p.recentActive = true;
-                p.heartbeatDue = true;
-                progress.put(peer, p);
-            }
-        }
+        trackMembers();
         // Commits everything before it once it commits (Raft §5.4.2), and lets reads know the commit index.
         log.append(new LogEntry(log.lastIndex() + 1, term, EntryType.NOOP, Bytes.EMPTY));
         maybeCommit();
@@ -559,6 +677,14 @@ public final class RaftNode {
             long replaced = log.appendFromLeader(prev, entries);
             if (replaced > 0) {
                 persistedIndex = Math.min(persistedIndex, replaced - 1);
+                ClusterConfig before = configs.latest();
+                configs.truncatedFrom(replaced);
+                for (LogEntry e : entries) {
+                    if (e.index() >= replaced) {
+                        configs.appended(e, log.applied);
+                    }
+                }
+                configChanged(before);
             }
             long lastNew = prev + entries.size();
             log.commitTo(Math.min(m.leaderCommit(), lastNew));
@@ -708,6 +834,84 @@ public final class RaftNode {
         }
     }
 
+    /** The configuration in force changed (appended, cut off, or replaced by a snapshot's). */
+    private void configChanged(ClusterConfig before) {
+        ClusterConfig now = configs.latest();
+        if (now.equals(before)) {
+            return;
+        }
+        if (joining) {
+            if (now.isVoter(id) || now.removed().contains(id)) {
+                throw new NodeHaltedException("node " + id + " started with no data to join a cluster, but the cluster's"
+                        + " configuration already " + (now.isVoter(id) ? "has node " + id + " as a voter" : "removed node " + id)
+                        + ": this id belongs to a member that lost its state. Remove that member if it is not removed yet,"
+                        + " and add this node under a new id.");
+            }
+            if (now.isMember(id)) {
+                joining = false;
+                LOG.info("node {} was added to the cluster as a learner: {}", id, now);
+            }
+        }
+        if (before.isMember(id) && !now.isMember(id)) {
+            LOG.info("node {} is not in the configuration at index {} ({}): it was removed and takes no further part"
+                    + " once that commits", id, configs.latestIndex(), now);
+        } else if (before.isMember(id) && !before.isVoter(id) && now.isVoter(id)) {
+            LOG.info("node {} is a voter from index {}", id, configs.latestIndex());
+        }
+        if (role == Role.LEADER) {
+            trackMembers();
+        }
+        if (transferee != NONE && !now.isVoter(transferee)) {
+            transferee = NONE;
+        }
+    }
+
+    /** Leader: a progress for every other member; those of removed ones stay until they heard of it. */
+    private void trackMembers() {
+        for (int peer : configs.latest().members().keySet()) {
+            if (peer != id && !progress.containsKey(peer)) {
+                Progress p = new Progress(log.lastIndex() + 1);
+                p.recentActive = true;
+                p.heartbeatDue = true;
+                progress.put(peer, p);
+            }
+        }
+    }
+
+    /**
+     * Leader, each heartbeat: stops replicating to members no longer in the configuration, once that
+     * configuration is committed and the removed node was sent a commit index covering it (so it
+     * knows it was removed) or has not answered for an election timeout.
+     */
+    private void forgetRemovedFollowers() {
+        ClusterConfig members = configs.latest();
+        long at = configs.latestIndex();
+        progress.entrySet().removeIf(e -> !members.isMember(e.getKey()) && at <= log.committed
+                && (e.getValue().sentCommit >= at || e.getValue().ticksSinceHeard >= config.electionTicks()));
+    }
+
+    /**
+     * A leader whose own removal committed: it tells the most up-to-date voter to campaign at once
+     * (leadership transfer, so the cluster does not wait out an election timeout), then steps down.
+     */
+    private void handOverAfterRemoval() {
+        int best = NONE;
+        long bestMatch = -1;
+        for (int voter : configs.latest().voters()) {
+            Progress p = progress.get(voter);
+            if (p != null && p.match > bestMatch) {
+                best = voter;
+                bestMatch = p.match;
+            }
+        }
+        LOG.info("node {} was removed from the cluster at index {} and steps down{}", id, configs.latestIndex(),
+                best != NONE && bestMatch == log.lastIndex() ? ", handing leadership to node " + best : "");
+        if (best != NONE && bestMatch == log.lastIndex()) {
+            sendTimeoutNow(best);
+        }
+        becomeFollower(term, NONE);
+    }
+
     /** Drops a message that contradicts what this node knows, and says so (the first time, then every 1000th). */
     private void dropInvalid(Message m, String why) {
         if (droppedInvalid++ % 1000 == 0) {
@@ -727,7 +931,9 @@ public final class RaftNode {
         }
         LOG.info("node {} founds the cluster {}: no founder has seen it before", id, bootstrapCheck.founders());
         // The same entry and term as Storage.bootstrap, so that every founder's log agrees from the start.
-        log.append(new LogEntry(1, 1, EntryType.CONFIG, bootstrapCheck.founders().encode()));
+        LogEntry founding = new LogEntry(1, 1, EntryType.CONFIG, bootstrapCheck.founders().encode());
+        log.append(founding);
+        configs.appended(founding, log.applied);
         term = 1;
         votedFor = NONE;
         bootstrapCheck = null;
@@ -746,19 +952,22 @@ public final class RaftNode {
 
     /** Raft §5.3/§5.4.2: commit the highest index a quorum holds durably, if it is from our term. */
     private void maybeCommit() {
-        long[] matches = new long[members.voters().size()];
+        long[] matches = new long[configs.latest().voters().size()];
         int i = 0;
-        for (int voter : members.voters()) {
+        for (int voter : configs.latest().voters()) {
             matches[i++] = voter == id ? persistedIndex : (progress.containsKey(voter) ? progress.get(voter).match : 0);
         }
         Arrays.sort(matches);
-        long quorumIndex = matches[matches.length - members.quorum()];
+        long quorumIndex = matches[matches.length - configs.latest().quorum()];
         if (quorumIndex > log.committed && log.term(quorumIndex) == term) {
             boolean firstInTerm = !committedInCurrentTerm();
             log.commitTo(quorumIndex);
             if (firstInTerm) {
                 reads.committedInTerm(log.committed);
                 confirmReads();
+            }
+            if (!configs.latest().isVoter(id) && configs.latestIndex() <= log.committed) {
+                handOverAfterRemoval();
             }
         }
     }
@@ -768,9 +977,10 @@ public final class RaftNode {
     }
 
     private boolean quorumActive() {
-        int active = 1;
-        for (Progress p : progress.values()) {
-            if (p.recentActive) {
+        ClusterConfig members = configs.latest();
+        int active = members.isVoter(id) ? 1 : 0;
+        for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
+            if (e.getValue().recentActive && members.isVoter(e.getKey())) {
                 active++;
             }
         }
@@ -778,7 +988,9 @@ public final class RaftNode {
     }
 
     private void confirmReads() {
-        reads.confirm(round -> 1 + progress.values().stream().filter(p -> p.ackedRound >= round).count(),
+        ClusterConfig members = configs.latest();
+        reads.confirm(round -> (members.isVoter(id) ? 1 : 0) + progress.entrySet().stream()
+                        .filter(e -> e.getValue().ackedRound >= round && members.isVoter(e.getKey())).count(),
                 members.quorum(), readOutcomes);
     }
 
@@ -851,17 +1063,23 @@ public final class RaftNode {
         }
     }
 
-    private ClusterConfig latestConfig() {
-        for (long i = log.lastIndex(); i >= log.firstIndex(); i -= 1024) {
+    /**
+     * Reads the configurations from storage: the snapshot's, then the newest two in the log (only the
+     * newest can be uncommitted, see {@link Configurations}), searched from the end.
+     */
+    private void loadConfigurations() {
+        List<LogEntry> found = new ArrayList<>();
+        for (long i = log.lastIndex(); i >= log.firstIndex() && found.size() < 2; i -= 1024) {
             List<LogEntry> chunk = log.entries(Math.max(log.firstIndex(), i - 1023), 1024, Long.MAX_VALUE);
-            for (int j = chunk.size() - 1; j >= 0; j--) {
+            for (int j = chunk.size() - 1; j >= 0 && found.size() < 2; j--) {
                 if (chunk.get(j).type() == EntryType.CONFIG) {
-                    return ClusterConfig.decode(chunk.get(j).data());
+                    found.add(0, chunk.get(j));
                 }
             }
         }
-        return storage.latestSnapshot().map(SnapshotMeta::config).orElseThrow(
-                () -> new IllegalStateException("storage holds no cluster configuration; bootstrap it first"));
+        SnapshotMeta snapshot = storage.latestSnapshot().orElse(null);
+        configs.reset(snapshot == null ? 0 : snapshot.index(), snapshot == null ? null : snapshot.config());
+        found.forEach(e -> configs.appended(e, log.applied));
     }
 
     @Override

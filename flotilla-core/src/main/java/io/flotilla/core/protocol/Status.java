@@ -1,14 +1,17 @@
 package io.flotilla.core.protocol;
 
+import io.flotilla.core.ClusterConfig;
 import java.util.Map;
 
 /**
  * A node's view of itself and, on a leader, of its followers.
  *
- * @param peers on a leader, each follower's replication progress by id; empty otherwise
+ * @param peers   on a leader, each other member's replication progress by id; empty otherwise
+ * @param members the configuration this node uses (the newest in its log)
+ * @param removed a committed configuration removed this node: it takes no further part
  */
 public record Status(int id, Role role, long term, int leader, long commitIndex, long appliedIndex,
-                     long lastIndex, Map<Integer, PeerStatus> peers) {
+                     long lastIndex, Map<Integer, PeerStatus> peers, ClusterConfig members, boolean removed) {
     /** @param state PROBE (finding where logs agree) or REPLICATE (streaming) */
     public record PeerStatus(long matchIndex, long nextIndex, String state) {
     }

@@ -1,5 +1,6 @@
 package io.flotilla.core.storage;
 
+import io.flotilla.core.Bytes;
 import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.SnapshotMeta;
 import java.io.IOException;
@@ -7,8 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.zip.CRC32C;
 
 /**
@@ -19,31 +18,33 @@ import java.util.zip.CRC32C;
  *   version     int      {@link #VERSION}
  *   index       long     last log index the snapshot covers
  *   term        long     term of that entry
- *   voterCount  int      1..{@link #MAX_VOTERS}
- *   voters      voterCount ints, ascending: the configuration at {@code index}
+ *   configBytes int      1..{@link #MAX_CONFIG_BYTES}
+ *   config      configBytes bytes: the configuration at {@code index} ({@link ClusterConfig#encode()})
  *   dataLength  long     bytes of data after the header
  *   dataCrc     int      CRC32C of the data
  *   headerCrc   int      CRC32C of every header byte before it
  *   data        dataLength bytes, the state machine's own format
  * </pre>
  *
+ * Version 1 (still read) held a voter count and the voters' ids in place of the configuration.
  * The header has a fixed size for a given configuration, so a writer reserves it, streams the data
  * after it and fills it in at commit, when length and checksum are known. The header has its own
  * checksum because the data's does not cover the voters, which recovery hands to the protocol.
  */
 final class SnapshotFormat {
     static final byte[] MAGIC = "FLOTSNAP".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
-    /** More voters than any real cluster; bounds what a damaged header can make us allocate. */
-    static final int MAX_VOTERS = 1 << 16;
-    private static final int FIXED_BEFORE_VOTERS = 8 + 4 + 8 + 8 + 4;
-    private static final int FIXED_AFTER_VOTERS = 8 + 4 + 4;
+    static final int VERSION = 2;
+    /** Far more than any real configuration; bounds what a damaged header can make us allocate. */
+    static final int MAX_CONFIG_BYTES = 1 << 20;
+    private static final int FIXED_BEFORE_CONFIG = 8 + 4 + 8 + 8 + 4;
+    private static final int FIXED_AFTER_CONFIG = 8 + 4 + 4;
     private static final int VERIFY_CHUNK_BYTES = 1 << 20;
 
     /** A snapshot file's header. */
-    record Header(SnapshotMeta meta, long dataLength, int dataCrc) {
-        int bytes() {
-            return headerBytes(meta.config());
+    record Header(SnapshotMeta meta, long dataLength, int dataCrc, int bytes) {
+        /** A header in the current version. */
+        Header(SnapshotMeta meta, long dataLength, int dataCrc) {
+            this(meta, dataLength, dataCrc, headerBytes(meta.config()));
         }
     }
 
@@ -60,17 +61,18 @@ final class SnapshotFormat {
     }
 
     static int headerBytes(ClusterConfig config) {
-        if (config.voters().size() > MAX_VOTERS) {
-            throw new IllegalArgumentException("a snapshot holds at most " + MAX_VOTERS + " voters: " + config.voters().size());
+        int configBytes = config.encode().length();
+        if (configBytes > MAX_CONFIG_BYTES) {
+            throw new IllegalArgumentException("a snapshot holds a configuration of at most " + MAX_CONFIG_BYTES + " bytes");
         }
-        return FIXED_BEFORE_VOTERS + 4 * config.voters().size() + FIXED_AFTER_VOTERS;
+        return FIXED_BEFORE_CONFIG + configBytes + FIXED_AFTER_CONFIG;
     }
 
     static ByteBuffer encode(Header header) {
         ByteBuffer buf = ByteBuffer.allocate(header.bytes());
         buf.put(MAGIC).putInt(VERSION).putLong(header.meta().index()).putLong(header.meta().term());
-        buf.putInt(header.meta().config().voters().size());
-        header.meta().config().voters().forEach(buf::putInt);
+        byte[] config = header.meta().config().encode().unsafeArray();
+        buf.putInt(config.length).put(config);
         buf.putLong(header.dataLength()).putInt(header.dataCrc());
         buf.putInt(crc(buf.array(), buf.position()));
         return buf.flip();
@@ -81,24 +83,26 @@ final class SnapshotFormat {
      * fills the rest of the file exactly. Nothing is allocated before the length it depends on is checked.
      */
     static Header readHeader(FileChannel ch, long fileSize) throws IOException, DamagedSnapshotException {
-        if (fileSize < FIXED_BEFORE_VOTERS + FIXED_AFTER_VOTERS) {
+        if (fileSize < FIXED_BEFORE_CONFIG + FIXED_AFTER_CONFIG) {
             throw new DamagedSnapshotException("file of " + fileSize + " bytes is shorter than a snapshot header");
         }
-        ByteBuffer fixed = read(ch, 0, FIXED_BEFORE_VOTERS);
+        ByteBuffer fixed = read(ch, 0, FIXED_BEFORE_CONFIG);
         if (!Arrays.equals(fixed.array(), 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new DamagedSnapshotException("bad magic: not a Flotilla snapshot");
         }
         int version = fixed.getInt(8);
-        if (version != VERSION) {
-            throw new DamagedSnapshotException("format version " + version + ", this build reads version " + VERSION);
+        if (version != 1 && version != VERSION) {
+            throw new DamagedSnapshotException("format version " + version + ", this build reads versions 1 to " + VERSION);
         }
-        int voterCount = fixed.getInt(FIXED_BEFORE_VOTERS - 4);
-        long headerBytes = FIXED_BEFORE_VOTERS + 4L * voterCount + FIXED_AFTER_VOTERS;
-        if (voterCount < 1 || voterCount > MAX_VOTERS || headerBytes > fileSize) {
-            throw new DamagedSnapshotException("header claims " + voterCount + " voters in a file of " + fileSize + " bytes");
+        int count = fixed.getInt(FIXED_BEFORE_CONFIG - 4);
+        long configBytes = version == 1 ? 4L * count : count;
+        long headerBytes = FIXED_BEFORE_CONFIG + configBytes + FIXED_AFTER_CONFIG;
+        if (count < 1 || configBytes > MAX_CONFIG_BYTES || headerBytes > fileSize) {
+            throw new DamagedSnapshotException("header claims a configuration of " + configBytes + " bytes in a file of "
+                    + fileSize + " bytes");
         }
         ByteBuffer header = ByteBuffer.allocate((int) headerBytes).put(fixed.array());
-        if (!FileSync.readFully(ch, header, FIXED_BEFORE_VOTERS)) {
+        if (!FileSync.readFully(ch, header, FIXED_BEFORE_CONFIG)) {
             throw new DamagedSnapshotException("file shrank while its header was read");
         }
         if (header.getInt((int) headerBytes - 4) != crc(header.array(), (int) headerBytes - 4)) {
@@ -106,18 +110,20 @@ final class SnapshotFormat {
         }
         long index = header.getLong(12);
         long term = header.getLong(20);
-        Set<Integer> voters = new TreeSet<>();
-        for (int k = 0; k < voterCount; k++) {
-            voters.add(header.getInt(FIXED_BEFORE_VOTERS + 4 * k));
+        // Version 1's voter list is version 2's first configuration format without the leading count.
+        ByteBuffer config = ByteBuffer.allocate((int) configBytes + (version == 1 ? 4 : 0));
+        if (version == 1) {
+            config.putInt(count);
         }
-        long dataLength = header.getLong((int) headerBytes - FIXED_AFTER_VOTERS);
+        config.put(header.array(), FIXED_BEFORE_CONFIG, (int) configBytes);
+        long dataLength = header.getLong((int) headerBytes - FIXED_AFTER_CONFIG);
         if (dataLength != fileSize - headerBytes) {
             throw new DamagedSnapshotException("header says " + dataLength + " bytes of data but the file holds "
                     + (fileSize - headerBytes));
         }
         try {
-            return new Header(new SnapshotMeta(index, term, new ClusterConfig(voters)), dataLength,
-                    header.getInt((int) headerBytes - 8));
+            return new Header(new SnapshotMeta(index, term, ClusterConfig.decode(Bytes.wrap(config.array()))),
+                    dataLength, header.getInt((int) headerBytes - 8), (int) headerBytes);
         } catch (IllegalArgumentException e) {
             throw new DamagedSnapshotException("header passes its checksum but is invalid: " + e.getMessage());
         }

@@ -138,18 +138,18 @@ class MessageCodecTest {
     @Test
     void layoutMatchesTheDocumentation() {
         assertThat(hex(codec.encode(new TimeoutNow(1, 2, 3))))
-                .isEqualTo("01" + "05" + "00000001" + "00000002" + "0000000000000003");
+                .isEqualTo("02" + "05" + "00000001" + "00000002" + "0000000000000003");
         assertThat(hex(codec.encode(new RequestVote(1, 2, 3, 4, 5, true, false))))
-                .isEqualTo("01" + "01" + "00000001" + "00000002" + "0000000000000003"
+                .isEqualTo("02" + "01" + "00000001" + "00000002" + "0000000000000003"
                         + "0000000000000004" + "0000000000000005" + "01" + "00");
         assertThat(hex(codec.encode(new VoteResponse(2, 1, 3, true, false))))
-                .isEqualTo("01" + "02" + "00000002" + "00000001" + "0000000000000003" + "01" + "00");
+                .isEqualTo("02" + "02" + "00000002" + "00000001" + "0000000000000003" + "01" + "00");
         assertThat(hex(codec.encode(AppendResponse.reject(2, 1, 3, 9, 5, 2, 4))))
-                .isEqualTo("01" + "04" + "00000002" + "00000001" + "0000000000000003" + "00"
+                .isEqualTo("02" + "04" + "00000002" + "00000001" + "0000000000000003" + "00"
                         + "0000000000000009" + "0000000000000005" + "0000000000000002" + "0000000000000004");
         AppendEntries ae = new AppendEntries(1, 2, 3, 4, 2, List.of(new LogEntry(5, 3, EntryType.CONFIG, Bytes.utf8("ab"))), 4, 6);
         assertThat(hex(codec.encode(ae)))
-                .isEqualTo("01" + "03" + "00000001" + "00000002" + "0000000000000003"
+                .isEqualTo("02" + "03" + "00000001" + "00000002" + "0000000000000003"
                         + "0000000000000004" + "0000000000000002" + "0000000000000004" + "0000000000000006"
                         + "00000001" + "0000000000000005" + "0000000000000003" + "02" + "00000002" + "6162");
     }
@@ -215,7 +215,8 @@ class MessageCodecTest {
 
     @Test
     void rejectsUnknownVersion() {
-        assertDecodeFails(encodeWithByte(TIMEOUT, VERSION_AT, 2)).hasMessageContaining("unknown version 2");
+        assertDecodeFails(encodeWithByte(TIMEOUT, VERSION_AT, 1)).hasMessageContaining("unknown version 1");
+        assertDecodeFails(encodeWithByte(TIMEOUT, VERSION_AT, 3)).hasMessageContaining("unknown version 3");
         assertDecodeFails(encodeWithByte(TIMEOUT, VERSION_AT, 0)).hasMessageContaining("unknown version 0");
     }
 

@@ -90,7 +90,7 @@ class CommitmentTest {
 
     @Test
     void committedEntriesAreHandedOutAtMostMaxApplyEntriesPerReady() {
-        RaftConfig config = new RaftConfig(2, 10, 2, 64, 1 << 20, 4096, 3, true, true);
+        RaftConfig config = new RaftConfig(2, 10, 2, 64, 1 << 20, 4096, 3, true, true, 1000);
         NodeHarness n = withLog(config, new int[] {1, 2, 3}, 2, 0);
         n.deliver(append(1, 2, 2, 1, 1, entries(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), 10));
 

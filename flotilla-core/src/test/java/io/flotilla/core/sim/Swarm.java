@@ -37,7 +37,7 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
                 r.nextBoolean() ? r.nextInt(1, 200) : 1 << 20,
                 r.nextBoolean() ? r.nextInt(1, 8) : 4096,
                 r.nextBoolean() ? r.nextInt(1, 4) : 4096,
-                r.nextInt(4) != 0, r.nextInt(4) != 0);
+                r.nextInt(4) != 0, r.nextInt(4) != 0, 1000);
         int[] tickInterval = new int[nodes];
         for (int i = 0; i < nodes; i++) {
             tickInterval[i] = faults.contains(FaultKind.CLOCK_SKEW) ? r.nextInt(TICK * 2 / 3, TICK * 3 / 2 + 1) : TICK;
@@ -77,7 +77,7 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
 
     RaftConfig raftFor(int id) {
         return new RaftConfig(id, raft.electionTicks(), raft.heartbeatTicks(), raft.maxInflight(), raft.maxBatchBytes(),
-                raft.maxBatchEntries(), raft.maxApplyEntries(), raft.preVote(), raft.checkQuorum());
+                raft.maxBatchEntries(), raft.maxApplyEntries(), raft.preVote(), raft.checkQuorum(), raft.catchUpEntries());
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -59,22 +60,48 @@ class SnapshotFilesTest {
         }
         assertThat(snapshotNames()).containsExactly("snapshot_20_3");
         ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("snapshot_20_3")));
-        int headerBytes = 8 + 4 + 8 + 8 + 4 + 3 * 4 + 8 + 4 + 4;
+        byte[] config = VOTERS.encode().unsafeArray();
+        int headerBytes = 8 + 4 + 8 + 8 + 4 + config.length + 8 + 4 + 4;
         assertThat(file.capacity()).isEqualTo(headerBytes + data.length);
         assertThat(new String(file.array(), 0, 8, StandardCharsets.US_ASCII)).isEqualTo("FLOTSNAP");
         assertThat(file.getInt(8)).isEqualTo(SnapshotFormat.VERSION);
         assertThat(file.getLong(12)).isEqualTo(20);
         assertThat(file.getLong(20)).isEqualTo(3);
-        assertThat(file.getInt(28)).isEqualTo(3);
-        assertThat(List.of(file.getInt(32), file.getInt(36), file.getInt(40))).containsExactly(1, 2, 3);
-        assertThat(file.getLong(44)).isEqualTo(data.length);
+        assertThat(file.getInt(28)).isEqualTo(config.length);
+        assertThat(Arrays.copyOfRange(file.array(), 32, 32 + config.length)).isEqualTo(config);
+        int after = 32 + config.length;
+        assertThat(file.getLong(after)).isEqualTo(data.length);
         CRC32C crc = new CRC32C();
         crc.update(data);
-        assertThat(file.getInt(52)).isEqualTo((int) crc.getValue());
+        assertThat(file.getInt(after + 8)).isEqualTo((int) crc.getValue());
         crc.reset();
         crc.update(file.array(), 0, headerBytes - 4);
-        assertThat(file.getInt(56)).isEqualTo((int) crc.getValue());
+        assertThat(file.getInt(after + 12)).isEqualTo((int) crc.getValue());
         assertThat(file.array()).endsWith(data);
+    }
+
+    @Test
+    void aSnapshotInTheFirstFormatIsStillRead() throws IOException {
+        byte[] data = snapshotData(500, 2);
+        try (DurableStorage s = openWithLog(30)) {
+            writeSnapshot(s, new SnapshotMeta(20, 3, VOTERS), data);
+        }
+        // Rewrite the file as version 1 wrote it: a voter count and the voters' ids for the configuration.
+        ByteBuffer v1 = ByteBuffer.allocate(8 + 4 + 8 + 8 + 4 + 3 * 4 + 8 + 4 + 4 + data.length);
+        v1.put("FLOTSNAP".getBytes(StandardCharsets.US_ASCII)).putInt(1).putLong(20).putLong(3).putInt(3)
+                .putInt(1).putInt(2).putInt(3).putLong(data.length);
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        v1.putInt((int) crc.getValue());
+        crc.reset();
+        crc.update(v1.array(), 0, v1.position());
+        v1.putInt((int) crc.getValue()).put(data);
+        Files.write(dir.resolve("snapshot_20_3"), v1.array());
+
+        try (DurableStorage s = open(); InputStream in = s.openSnapshot()) {
+            assertThat(s.latestSnapshot()).contains(new SnapshotMeta(20, 3, VOTERS));
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
     }
 
     @Test
