@@ -334,11 +334,11 @@ public final class RaftNode {
 
     /** Why no membership change may start now, or null if one may. */
     private String changeInProgress() {
-        if (configs.latestIndex() > log.committed) {
-            return "a membership change is in progress (index " + configs.latestIndex() + " is not committed yet); retry once it is";
-        }
         if (!committedInCurrentTerm()) {
             return "the leader has not committed an entry of its term yet; retry shortly";
+        }
+        if (configs.latestIndex() > log.committed) {
+            return "a membership change is in progress (index " + configs.latestIndex() + " is not committed yet); retry once it is";
         }
         return null;
     }

@@ -51,6 +51,16 @@ final class NodeHarness {
         return new NodeHarness(config(id), new MemoryStorage(), new SplittableRandom(id), members(voters));
     }
 
+    /** A new node with no state and no founders: it waits to be added to a cluster as a learner. */
+    static NodeHarness joining(RaftConfig config) {
+        return new NodeHarness(config, new MemoryStorage(), new SplittableRandom(config.id()));
+    }
+
+    /** The same node restarted from what its storage holds. */
+    NodeHarness restarted() {
+        return new NodeHarness(config, storage, new SplittableRandom(config.id()));
+    }
+
     /** Test settings: election after 10 to 20 ticks, heartbeat every 2, pre-vote and CheckQuorum on. */
     static RaftConfig config(int id) {
         return RaftConfig.defaults(id).withTimings(ELECTION_TICKS, HEARTBEAT_TICKS);
