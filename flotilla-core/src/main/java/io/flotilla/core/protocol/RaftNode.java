@@ -356,9 +356,13 @@ public final class RaftNode {
                 + " voters would be reachable, fewer than a quorum of " + next.quorum() + "; bring voters back first";
     }
 
-    /** A learner holds the leader's log up to {@code catchUpEntries} from its end and answers. */
+    /**
+     * A learner holds the leader's log up to {@code catchUpEntries} from its end, including the
+     * configuration in force (so it has seen itself join as a learner), and answers.
+     */
     private boolean caughtUp(Progress p) {
-        return p.match >= log.lastIndex() - config.catchUpEntries() && p.ticksSinceHeard < config.electionTicks();
+        return p.match >= Math.max(configs.latestIndex(), log.lastIndex() - config.catchUpEntries())
+                && p.ticksSinceHeard < config.electionTicks();
     }
 
     /** Leader, each heartbeat: promotes one learner added to become a voter once it has caught up. */
@@ -462,6 +466,12 @@ public final class RaftNode {
             log.installedSnapshot(installing.index());
             persistedIndex = storage.lastIndex();
             ClusterConfig before = configs.latest();
+            if (joining) {
+                // The snapshot's configuration first, then any newer one in the log kept after it.
+                configs.reset(installing.index(), installing.config());
+                configChanged(before);
+                before = configs.latest();
+            }
             loadConfigurations();
             configChanged(before);
             installing = null;
@@ -679,12 +689,14 @@ public final class RaftNode {
                 persistedIndex = Math.min(persistedIndex, replaced - 1);
                 ClusterConfig before = configs.latest();
                 configs.truncatedFrom(replaced);
+                configChanged(before);
                 for (LogEntry e : entries) {
-                    if (e.index() >= replaced) {
+                    if (e.index() >= replaced && e.type() == EntryType.CONFIG) {
+                        before = configs.latest();
                         configs.appended(e, log.applied);
+                        configChanged(before); // one at a time: a joining node must see itself join as a learner
                     }
                 }
-                configChanged(before);
             }
             long lastNew = prev + entries.size();
             log.commitTo(Math.min(m.leaderCommit(), lastNew));

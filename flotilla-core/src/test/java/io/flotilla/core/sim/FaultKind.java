@@ -22,5 +22,10 @@ enum FaultKind {
      * A crashed node loses its disk: it restarts with no state at all, and must find out that the
      * cluster exists rather than found it again (at most one node per run, drawn apart from the others).
      */
-    STATE_LOSS
+    STATE_LOSS,
+    /**
+     * The leader is asked to change the membership: add a fresh node as a learner (promoted by hand or
+     * once caught up), promote a learner, or remove a member (the leader included). Drawn last.
+     */
+    MEMBERSHIP
 }

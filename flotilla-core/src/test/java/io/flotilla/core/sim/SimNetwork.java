@@ -18,11 +18,12 @@ final class SimNetwork {
     private final boolean[][] cut;
     private boolean calm;
 
-    SimNetwork(Swarm swarm, SplittableRandom random, SimStats stats) {
+    /** @param maxNodes the highest node id a run may use (founders, and nodes added later) */
+    SimNetwork(Swarm swarm, SplittableRandom random, SimStats stats, int maxNodes) {
         this.swarm = swarm;
         this.random = random;
         this.stats = stats;
-        this.cut = new boolean[swarm.nodes() + 1][swarm.nodes() + 1];
+        this.cut = new boolean[maxNodes + 1][maxNodes + 1];
     }
 
     /** The delays after which copies of {@code m} arrive: none if it is lost. */
@@ -96,7 +97,7 @@ final class SimNetwork {
     }
 
     void isolate(int node) {
-        for (int other = 1; other <= swarm.nodes(); other++) {
+        for (int other = 1; other < cut.length; other++) {
             if (other != node) {
                 cut[node][other] = true;
                 cut[other][node] = true;

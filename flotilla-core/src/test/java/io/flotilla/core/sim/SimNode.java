@@ -14,6 +14,8 @@ final class SimNode<C, Q, R> {
     int incarnation;
     /** Lost its state and, rightly, refused to rejoin as the member it was: down for good. */
     boolean retired;
+    /** Started with no state to join the cluster by a membership change (not a founder). */
+    boolean joiner;
     /** Null while the node is down. */
     NodeDriver<C, Q, R> driver;
 

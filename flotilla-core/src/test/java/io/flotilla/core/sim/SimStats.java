@@ -35,6 +35,10 @@ final class SimStats {
     long rejoinsRefused;
     /** Nodes that lost their state before any election, and founded the cluster again. */
     long refounded;
+    long seedsWithMembership;
+    /** Membership changes committed, and refused or lost (the leader's answer to the proposer). */
+    long membershipChanges;
+    long membershipChangesRefused;
     final Map<FaultKind, Long> faults = new EnumMap<>(FaultKind.class);
 
     void fault(FaultKind kind) {
@@ -68,6 +72,9 @@ final class SimStats {
         entriesCompacted += o.entriesCompacted;
         rejoinsRefused += o.rejoinsRefused;
         refounded += o.refounded;
+        seedsWithMembership += o.seedsWithMembership;
+        membershipChanges += o.membershipChanges;
+        membershipChangesRefused += o.membershipChangesRefused;
         o.faults.forEach((k, v) -> faults.merge(k, v, Long::sum));
     }
 
@@ -78,11 +85,13 @@ final class SimStats {
                         + "(%d ok, %d unknown, %d failed; %d checked for linearizability, %d undecided); "
                         + "snapshots on in %d seeds: %d taken, %d committed, %d installed from a leader (%d replacing the whole log; "
                         + "%d chunks sent, %d lost), %d restarts from a snapshot, %d states checked against the replica, "
-                        + "%d compactions (%d entries); after a lost disk %d rejoins refused, %d founded again",
+                        + "%d compactions (%d entries); after a lost disk %d rejoins refused, %d founded again; "
+                        + "membership changes in %d seeds: %d committed, %d refused or lost",
                 seeds, steps, virtualTime, messagesSent, messagesDelivered, faults, crashes, entriesLostInCrashes,
                 elections, operations, operationsOk, operationsUnknown, operations - operationsOk - operationsUnknown,
                 operationsChecked, undecided, seedsWithSnapshots, snapshotsTaken, snapshotsCommitted, snapshotsInstalled,
                 logsReplacedBySnapshots, snapshotChunksSent, snapshotChunksLost, restartsFromSnapshots, snapshotsChecked,
-                compactions, entriesCompacted, rejoinsRefused, refounded);
+                compactions, entriesCompacted, rejoinsRefused, refounded, seedsWithMembership, membershipChanges,
+                membershipChangesRefused);
     }
 }

@@ -164,6 +164,15 @@ final class SimStorage implements Storage {
         return base;
     }
 
+    /** True if a crash now would still leave the entry {@code (index, term)}, or a snapshot covering it, on disk. */
+    synchronized boolean holdsDurably(long index, long term) {
+        if (snapshot != null && snapshot.index() >= index) {
+            return true;
+        }
+        int k = slot(index);
+        return k >= 0 && k < durableLog.size() && durableLog.get(k).term() == term;
+    }
+
     /** An entry the protocol can still see (not compacted). */
     synchronized LogEntry entry(long index) {
         if (index < first || index > lastIndex()) {

@@ -2,6 +2,8 @@ package io.flotilla.core.sim;
 
 import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.Bytes;
+import io.flotilla.core.Member;
+import io.flotilla.core.MembershipChange;
 import io.flotilla.core.NodeDriver;
 import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
@@ -98,6 +100,8 @@ final class Simulation<I, C, Q, R> {
      */
     private static final int LIVENESS_CATCH_UP_ELECTION_TIMEOUTS = 10;
     private static final int LIVENESS_LIMIT = 400;
+    /** Nodes a run with membership changes may add beyond the founders. */
+    private static final int SPARE_NODES = 4;
 
     private final long seed;
     private final Workload<I, C, Q, R> workload;
@@ -128,8 +132,8 @@ final class Simulation<I, C, Q, R> {
         this.swarm = Swarm.draw(root.split());
         this.faultRandom = root.split();
         this.nodeRandom = root.split();
-        this.network = new SimNetwork(swarm, root.split(), stats);
-        this.invariants = new Invariants(swarm.nodes(), replica(workload));
+        this.network = new SimNetwork(swarm, root.split(), stats, swarm.nodes() + SPARE_NODES);
+        this.invariants = new Invariants(swarm.nodes() + SPARE_NODES, replica(workload));
         this.clients = new Clients<>(workload, queue, root.split(), swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
                 this::note);
         this.snapshotRandom = root.split();
@@ -159,6 +163,7 @@ final class Simulation<I, C, Q, R> {
             throw failure(e.toString(), e);
         }
         stats.seeds = 1;
+        stats.seedsWithMembership = swarm.faults().contains(FaultKind.MEMBERSHIP) ? 1 : 0;
         stats.refounded = lostState != 0 && !nodes.get(lostState - 1).retired ? 1 : 0;
         stats.seedsWithSnapshots = swarm.snapshotEvery() > 0 ? 1 : 0;
         stats.snapshotsChecked = invariants.snapshotsChecked();
@@ -211,11 +216,46 @@ final class Simulation<I, C, Q, R> {
     }
 
     private void checkInvariants() {
+        SimNode<C, Q, R> newestCommit = null;
         for (SimNode<C, Q, R> n : nodes) {
             if (n.isUp()) {
                 RaftNode raft = n.raft();
                 invariants.observe(n.id, raft.role(), raft.term(), raft.commitIndex(), n.driver.appliedIndex(), n.storage);
+                if (newestCommit == null || raft.commitIndex() > newestCommit.raft().commitIndex()) {
+                    newestCommit = n;
+                }
             }
+        }
+        if (newestCommit != null && newestCommit.raft().commitIndex() > 0) {
+            checkCommittedHeldByQuorum(newestCommit.raft().commitIndex(), newestCommit.storage.term(newestCommit.raft().commitIndex()));
+        }
+    }
+
+    /**
+     * The newest committed entry is on enough disks that every quorum of the configuration a current
+     * leader uses includes one of them, so no node without it can be elected (single-server changes
+     * keep this true from one configuration to the next). A current leader is one whose own log holds
+     * the entry; a node that lost its state counts as holding it while it has never voted since.
+     */
+    private void checkCommittedHeldByQuorum(long index, long term) {
+        SimNode<C, Q, R> leader = leader();
+        if (leader == null || !leader.storage.holdsDurably(index, term)) {
+            return;
+        }
+        ClusterConfig config = leader.raft().members();
+        int holders = 0;
+        for (int voter : config.voters()) {
+            SimNode<C, Q, R> v = voter <= nodes.size() ? nodes.get(voter - 1) : null;
+            if (v != null && (v.storage.holdsDurably(index, term)
+                    || v.id == lostState && (v.retired || v.storage.durableHardState().term() == 0))) {
+                holders++;
+            }
+        }
+        int needed = config.voters().size() - config.quorum() + 1;
+        if (holders < needed) {
+            throw new InvariantViolation("Committed entries on a quorum", "entry " + index + " (term " + term + ") is durable on "
+                    + holders + " voters of " + config + " used by leader " + leader.id + ", but a quorum without it would"
+                    + " need fewer than " + needed + " of them to hold it");
         }
     }
 
@@ -223,7 +263,7 @@ final class Simulation<I, C, Q, R> {
         SimNode<C, Q, R> n = nodes.get(t.node() - 1);
         if (n.isUp() && n.incarnation == t.incarnation()) {
             act(n.id, NodeDriver::tick);
-            queue.after(swarm.tickInterval()[n.id - 1], t);
+            queue.after(tickInterval(n.id), t);
         }
     }
 
@@ -247,7 +287,7 @@ final class Simulation<I, C, Q, R> {
             action.accept(n.driver);
             n.driver.process();
         } catch (NodeHaltedException h) {
-            if (n.id != lostState || n.storage.lastIndex() > 0) {
+            if (n.id != lostState) {
                 throw h; // a node that kept its state never has a reason to halt
             }
             stats.rejoinsRefused++;
@@ -293,6 +333,7 @@ final class Simulation<I, C, Q, R> {
     // ---- nodes -------------------------------------------------------------------------------
 
     private void boot() {
+        // A node that joins later starts with no founders: it must be added, never found a cluster.
         Integer[] ids = new Integer[swarm.nodes()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = i + 1;
@@ -303,7 +344,7 @@ final class Simulation<I, C, Q, R> {
         }
         nodes.forEach(this::start);
         if (swarm.faults().contains(FaultKind.PARTITION) || swarm.faults().contains(FaultKind.CRASH)
-                || swarm.faults().contains(FaultKind.TRANSFER)) {
+                || swarm.faults().contains(FaultKind.TRANSFER) || swarm.faults().contains(FaultKind.MEMBERSHIP)) {
             queue.after(nextFaultDelay(), new FaultTurn());
         }
     }
@@ -341,7 +382,7 @@ final class Simulation<I, C, Q, R> {
 
     private void start(SimNode<C, Q, R> n) {
         note("node " + n.id + " starts, incarnation " + n.incarnation + ", " + n.storage);
-        RaftNode raft = new RaftNode(swarm.raftFor(n.id), n.storage, nodeRandom.split(), founders);
+        RaftNode raft = new RaftNode(swarm.raftFor(n.id), n.storage, nodeRandom.split(), n.joiner ? null : founders);
         invariants.restarted(n.id, raft.term());
         if (n.storage.latestSnapshot().isPresent()) {
             stats.restartsFromSnapshots++;
@@ -353,8 +394,13 @@ final class Simulation<I, C, Q, R> {
                 task -> queue.after(snapshotRandom.nextLong(0, 2L * Swarm.TICK), new NodeTask(n.id, incarnation, task)));
         n.driver = new NodeDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m), role -> { },
                 snapshotting);
-        queue.after(nodeRandom.nextLong(1, swarm.tickInterval()[n.id - 1] + 1), new Tick(n.id, incarnation));
+        queue.after(nodeRandom.nextLong(1, tickInterval(n.id) + 1), new Tick(n.id, incarnation));
         act(n.id, driver -> { });
+    }
+
+    /** Virtual time between a node's ticks: a founder's as drawn (clock skew), the usual for a node added later. */
+    private int tickInterval(int id) {
+        return id <= swarm.nodes() ? swarm.tickInterval()[id - 1] : Swarm.TICK;
     }
 
     /** A copy of the application fed the committed history, for the invariants to compare snapshots with. */
@@ -410,7 +456,7 @@ final class Simulation<I, C, Q, R> {
         }
         queue.after(nextFaultDelay(), new FaultTurn());
         List<FaultKind> kinds = new ArrayList<>();
-        for (FaultKind k : List.of(FaultKind.PARTITION, FaultKind.CRASH, FaultKind.TRANSFER)) {
+        for (FaultKind k : List.of(FaultKind.PARTITION, FaultKind.CRASH, FaultKind.TRANSFER, FaultKind.MEMBERSHIP)) {
             if (swarm.faults().contains(k)) {
                 kinds.add(k);
             }
@@ -438,8 +484,58 @@ final class Simulation<I, C, Q, R> {
                     act(leader.id, driver -> driver.node().transferLeadership(target));
                 }
             }
+            case MEMBERSHIP -> changeMembership(leader);
             default -> throw new AssertionError(kind);
         }
+    }
+
+    /**
+     * Asks the leader for a random membership change: add a fresh node (under a new id, as the
+     * procedure for a lost disk does), promote a learner, or remove a member. A node that lost its
+     * state is removed first, and the voters never drop below three, so the one node a run may lose
+     * never costs the cluster its quorum for good. The leader may refuse; that is part of the test.
+     */
+    private void changeMembership(SimNode<C, Q, R> leader) {
+        if (leader == null) {
+            return;
+        }
+        ClusterConfig config = leader.raft().members();
+        List<Integer> learners = config.members().values().stream().filter(m -> !m.kind().votes()).map(Member::id).toList();
+        List<Integer> members = List.copyOf(config.members().keySet());
+        int choice = faultRandom.nextInt(4);
+        MembershipChange change;
+        if (lostState != 0 && nodes.get(lostState - 1).retired && config.isMember(lostState) && config.voters().size() > 3) {
+            change = new MembershipChange.Remove(lostState);
+        } else if ((choice == 0 || config.voters().size() <= 3 && choice == 3) && nodes.size() < swarm.nodes() + SPARE_NODES) {
+            SimNode<C, Q, R> fresh = new SimNode<>(nodes.size() + 1, newStorage(nodes.size() + 1, null));
+            fresh.joiner = true;
+            nodes.add(fresh);
+            start(fresh);
+            change = new MembershipChange.AddLearner(fresh.id, "", faultRandom.nextBoolean());
+        } else if (choice == 1 && !learners.isEmpty()) {
+            change = new MembershipChange.Promote(learners.get(faultRandom.nextInt(learners.size())));
+        } else {
+            int victim = members.get(faultRandom.nextInt(members.size()));
+            if (config.isVoter(victim) && config.voters().size() <= 3) {
+                return;
+            }
+            change = new MembershipChange.Remove(victim);
+        }
+        stats.fault(FaultKind.MEMBERSHIP);
+        note("leader " + leader.id + " is asked for " + change);
+        act(leader.id, driver -> driver.changeMembership(change, new NodeDriver.Callback<>() {
+            @Override
+            public void complete(ClusterConfig result, long index) {
+                stats.membershipChanges++;
+                note("membership change committed at " + index + ": " + result);
+            }
+
+            @Override
+            public void fail(RuntimeException error) {
+                stats.membershipChangesRefused++;
+                note("membership change failed: " + error.getMessage());
+            }
+        }));
     }
 
     private void partition(SimNode<C, Q, R> leader) {
@@ -500,11 +596,11 @@ final class Simulation<I, C, Q, R> {
         }
     }
 
-    /** The lowest index applied by any node. */
+    /** The lowest index applied by any node that must make progress. */
     private long slowestApplied() {
         long min = Long.MAX_VALUE;
         for (SimNode<C, Q, R> n : nodes) {
-            if (!n.retired) {
+            if (mustProgress(n)) {
                 min = Math.min(min, n.isUp() ? n.driver.appliedIndex() : 0);
             }
         }
@@ -518,11 +614,20 @@ final class Simulation<I, C, Q, R> {
             return false;
         }
         for (SimNode<C, Q, R> n : nodes) {
-            if (!n.retired && (!n.isUp() || n.driver.appliedIndex() < index)) {
+            if (mustProgress(n) && (!n.isUp() || n.driver.appliedIndex() < index)) {
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * Every node must apply the probe but those that lost their state, and those outside the
+     * leader's configuration (removed, or never added).
+     */
+    private boolean mustProgress(SimNode<C, Q, R> n) {
+        SimNode<C, Q, R> leader = leader();
+        return !n.retired && (leader == null ? !n.joiner : leader.raft().members().isMember(n.id));
     }
 
     private void probe() {

@@ -27,7 +27,7 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
         int nodes = r.nextBoolean() ? 5 : 3;
         Set<FaultKind> faults = EnumSet.noneOf(FaultKind.class);
         for (FaultKind kind : FaultKind.values()) {
-            if (kind != FaultKind.STATE_LOSS && r.nextBoolean()) {
+            if (kind != FaultKind.STATE_LOSS && kind != FaultKind.MEMBERSHIP && r.nextBoolean()) {
                 faults.add(kind);
             }
         }
@@ -63,12 +63,22 @@ record Swarm(int nodes, Set<FaultKind> faults, RaftConfig raft, int[] tickInterv
         if (faults.contains(FaultKind.CRASH) && r.nextInt(3) == 0) {
             withLoss.add(FaultKind.STATE_LOSS);
         }
+        // Membership changes likewise, in half the runs, with a learner caught up within 0 to 19 entries.
+        if (r.nextBoolean()) {
+            withLoss.add(FaultKind.MEMBERSHIP);
+            drawn = drawn.withRaft(raft.withCatchUpEntries(r.nextInt(20)));
+        }
         return drawn.withSnapshots(every, trail, withLoss);
     }
 
     private Swarm withSnapshots(long every, long trail, Set<FaultKind> faults) {
         return new Swarm(nodes, faults, raft, tickInterval, dropRate, duplicateRate, maxDelay, slowRate, slowDelay, faultInterval,
                 ioCrashRate, clients, clientTimeout, every, trail);
+    }
+
+    private Swarm withRaft(RaftConfig newRaft) {
+        return new Swarm(nodes, faults, newRaft, tickInterval, dropRate, duplicateRate, maxDelay, slowRate, slowDelay, faultInterval,
+                ioCrashRate, clients, clientTimeout, snapshotEvery, snapshotTrail);
     }
 
     private static double rate(SplittableRandom r, Set<FaultKind> faults, FaultKind kind, double max) {
