@@ -301,6 +301,34 @@ class RaftRuntimeTest {
     }
 
     @Test
+    void membershipChangesCompleteWithTheNewConfigurationAndARemovedNodeLearnsIt() throws Exception {
+        snapshotEvery = 50; // the new member catches up through a snapshot
+        startCluster();
+        int leader = awaitLeader();
+        for (long i = 0; i < 200; i++) {
+            nodes.get(leader).propose(i).get(5, TimeUnit.SECONDS);
+        }
+        storages.put(4, new FaultyStorage()); // no state, no founders: waits to be added
+        start(4);
+
+        ClusterConfig added = nodes.get(leader).changeMembership(new MembershipChange.AddLearner(4, "", true))
+                .get(5, TimeUnit.SECONDS);
+        assertThat(added.member(4).orElseThrow().kind()).isEqualTo(Member.Kind.JOINING);
+        await(() -> nodes.get(leader).status().members().isVoter(4), "node 4 promoted once caught up");
+        await(() -> journals.get(4).copy().size() == 200, "node 4 holds every command");
+
+        int follower = nodes.keySet().stream().filter(id -> id != leader && id != 4).findFirst().orElseThrow();
+        ClusterConfig removed = nodes.get(leader).changeMembership(new MembershipChange.Remove(follower)).get(5, TimeUnit.SECONDS);
+        assertThat(removed.voters()).doesNotContain(follower).contains(4);
+        assertThat(nodes.get(follower).removed().get(5, TimeUnit.SECONDS)).isPositive();
+        assertThatThrownBy(() -> nodes.get(leader).changeMembership(new MembershipChange.AddLearner(follower, "", false))
+                .get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(RaftException.class)
+                .hasMessageContaining("was removed from this cluster");
+        assertThatThrownBy(() -> nodes.get(follower).changeMembership(new MembershipChange.Remove(4)).get(5, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(NotLeaderException.class);
+    }
+
+    @Test
     void aNodeWithNoStateRefusesStaleReadsUntilItKnowsTheClusterIsNew() throws Exception {
         MemoryStorage empty = new MemoryStorage();
         RaftRuntime.Options options = new RaftRuntime.Options(RaftConfig.defaults(1), Duration.ofMillis(10), 4096, 1)
