@@ -58,14 +58,8 @@ public final class RaftNode {
     private int votedFor;
     private int leader = NONE;
     private Role role = Role.FOLLOWER;
-    /** The configurations in the log; the newest is the one in force. */
-    private final Configurations configs = new Configurations();
-    /**
-     * Set while a node that started with no state and no founders waits to be added: it must see
-     * itself join as a learner. A configuration that already names it a voter means it is a member
-     * that lost its state (issue of identity, docs/design.md), so it halts rather than acknowledge.
-     */
-    private boolean joining;
+    /** The configurations in the log (the newest is the one in force), and a joining node's identity check. */
+    private final Membership configs;
     /** Set while a node that started with no state waits to learn whether it may found the cluster. */
     private BootstrapCheck bootstrapCheck;
     /** Messages dropped because they contradict what this node knows (forged, corrupt or buggy senders). */
@@ -120,6 +114,7 @@ public final class RaftNode {
         this.log = new RaftLog(storage);
         this.storage = storage;
         this.snapshots = new SnapshotSender(storage, config.maxBatchBytes());
+        this.configs = new Membership(id);
         HardState hs = storage.hardState();
         this.term = hs.term();
         this.votedFor = hs.votedFor();
@@ -132,11 +127,7 @@ public final class RaftNode {
                     bootstrapCheck.unanswered());
             maybeBootstrap();
         } else {
-            loadConfigurations();
-            this.joining = configs.latest() == ClusterConfig.NONE;
-            if (joining) {
-                LOG.info("node {} has no configuration: it waits to be added to a cluster as a learner", id);
-            }
+            configs.restore(log, storage.latestSnapshot().orElse(null));
         }
     }
 
@@ -162,7 +153,7 @@ public final class RaftNode {
             if (electionElapsed >= electionTimeout && configs.latest().isVoter(id)) {
                 campaign(config.preVote(), false);
             }
-            if (joining && electionElapsed % (100 * config.heartbeatTicks()) == 0) {
+            if (configs.joining() && electionElapsed % (100 * config.heartbeatTicks()) == 0) {
                 LOG.info("node {} waits to be added to the cluster: {}", id, leader == NONE
                         ? "no leader has contacted it yet" : "leader " + leader + " has not sent a configuration naming it yet");
             }
@@ -282,10 +273,10 @@ public final class RaftNode {
     }
 
     private void appendOwn(LogEntry entry) {
-        ClusterConfig before = configs.latest();
         log.append(entry);
-        configs.appended(entry, log.applied);
-        configChanged(before);
+        if (configs.appended(entry, log.applied)) {
+            configChanged();
+        }
     }
 
     /**
@@ -465,15 +456,9 @@ public final class RaftNode {
             // The runtime committed the snapshot, reset storage to it and restored the state machine.
             log.installedSnapshot(installing.index());
             persistedIndex = storage.lastIndex();
-            ClusterConfig before = configs.latest();
-            if (joining) {
-                // The snapshot's configuration first, then any newer one in the log kept after it.
-                configs.reset(installing.index(), installing.config());
-                configChanged(before);
-                before = configs.latest();
+            if (configs.installed(installing, log)) {
+                configChanged();
             }
-            loadConfigurations();
-            configChanged(before);
             installing = null;
             receiver.reset();
         }
@@ -540,7 +525,7 @@ public final class RaftNode {
 
     /** True once this node knows that a committed configuration removed it: it takes no further part. */
     public boolean removed() {
-        return configs.latest().removed().contains(id) && configs.latestIndex() <= log.committed;
+        return configs.removed(log.committed);
     }
 
     // ---- elections ---------------------------------------------------------------------------
@@ -687,15 +672,13 @@ public final class RaftNode {
             long replaced = log.appendFromLeader(prev, entries);
             if (replaced > 0) {
                 persistedIndex = Math.min(persistedIndex, replaced - 1);
-                ClusterConfig before = configs.latest();
-                configs.truncatedFrom(replaced);
-                configChanged(before);
+                boolean changed = configs.truncatedFrom(replaced);
                 for (LogEntry e : entries) {
-                    if (e.index() >= replaced && e.type() == EntryType.CONFIG) {
-                        before = configs.latest();
-                        configs.appended(e, log.applied);
-                        configChanged(before); // one at a time: a joining node must see itself join as a learner
-                    }
+                    // One at a time: a joining node must see itself join as a learner.
+                    changed |= e.index() >= replaced && configs.appended(e, log.applied);
+                }
+                if (changed) {
+                    configChanged();
                 }
             }
             long lastNew = prev + entries.size();
@@ -847,33 +830,11 @@ public final class RaftNode {
     }
 
     /** The configuration in force changed (appended, cut off, or replaced by a snapshot's). */
-    private void configChanged(ClusterConfig before) {
-        ClusterConfig now = configs.latest();
-        if (now.equals(before)) {
-            return;
-        }
-        if (joining) {
-            if (now.isVoter(id) || now.removed().contains(id)) {
-                throw new NodeHaltedException("node " + id + " started with no data to join a cluster, but the cluster's"
-                        + " configuration already " + (now.isVoter(id) ? "has node " + id + " as a voter" : "removed node " + id)
-                        + ": this id belongs to a member that lost its state. Remove that member if it is not removed yet,"
-                        + " and add this node under a new id.");
-            }
-            if (now.isMember(id)) {
-                joining = false;
-                LOG.info("node {} was added to the cluster as a learner: {}", id, now);
-            }
-        }
-        if (before.isMember(id) && !now.isMember(id)) {
-            LOG.info("node {} is not in the configuration at index {} ({}): it was removed and takes no further part"
-                    + " once that commits", id, configs.latestIndex(), now);
-        } else if (before.isMember(id) && !before.isVoter(id) && now.isVoter(id)) {
-            LOG.info("node {} is a voter from index {}", id, configs.latestIndex());
-        }
+    private void configChanged() {
         if (role == Role.LEADER) {
             trackMembers();
         }
-        if (transferee != NONE && !now.isVoter(transferee)) {
+        if (transferee != NONE && !configs.latest().isVoter(transferee)) {
             transferee = NONE;
         }
     }
@@ -946,6 +907,7 @@ public final class RaftNode {
         LogEntry founding = new LogEntry(1, 1, EntryType.CONFIG, bootstrapCheck.founders().encode());
         log.append(founding);
         configs.appended(founding, log.applied);
+        configChanged();
         term = 1;
         votedFor = NONE;
         bootstrapCheck = null;
@@ -1073,25 +1035,6 @@ public final class RaftNode {
         if (outstanding != null) {
             throw new IllegalStateException("an event arrived between ready() and advance()");
         }
-    }
-
-    /**
-     * Reads the configurations from storage: the snapshot's, then the newest two in the log (only the
-     * newest can be uncommitted, see {@link Configurations}), searched from the end.
-     */
-    private void loadConfigurations() {
-        List<LogEntry> found = new ArrayList<>();
-        for (long i = log.lastIndex(); i >= log.firstIndex() && found.size() < 2; i -= 1024) {
-            List<LogEntry> chunk = log.entries(Math.max(log.firstIndex(), i - 1023), 1024, Long.MAX_VALUE);
-            for (int j = chunk.size() - 1; j >= 0 && found.size() < 2; j--) {
-                if (chunk.get(j).type() == EntryType.CONFIG) {
-                    found.add(0, chunk.get(j));
-                }
-            }
-        }
-        SnapshotMeta snapshot = storage.latestSnapshot().orElse(null);
-        configs.reset(snapshot == null ? 0 : snapshot.index(), snapshot == null ? null : snapshot.config());
-        found.forEach(e -> configs.appended(e, log.applied));
     }
 
     @Override
