@@ -58,8 +58,9 @@ final class Call {
         this.deadlineNanos = startNanos + options.deadline().toNanos();
     }
 
+    /** A write or a membership change: its outcome may be unknown. Only writes carry a session. */
     private boolean isWrite() {
-        return session != null;
+        return request.changesState();
     }
 
     void attempt() {
@@ -138,7 +139,8 @@ final class Call {
 
     private void answered(InetSocketAddress node, Response response) {
         String where = ClientOptions.describe(node);
-        if (response instanceof Response.Value || response instanceof Response.Outcome || response instanceof Response.Status) {
+        if (response instanceof Response.Value || response instanceof Response.Outcome || response instanceof Response.Status
+                || response instanceof Response.Members) {
             finish(response, null);
         } else if (response instanceof Response.NotLeader n) {
             note(where, "not the leader" + (n.leaderId() == 0 ? "" : "; named node " + n.leaderId()
@@ -179,7 +181,7 @@ final class Call {
                 retryAfter(options.retry().backoff(failuresInARow++)); // same session numbers: applied at most once
             }
             case SESSION_EXPIRED -> {
-                if (!isWrite() || mayHaveBeenApplied) {
+                if (session == null || mayHaveBeenApplied) {
                     finish(null, new RequestRejectedException(what + " was refused: " + f.message()
                             + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""),
                             f.code(), mayHaveBeenApplied));
@@ -192,8 +194,11 @@ final class Call {
                 request = withSession(request, session.next());
                 retryAfter(Duration.ZERO);
             }
-            case INVALID -> finish(null, new RequestRejectedException(what + " was refused by " + where + ": " + f.message()
-                    + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""), f.code(), mayHaveBeenApplied));
+            // A membership change refused by the cluster says only the core's reason: it is the same on every node.
+            case INVALID -> finish(null, new RequestRejectedException(what + (request instanceof Request.MemberChange ? " refused: "
+                    : " was refused by " + where + ": ") + f.message()
+                    + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""), f.code(), mayHaveBeenApplied,
+                    f.message()));
             default -> throw new AssertionError(f);
         }
     }
@@ -204,7 +209,9 @@ final class Call {
      */
     private void markMayHaveBeenApplied() {
         mayHaveBeenApplied = true;
-        request = withSession(request, request.session().asRetry());
+        if (session != null) {
+            request = withSession(request, request.session().asRetry());
+        }
     }
 
     private static String describe(Response.Failure f) {
@@ -235,7 +242,7 @@ final class Call {
     void abort() {
         boolean maybe = isWrite() && attempts > 0;
         finish(null, new ClusterUnavailableException(what + " failed: the client was closed"
-                + (!isWrite() ? "" : maybe ? ". The write MAY HAVE BEEN APPLIED" : ". The write was not applied"), maybe, null));
+                + (!isWrite() ? "" : maybe ? ". The " + noun() + " MAY HAVE BEEN APPLIED" : ". The " + noun() + " was not applied"), maybe, null));
     }
 
     private void giveUp(String why) {
@@ -257,8 +264,8 @@ final class Call {
         }
         if (isWrite()) {
             message.append(mayHaveBeenApplied
-                    ? ". The write MAY HAVE BEEN APPLIED: an attempt reached the cluster and its answer was lost"
-                    : ". The write was not applied");
+                    ? ". The " + noun() + " MAY HAVE BEEN APPLIED: an attempt reached the cluster and its answer was lost"
+                    : ". The " + noun() + " was not applied");
         }
         finish(null, new ClusterUnavailableException(message.toString(), mayHaveBeenApplied, lastError));
     }
@@ -275,6 +282,10 @@ final class Call {
         return out;
     }
 
+    private String noun() {
+        return request instanceof Request.MemberChange ? "change" : "write";
+    }
+
     private static String count(int n, String noun) {
         return n + " " + noun + (n == 1 ? "" : "s");
     }
@@ -283,7 +294,7 @@ final class Call {
         if (result.isDone()) {
             return;
         }
-        if (isWrite()) {
+        if (session != null) {
             session.settled(request.session());
         }
         if (error != null) {

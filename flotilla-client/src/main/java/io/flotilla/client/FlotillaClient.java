@@ -2,7 +2,10 @@ package io.flotilla.client;
 
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.Membership;
 import io.flotilla.core.Bytes;
+import io.flotilla.core.Member;
+import io.flotilla.core.MembershipChange;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -112,6 +115,31 @@ public final class FlotillaClient implements AutoCloseable {
                 .thenApply(done -> new ClusterStatus(answers.stream().map(CompletableFuture::join).toList()));
     }
 
+    /** The cluster's members as its leader sees them: addresses, kinds, replication progress, removed ids. */
+    public CompletableFuture<Membership> membersAsync() {
+        return run("member list", new Request.MemberList(), null).thenApply(FlotillaClient::membership);
+    }
+
+    /**
+     * Adds node {@code id}, listening at {@code address} ("host:port"), as a non-voting member that
+     * receives the log. Unless {@code learner}, the leader promotes it to voter by itself once it has
+     * caught up; a learner stays one until {@link #promoteMemberAsync promoted}. Completes with the
+     * membership after the change. Start the node first with {@code --join}.
+     */
+    public CompletableFuture<Membership> addMemberAsync(int id, String address, boolean learner) {
+        return change("member add " + id, new MembershipChange.AddLearner(id, address, !learner));
+    }
+
+    /** Makes learner {@code id} a voter; refused unless it has caught up with the leader. */
+    public CompletableFuture<Membership> promoteMemberAsync(int id) {
+        return change("member promote " + id, new MembershipChange.Promote(id));
+    }
+
+    /** Removes member {@code id}; it stops, and its id is never used again in this cluster. */
+    public CompletableFuture<Membership> removeMemberAsync(int id) {
+        return change("member remove " + id, new MembershipChange.Remove(id));
+    }
+
     // ---- blocking, byte strings -----------------------------------------------------------------
 
     public Optional<Bytes> get(Bytes key) {
@@ -136,6 +164,23 @@ public final class FlotillaClient implements AutoCloseable {
 
     public ClusterStatus status() {
         return await(statusAsync());
+    }
+
+    public Membership members() {
+        return await(membersAsync());
+    }
+
+    /** See {@link #addMemberAsync}. */
+    public Membership addMember(int id, String address, boolean learner) {
+        return await(addMemberAsync(id, address, learner));
+    }
+
+    public Membership promoteMember(int id) {
+        return await(promoteMemberAsync(id));
+    }
+
+    public Membership removeMember(int id) {
+        return await(removeMemberAsync(id));
     }
 
     // ---- blocking, UTF-8 strings ------------------------------------------------------------------
@@ -186,6 +231,45 @@ public final class FlotillaClient implements AutoCloseable {
     }
 
     // ---- internals -----------------------------------------------------------------------------------
+
+    /**
+     * A membership change is retried like a write, but without a session: the cluster refuses a
+     * change that was already made (the member is there, or already removed). So when an attempt may
+     * have been applied and a later one is refused, the refusal may be the first attempt's doing:
+     * the membership tells, and a change found made counts as done.
+     */
+    private CompletableFuture<Membership> change(String what, MembershipChange change) {
+        return run(what, new Request.MemberChange(change), null).thenApply(FlotillaClient::membership)
+                .exceptionallyCompose(error -> {
+                    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                    if (!(cause instanceof RequestRejectedException rejected && rejected.mayHaveBeenApplied())) {
+                        return CompletableFuture.failedFuture(cause);
+                    }
+                    return membersAsync().handle((membership, unknown) -> {
+                        if (unknown == null && isMade(change, membership)) {
+                            return membership;
+                        }
+                        throw new CompletionException(cause);
+                    });
+                });
+    }
+
+    /** Whether the membership shows {@code change} made. */
+    static boolean isMade(MembershipChange change, Membership membership) {
+        if (change instanceof MembershipChange.AddLearner add) {
+            return membership.member(add.id()).map(m -> m.address().equals(add.address())).orElse(false);
+        } else if (change instanceof MembershipChange.Promote) {
+            return membership.member(change.id()).map(m -> m.kind() == Member.Kind.VOTER).orElse(false);
+        }
+        return membership.isRemoved(change.id());
+    }
+
+    private static Membership membership(Response response) {
+        if (response instanceof Response.Members m) {
+            return m.membership();
+        }
+        throw new CompletionException(new IllegalStateException("the cluster answered a membership request with " + response));
+    }
 
     private interface WriteBuilder {
         Request build(io.flotilla.client.wire.Session session);

@@ -42,9 +42,13 @@ public final class NodeConnection implements AutoCloseable {
     private final Map<Long, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
     private volatile int nodeId;
     private volatile Optional<Hello.Limits> limits = Optional.empty();
+    /** The version the hello asked for, and the one the node answered in (the connection's). */
+    private final int askedVersion;
+    private volatile int version;
 
-    private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight) {
+    private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight, int askedVersion) {
         this.channel = channel;
+        this.askedVersion = askedVersion;
         this.out = new FlushBatcher(channel);
         this.address = address;
         this.maxInFlight = maxInFlight;
@@ -63,7 +67,7 @@ public final class NodeConnection implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        NodeConnection connection = new NodeConnection(ch, address, maxInFlight);
+                        NodeConnection connection = new NodeConnection(ch, address, maxInFlight, hello.version());
                         ch.pipeline().addLast(
                                 new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4),
                                 new LengthFieldPrepender(4),
@@ -105,6 +109,11 @@ public final class NodeConnection implements AutoCloseable {
         long id = nextId.getAndIncrement();
         ByteBuffer frame = WireCodec.encodeRequest(id, request);
         Optional<String> overLimit = limits.flatMap(l -> l.check(request, frame.remaining()));
+        if ((request instanceof Request.MemberList || request instanceof Request.MemberChange) && version < 3 && askedVersion >= 3) {
+            // The node answered an older version than asked: it does not know the request and would close the connection.
+            overLimit = Optional.of("node " + nodeId + " at " + describe(address) + " speaks protocol version " + version
+                    + ", which has no membership requests (version 3 does): upgrade it first");
+        }
         if (overLimit.isPresent()) {
             answer.completeExceptionally(new OverLimitException(overLimit.get()));
             return answer;
@@ -167,6 +176,7 @@ public final class NodeConnection implements AutoCloseable {
                 if (reply.accepted()) {
                     nodeId = reply.nodeId();
                     limits = reply.limits();
+                    version = reply.version();
                     opened.complete(NodeConnection.this);
                 } else {
                     opened.completeExceptionally(new IOException(describe(address) + " refused the connection: " + reply.message()));

@@ -1,8 +1,12 @@
 package io.flotilla.server;
 
+import io.flotilla.client.NodeConnection;
+import io.flotilla.client.wire.Hello;
+import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.core.ClusterConfig;
+import io.flotilla.core.Member;
 import io.flotilla.core.RaftRuntime;
 import io.flotilla.core.message.MessageCodec;
 import io.flotilla.core.protocol.RaftConfig;
@@ -20,7 +24,11 @@ import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.IntConsumer;
@@ -83,29 +91,164 @@ public final class FlotillaServer implements AutoCloseable {
     private void open() throws IOException {
         storage = DurableStorage.open(config.dataDir(), new Identity(config.clusterId(), config.nodeId()),
                 DurableStorage.Options.defaults().withFsync(config.fsync()));
+        boolean fresh = storage.isEmpty();
         MessageCodec messageCodec = new MessageCodec(config.maxFrameBytes());
-        transport = new PeerTransport(config.nodeId(), config.clusterId(), resolved(), messageCodec, workers);
+        transport = new PeerTransport(config.nodeId(), config.clusterId(), resolvedPeers(), messageCodec, workers);
         RaftConfig raftConfig = RaftConfig.defaults(config.nodeId())
                 .withTimings(config.electionTicks(), config.heartbeatTicks())
                 .withBatching(64, Math.max(64 << 10, config.maxFrameBytes() / 4), 4096);
-        NodeServer.Settings settings = new NodeServer.Settings(config.nodeId(), config.clusterId(), config.peers().keySet(),
+        NodeServer.Settings settings = new NodeServer.Settings(config.nodeId(), config.clusterId(), this::peerRefusal,
                 config.maxFrameBytes(), 4096, (int) config.idleTimeout().toSeconds(),
                 config.limits().maxKeyBytes(), config.limits().maxValueBytes());
-        forwarder = new Forwarder(config.nodeId(), config.clusterId(), resolved(), workers, config.maxFrameBytes());
+        forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes());
         KvService[] service = new KvService[1];
         server = new NodeServer(settings, messageCodec, transport,
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
-                .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10)
-                .withFounders(new ClusterConfig(config.peers().keySet()));
+                .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
+        if (config.join() == null) {
+            // Only founders run the bootstrap check; a node without founders and without data waits to be added.
+            Map<Integer, String> founders = new TreeMap<>();
+            config.peers().forEach((id, a) -> founders.put(id, describe(a)));
+            options = options.withFounders(ClusterConfig.ofVoters(founders));
+        }
         raft = RaftRuntime.start(options, new KvStateMachine(config.limits()), new KvCodec(), storage, transport);
         // Off the dying node thread, which must finish failing its requests.
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());
+        raft.removed().thenAcceptAsync(this::removed, task -> new Thread(task, "flotilla-removed-" + config.nodeId()).start());
         service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout());
-        log.info("node {} of cluster '{}' serving on {}:{}, peers {}, data in {}", config.nodeId(), config.clusterId(),
-                config.host(), config.port(), describePeers(), config.dataDir());
+        followConfiguration();
+        log.info("node {} of cluster '{}' serving on {}:{}, {}, data in {}", config.nodeId(), config.clusterId(),
+                config.host(), config.port(), config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
+                config.dataDir());
+        if (config.join() != null) {
+            announceJoin(fresh);
+        } else if (!fresh) {
+            warnIfPeersDiffer();
+        }
+    }
+
+    /**
+     * The configuration decides which peers this node talks to. It changes on the node's thread,
+     * which must not wait for sockets, so the edges follow it here, a few times per heartbeat
+     * interval: a message to a member added meanwhile is dropped, and Raft resends it.
+     */
+    private void followConfiguration() {
+        long every = Math.max(10, config.tick().toMillis() * Math.max(1, config.heartbeatTicks() / 2));
+        workers.scheduleWithFixedDelay(() -> {
+            ClusterConfig now = raft.status().members();
+            if (now != followed && !now.equals(followed) && now != ClusterConfig.NONE) {
+                followed = now;
+                Map<Integer, InetSocketAddress> peers = new TreeMap<>();
+                for (int id : now.members().keySet()) {
+                    addressOf(id).ifPresent(a -> peers.put(id, a));
+                }
+                transport.setPeers(peers);
+                forwarder.retain(now.members().keySet());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** The configuration the peer links last followed; NONE until the node has one. */
+    private volatile ClusterConfig followed = ClusterConfig.NONE;
+
+    /** Why a peer or relay hello from {@code id} is refused; null to accept it (NodeServer.Settings). */
+    private String peerRefusal(int id) {
+        RaftRuntime<?, ?, ?> r = raft;
+        return r != null && r.status().members().removed().contains(id) ? "node " + id + " was removed from this cluster" : null;
+    }
+
+    /**
+     * Where member {@code id} listens: its address in the configuration this node uses, else (before
+     * the cluster is founded, or in a configuration written before members had addresses) the peer list.
+     */
+    Optional<InetSocketAddress> addressOf(int id) {
+        ClusterConfig members = raft == null ? ClusterConfig.NONE : raft.status().members();
+        if (members.removed().contains(id)) {
+            return Optional.empty();
+        }
+        String address = members.member(id).map(Member::address).orElse("");
+        if (!address.isEmpty()) {
+            return Optional.of(resolved.computeIfAbsent(address, FlotillaServer::resolve));
+        }
+        InetSocketAddress peer = config.peers().get(id);
+        return peer == null ? Optional.empty() : Optional.of(resolve(describe(peer)));
+    }
+
+    /** Resolved addresses by "host:port", so a host name is looked up once, not on every reconnect. */
+    private final Map<String, InetSocketAddress> resolved = new ConcurrentHashMap<>();
+
+    private static InetSocketAddress resolve(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    /**
+     * A node started with --join says what it waits for and how to add it, then asks the member it
+     * was given about the cluster, so the operator sees at once whether that member is reachable.
+     */
+    private void announceJoin(boolean fresh) {
+        String join = describe(config.join());
+        if (!fresh) {
+            log.info("--join {} is ignored: node {} has data in {} and restarts from it", join, config.nodeId(), config.dataDir());
+            return;
+        }
+        log.info("node {} waits to be added to the cluster; to add it, run: bin/flotilla-client --cluster {} member add {} {}",
+                config.nodeId(), join, config.nodeId(), config.advertised());
+        NodeConnection.open(workers, resolve(join), Hello.client(config.clusterId()), config.maxFrameBytes(), 4, Duration.ofSeconds(2))
+                .thenCompose(c -> c.send(new Request.StatusQuery(), Duration.ofSeconds(2)).whenComplete((r, e) -> c.close()))
+                .whenComplete((answer, error) -> {
+                    if (answer instanceof Response.Status s) {
+                        NodeStatus st = s.status();
+                        log.info("node {} at {} answers: leader {}, term {}, members {}", st.nodeId(), join,
+                                st.leaderId() == 0 ? "unknown" : st.leaderId(), st.term(), describeKinds(st));
+                    } else {
+                        log.warn("cannot ask {} about the cluster yet ({}); node {} waits to be added all the same", join,
+                                error != null ? rootMessage(error) : "it answered " + answer, config.nodeId());
+                    }
+                });
+    }
+
+    private static String describeKinds(NodeStatus status) {
+        StringBuilder out = new StringBuilder();
+        status.members().forEach((id, kind) -> out.append(out.length() == 0 ? "" : ", ").append(id)
+                .append(kind == Member.Kind.VOTER ? "" : " (" + kind.name().toLowerCase(java.util.Locale.ROOT) + ")"));
+        return out.length() == 0 ? "(not told)" : out.toString();
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable e = error;
+        while (e.getCause() != null && (e instanceof java.util.concurrent.CompletionException || e.getMessage() == null)) {
+            e = e.getCause();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** The peer list founds a cluster; afterwards the log's configuration wins, and a different list is reported. */
+    private void warnIfPeersDiffer() {
+        ClusterConfig inLog = raft.status().members();
+        if (inLog == ClusterConfig.NONE || inLog.members().isEmpty()) {
+            return;
+        }
+        boolean differs = !inLog.members().keySet().equals(new TreeMap<>(config.peers()).keySet())
+                || inLog.members().values().stream().anyMatch(m -> !m.address().isEmpty()
+                        && !m.address().equalsIgnoreCase(describe(config.peers().get(m.id()))));
+        if (differs) {
+            StringBuilder logged = new StringBuilder();
+            inLog.members().values().forEach(m -> logged.append(logged.length() == 0 ? "" : ",").append(m.id()).append('=')
+                    .append(m.address().isEmpty() ? "?" : m.address())
+                    .append(m.kind() == Member.Kind.VOTER ? "" : "(" + m.kind().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+            log.warn("the peer list {} differs from the configuration in the log {}; using the log's (the peer list only founds a cluster)",
+                    describePeers(), logged);
+        }
+    }
+
+    /** A committed configuration removed this node: one line, then a clean stop (the process exits with 0). */
+    private void removed(long index) {
+        log.info("node {} was removed from the cluster at index {} and stops", config.nodeId(), index);
+        close();
     }
 
     /** The node stopped for good: one line, then exit (in production the process halts here). */
@@ -122,10 +265,14 @@ public final class FlotillaServer implements AutoCloseable {
         return storage;
     }
 
-    private java.util.Map<Integer, InetSocketAddress> resolved() {
-        java.util.Map<Integer, InetSocketAddress> out = new TreeMap<>();
-        config.peers().forEach((id, a) -> out.put(id, new InetSocketAddress(a.getHostString(), a.getPort())));
+    private Map<Integer, InetSocketAddress> resolvedPeers() {
+        Map<Integer, InetSocketAddress> out = new TreeMap<>();
+        config.peers().forEach((id, a) -> out.put(id, resolve(describe(a))));
         return out;
+    }
+
+    private static String describe(InetSocketAddress a) {
+        return a == null ? "" : a.getHostString() + ":" + a.getPort();
     }
 
     private String describePeers() {

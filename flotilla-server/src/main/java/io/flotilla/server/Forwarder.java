@@ -9,6 +9,8 @@ import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,20 +18,22 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Relays a follower's client requests to the leader over one connection per leader, opened on
  * first use and reopened after it breaks. The leader never relays them further, so a request makes
- * at most one hop.
+ * at most one hop. Leaders are found at the addresses of the configuration this node uses, which
+ * changes with the cluster's membership.
  */
 final class Forwarder implements AutoCloseable {
     private final int selfId;
     private final String clusterId;
-    private final Map<Integer, InetSocketAddress> members;
+    private final IntFunction<Optional<InetSocketAddress>> addresses;
     private final EventLoopGroup group;
     private final int maxFrameBytes;
     private final Map<Integer, CompletableFuture<NodeConnection>> connections = new ConcurrentHashMap<>();
 
-    Forwarder(int selfId, String clusterId, Map<Integer, InetSocketAddress> members, EventLoopGroup group, int maxFrameBytes) {
+    Forwarder(int selfId, String clusterId, IntFunction<Optional<InetSocketAddress>> addresses, EventLoopGroup group,
+              int maxFrameBytes) {
         this.selfId = selfId;
         this.clusterId = clusterId;
-        this.members = members;
+        this.addresses = addresses;
         this.group = group;
         this.maxFrameBytes = maxFrameBytes;
     }
@@ -52,7 +56,7 @@ final class Forwarder implements AutoCloseable {
                     if (cause instanceof NotSentException notSent) {
                         throw new CompletionException(notSent);
                     }
-                    return request.isWrite()
+                    return request.changesState()
                             ? new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "lost touch with leader " + leader
                                     + " while it handled the write (" + cause.getMessage() + "); it may or may not have been applied")
                             : new Response.Failure(Response.Code.UNAVAILABLE, "lost touch with leader " + leader + ": " + cause.getMessage());
@@ -64,8 +68,7 @@ final class Forwarder implements AutoCloseable {
     }
 
     Response notLeader(int leader, String message) {
-        InetSocketAddress address = members.get(leader);
-        String where = address == null ? "" : address.getHostString() + ":" + address.getPort();
+        String where = addresses.apply(leader).map(a -> a.getHostString() + ":" + a.getPort()).orElse("");
         return new Response.NotLeader(leader, where, message);
     }
 
@@ -74,10 +77,25 @@ final class Forwarder implements AutoCloseable {
         if (existing != null && (!existing.isDone() || (!existing.isCompletedExceptionally() && existing.join().isOpen()))) {
             return existing;
         }
-        CompletableFuture<NodeConnection> fresh = NodeConnection.open(group, members.get(leader),
+        Optional<InetSocketAddress> address = addresses.apply(leader);
+        if (address.isEmpty()) {
+            return CompletableFuture.failedFuture(new java.io.IOException("its address is not in this node's configuration"));
+        }
+        CompletableFuture<NodeConnection> fresh = NodeConnection.open(group, address.get(),
                 new Hello(Hello.Role.FORWARD, selfId, clusterId), maxFrameBytes, 65536, Duration.ofSeconds(1));
         connections.put(leader, fresh);
         return fresh;
+    }
+
+    /** Closes the connections to nodes that are no longer members. */
+    void retain(java.util.Set<Integer> members) {
+        connections.entrySet().removeIf(e -> {
+            if (members.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().thenAccept(NodeConnection::close);
+            return true;
+        });
     }
 
     @Override

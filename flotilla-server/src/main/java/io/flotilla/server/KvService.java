@@ -12,7 +12,15 @@ import io.flotilla.core.protocol.Status;
 import io.flotilla.server.kv.KvCommand;
 import io.flotilla.server.kv.KvLimits;
 import io.flotilla.server.net.NodeServer;
+import io.flotilla.client.wire.Membership;
+import io.flotilla.core.ClusterConfig;
+import io.flotilla.core.Member;
+import io.flotilla.core.protocol.Role;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -46,8 +54,13 @@ final class KvService implements NodeServer.RequestHandler {
         }
         if (request instanceof Request.StatusQuery) {
             Status s = raft.status();
+            SortedMap<Integer, Member.Kind> members = new TreeMap<>();
+            s.members().members().forEach((id, m) -> members.put(id, m.kind()));
             return CompletableFuture.completedFuture(new Response.Status(new NodeStatus(s.id(), s.role().name(), s.term(),
-                    s.leader(), s.commitIndex(), s.appliedIndex(), s.lastIndex())));
+                    s.leader(), s.commitIndex(), s.appliedIndex(), s.lastIndex(), members, s.removed())));
+        }
+        if (request instanceof Request.MemberList || request instanceof Request.MemberChange) {
+            return membership(request, forwarded);
         }
         CompletableFuture<Response> local = request instanceof Request.Get get
                 ? (get.stale() ? raft.readStale(get) : raft.read(get))
@@ -55,6 +68,36 @@ final class KvService implements NodeServer.RequestHandler {
         return local.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded))
                 .thenCompose(Function.identity());
+    }
+
+    /**
+     * The leader answers membership requests; a follower relays them like writes. The list comes
+     * from the leader's own view (it knows every member's progress), without a round of heartbeats:
+     * it is a report, not a linearizable read.
+     */
+    private CompletableFuture<Response> membership(Request request, boolean forwarded) {
+        if (request instanceof Request.MemberChange change) {
+            return raft.changeMembership(change.change()).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .handle((config, error) -> error == null ? done(new Response.Members(membership(raft.status(), config)))
+                            : onFailure(unwrap(error), request, forwarded))
+                    .thenCompose(Function.identity());
+        }
+        Status s = raft.status();
+        if (s.role() != Role.LEADER) {
+            return onFailure(new NotLeaderException(s.leader()), request, forwarded);
+        }
+        return done(new Response.Members(membership(s, s.members())));
+    }
+
+    /** {@code config} with each member's progress as the leader's {@code status} has it. */
+    static Membership membership(Status status, ClusterConfig config) {
+        List<Membership.MemberInfo> members = new ArrayList<>();
+        for (Member m : config.members().values()) {
+            Status.PeerStatus peer = status.peers().get(m.id());
+            long match = m.id() == status.id() ? status.lastIndex() : peer == null ? 0 : peer.matchIndex();
+            members.add(new Membership.MemberInfo(m.id(), m.address(), m.kind(), match, Math.max(0, status.lastIndex() - match)));
+        }
+        return new Membership(status.id(), members, List.copyOf(config.removed()));
     }
 
     /**
@@ -88,24 +131,41 @@ final class KvService implements NodeServer.RequestHandler {
      * log, a write's answer is UNKNOWN_OUTCOME (docs/protocol.md, "Not applied, or unknown").
      */
     static Response failure(Throwable error, Request request, Duration timeout) {
+        if (error instanceof RaftException && request instanceof Request.MemberChange && !isTransient(error.getMessage())) {
+            return new Response.Failure(Response.Code.INVALID, error.getMessage()); // the core's one-line reason
+        }
         if (error instanceof RaftException) {
             return new Response.Failure(Response.Code.UNAVAILABLE, error.getMessage() + " (not applied)");
         }
-        if (!request.isWrite()) {
+        if (!request.changesState()) {
             return new Response.Failure(Response.Code.UNAVAILABLE, error instanceof TimeoutException
                     ? "no answer within " + timeout.toMillis() + " ms"
                     : error instanceof OutcomeUnknownException ? error.getMessage() : "internal error: " + error);
         }
+        String what = request.isWrite() ? "write" : "change";
         if (error instanceof OutcomeUnknownException) {
             return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, error.getMessage()
-                    + "; the write may or may not have been applied: retry it with the same session");
+                    + "; the " + what + " may or may not have been applied" + (request.isWrite() ? ": retry it with the same session" : ""));
         }
         if (error instanceof TimeoutException) {
             return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "no outcome within " + timeout.toMillis()
-                    + " ms; the write may or may not have been applied");
+                    + " ms; the " + what + " may or may not have been applied");
         }
         return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "internal error: " + error
-                + "; the write may or may not have been applied");
+                + "; the " + what + " may or may not have been applied");
+    }
+
+    /**
+     * Whether a membership change's refusal will pass by itself, so that the client retries it like
+     * any request that was not applied (a leader just elected, leadership moving, a node stopping or
+     * overloaded, the entry lost to a new leader); every other refusal is the core's verdict on the
+     * change (in progress, not caught up, no quorum left, already a member, a removed id) and is
+     * final. The core words all of them as a {@link RaftException}, so its wording is what tells.
+     */
+    static boolean isTransient(String reason) {
+        return reason.endsWith("retry shortly") || reason.endsWith("retry there") || reason.endsWith("retry later")
+                || reason.contains(" is stopped") || reason.contains("stopped before taking the request")
+                || reason.contains("replaced the entry");
     }
 
     private static CompletableFuture<Response> done(Response response) {

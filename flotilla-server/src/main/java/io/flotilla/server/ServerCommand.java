@@ -47,8 +47,14 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--host", description = "Address to bind (default: this node's host in the peer list).")
     String host;
 
-    @Option(names = "--peers", description = "Every member as id=host:port,... (default: " + DEFAULT_PEERS + ").")
+    @Option(names = "--peers", description = "The founding members as id=host:port,... (default: " + DEFAULT_PEERS + "). "
+            + "Once the cluster is founded, the configuration in its log is authoritative.")
     String peers;
+
+    @Option(names = "--join", paramLabel = "HOST:PORT", description = "Join the cluster this member belongs to instead of founding one "
+            + "(no --peers): the node waits until an operator adds it (flotilla-client member add ID HOST:PORT). "
+            + "Ignored once the node has data.")
+    String join;
 
     @Option(names = "--config", description = "A YAML or JSON file with any of these settings (keys as the long option names in camelCase; peers as a map of id to host:port).")
     Path config;
@@ -97,15 +103,20 @@ public final class ServerCommand implements Callable<Integer> {
     record ConfigFile(Integer id, Map<Integer, String> peers, String clusterId, String host, Integer port, Path dataDir,
                       Integer tickMs, Integer electionTicks, Integer heartbeatTicks, Integer maxKeyBytes,
                       Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Long snapshotEntries,
-                      Boolean noFsync) {
+                      Boolean noFsync, String join) {
         static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null);
+                null, null, null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
     ServerConfig resolve() {
         ConfigFile file = config == null ? ConfigFile.EMPTY : readConfig(config);
-        Map<Integer, InetSocketAddress> members = peers != null ? parsePeers(peers)
+        String joinAddress = pick(join, file.join(), null);
+        if (joinAddress != null && (peers != null || file.peers() != null)) {
+            throw new IllegalArgumentException("--join and --peers exclude each other: a node that joins learns its peers from the cluster");
+        }
+        InetSocketAddress joining = joinAddress == null ? null : parseAddress("--join", joinAddress);
+        Map<Integer, InetSocketAddress> members = joining != null ? Map.of() : peers != null ? parsePeers(peers)
                 : file.peers() != null ? parsePeerMap(file.peers()) : parsePeers(DEFAULT_PEERS);
         Integer id = pick(this.id, file.id(), null);
         if (id == null) {
@@ -115,7 +126,12 @@ public final class ServerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--id must be a positive number, got " + id);
         }
         InetSocketAddress self = members.get(id);
-        if (self == null) {
+        if (joining != null) {
+            if (pick(port, file.port(), null) == null) {
+                throw new IllegalArgumentException("--join needs --port: the port this node listens on, where the cluster reaches it");
+            }
+            self = InetSocketAddress.createUnresolved(pick(host, file.host(), "127.0.0.1"), 0);
+        } else if (self == null) {
             throw new IllegalArgumentException("node id " + id + " is not in the peer list " + new TreeMap<>(members).keySet());
         }
         int tick = pick(tickMs, file.tickMs(), 10);
@@ -157,7 +173,7 @@ public final class ServerCommand implements Callable<Integer> {
                 pick(clusterId, file.clusterId(), "flotilla"),
                 pick(dataDir, file.dataDir(), Path.of("data", "node-" + id)),
                 Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofSeconds(idle), snapshots,
-                !pick(noFsync, file.noFsync(), false));
+                !pick(noFsync, file.noFsync(), false), joining);
     }
 
     private static <T> T pick(T option, T fromFile, T fallback) {
@@ -188,6 +204,24 @@ public final class ServerCommand implements Callable<Integer> {
             }
         }
         return parsePeerMap(raw);
+    }
+
+    /** A "host:port" given for {@code what}. */
+    static InetSocketAddress parseAddress(String what, String address) {
+        int colon = address.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException(what + " '" + address + "' is not host:port");
+        }
+        int p;
+        try {
+            p = Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " '" + address + "' has no valid port");
+        }
+        if (p <= 0 || p > 65535) {
+            throw new IllegalArgumentException(what + " port " + p + " is out of range");
+        }
+        return InetSocketAddress.createUnresolved(address.substring(0, colon), p);
     }
 
     static Map<Integer, InetSocketAddress> parsePeerMap(Map<Integer, String> raw) {

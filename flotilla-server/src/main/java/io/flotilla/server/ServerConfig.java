@@ -9,18 +9,45 @@ import java.util.Map;
 /**
  * Everything a node needs to start, validated where it is built ({@link ServerCommand}).
  *
- * @param peers every member of the cluster by id, this node included
+ * @param peers   every founding member of the cluster by id, this node included; empty for a node
+ *                that joins. After the cluster is founded, the configuration in the log is
+ *                authoritative, and the peers only fill in addresses a configuration of an older
+ *                version does not have
  * @param dataDir made absolute and normalized here, so logs and messages say where the data is
+ * @param join    null, or a member of the cluster this node joins ({@code --join}): then the node never
+ *                founds a cluster, and waits to be added (if its data directory is empty)
  */
 public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetSocketAddress> peers, String clusterId,
                            Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
                            int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries,
-                           boolean fsync) {
+                           boolean fsync, InetSocketAddress join) {
     public ServerConfig {
         peers = Map.copyOf(peers);
         dataDir = dataDir.toAbsolutePath().normalize();
-        if (!peers.containsKey(nodeId)) {
+        if (join == null && !peers.containsKey(nodeId)) {
             throw new IllegalArgumentException("node id " + nodeId + " is not in the peer list " + new java.util.TreeMap<>(peers).keySet());
         }
+        if (join != null && !peers.isEmpty()) {
+            throw new IllegalArgumentException("a node that joins a cluster has no peer list");
+        }
+    }
+
+    /** A founding member's configuration. */
+    public ServerConfig(int nodeId, String host, int port, Map<Integer, InetSocketAddress> peers, String clusterId,
+                        Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
+                        int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries, boolean fsync) {
+        this(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits, maxFrameBytes,
+                requestTimeout, idleTimeout, snapshotEntries, fsync, null);
+    }
+
+    /** The same node, joining the cluster that {@code member} belongs to instead of founding one. */
+    public ServerConfig joining(InetSocketAddress member) {
+        return new ServerConfig(nodeId, host, port, Map.of(), clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits,
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, member);
+    }
+
+    /** This node's address as its peers reach it: {@code --host} and {@code --port}. */
+    public String advertised() {
+        return host + ":" + port;
     }
 }

@@ -77,15 +77,22 @@ public record Hello(int version, Role role, int nodeId, String clusterId) {
      * The answer: {@code accepted}, or refused with a one-line reason. {@code nodeId} is the
      * answering node's. {@code limits} are present from version 2 on.
      */
-    public record Reply(boolean accepted, int nodeId, String clusterId, String message, Optional<Limits> limits) {
-        /** A version 1 reply, without limits. */
-        public Reply(boolean accepted, int nodeId, String clusterId, String message) {
-            this(accepted, nodeId, clusterId, message, Optional.empty());
+    public record Reply(boolean accepted, int nodeId, String clusterId, String message, Optional<Limits> limits, int version) {
+        public Reply {
+            if (version < 1 || version > WireCodec.VERSION || limits.isPresent() != (version >= 2)) {
+                throw new IllegalArgumentException("a hello reply of version " + version + (limits.isPresent() ? " with" : " without")
+                        + " limits");
+            }
         }
 
-        /** The version this reply is written in. */
-        public int version() {
-            return limits.isPresent() ? 2 : 1;
+        /** A version 1 reply, without limits. */
+        public Reply(boolean accepted, int nodeId, String clusterId, String message) {
+            this(accepted, nodeId, clusterId, message, Optional.empty(), 1);
+        }
+
+        /** A version 2 reply if it has limits, else version 1. */
+        public Reply(boolean accepted, int nodeId, String clusterId, String message, Optional<Limits> limits) {
+            this(accepted, nodeId, clusterId, message, limits, limits.isPresent() ? 2 : 1);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.flotilla.client.wire;
 
 import io.flotilla.core.Bytes;
+import io.flotilla.core.MembershipChange;
 import java.util.Optional;
 
 /** What a client asks of a node. Writes carry a {@link Session} so that retries apply once. */
@@ -24,12 +25,30 @@ public sealed interface Request {
     record StatusQuery() implements Request {
     }
 
+    /** Asks the leader for the cluster's membership (protocol version 3); followers relay it. */
+    record MemberList() implements Request {
+    }
+
+    /**
+     * Asks the leader to change the membership (protocol version 3); followers relay it. Like a
+     * write, its outcome may be unknown; it carries no session, because a repeated change is refused
+     * by the cluster itself (the member is already there, or already gone).
+     */
+    record MemberChange(MembershipChange change) implements Request {
+    }
+
     /** Writes only: the session that makes retries safe. */
     default Session session() {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " carries no session");
     }
 
+    /** A key-value write, which carries a {@link Session}. */
     default boolean isWrite() {
         return this instanceof Set || this instanceof Delete || this instanceof Cas;
+    }
+
+    /** A write or a membership change: once sent, its failure may leave its outcome unknown. */
+    default boolean changesState() {
+        return isWrite() || this instanceof MemberChange;
     }
 }

@@ -52,6 +52,14 @@ public sealed interface Response {
         }
     }
 
+    /** The answer to {@link Request.MemberList} and to a successful {@link Request.MemberChange}. */
+    record Members(Membership membership) implements Response {
+        @Override
+        public Code code() {
+            return Code.OK;
+        }
+    }
+
     Outcome OK = new Outcome(Code.OK);
     Outcome NOT_FOUND = new Outcome(Code.NOT_FOUND);
     Outcome CAS_MISMATCH = new Outcome(Code.CAS_MISMATCH);

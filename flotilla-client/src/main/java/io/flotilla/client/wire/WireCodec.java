@@ -4,8 +4,14 @@ import io.flotilla.core.Bytes;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import io.flotilla.core.Member;
+import io.flotilla.core.MembershipChange;
 
 /**
  * The client protocol's frame bodies (docs/protocol.md is the specification). Frames themselves are
@@ -16,18 +22,32 @@ import java.util.Optional;
 public final class WireCodec {
     /** "FLOT": the first four bytes of every Hello and Hello reply. */
     public static final int MAGIC = 0x464C4F54;
-    /** The newest protocol version: 2 added the limits to the hello reply. Every node still speaks 1. */
-    public static final int VERSION = 2;
+    /**
+     * The newest protocol version: 2 added the limits to the hello reply; 3 added the membership
+     * requests and the configuration in a node's status. Every node still speaks 1.
+     */
+    public static final int VERSION = 3;
 
     static final int GET = 1;
     static final int SET = 2;
     static final int DELETE = 3;
     static final int CAS = 4;
     static final int STATUS = 5;
+    static final int MEMBER_LIST = 6;
+    static final int MEMBER_CHANGE = 7;
+
+    /** MEMBER_CHANGE kinds: add a member promoted once caught up, add a learner, promote, remove. */
+    static final int CHANGE_ADD = 1;
+    static final int CHANGE_ADD_LEARNER = 2;
+    static final int CHANGE_PROMOTE = 3;
+    static final int CHANGE_REMOVE = 4;
 
     static final int FORM_PLAIN = 0;
     static final int FORM_VALUE = 1;
     static final int FORM_STATUS = 2;
+    /** Version 3: a node status followed by the configuration it uses. */
+    static final int FORM_STATUS_3 = 3;
+    static final int FORM_MEMBERS = 4;
 
     private WireCodec() {
     }
@@ -80,8 +100,8 @@ public final class WireCodec {
         return decode(in, "hello reply", () -> {
             magic(in);
             int version = in.get();
-            if (version != 1 && version != 2) {
-                throw new ProtocolException("hello reply of protocol version " + version + " (this side speaks 1 and 2)");
+            if (version < 1 || version > VERSION) {
+                throw new ProtocolException("hello reply of protocol version " + version + " (this side speaks 1 to " + VERSION + ")");
             }
             boolean accepted = bool(in);
             int nodeId = in.getInt();
@@ -89,7 +109,7 @@ public final class WireCodec {
             String message = string(in);
             Optional<Hello.Limits> limits = version == 1 ? Optional.empty()
                     : Optional.of(new Hello.Limits(nonNegative(in.getInt()), nonNegative(in.getInt()), nonNegative(in.getInt())));
-            return new Hello.Reply(accepted, nodeId, clusterId, message, limits);
+            return new Hello.Reply(accepted, nodeId, clusterId, message, limits, version);
         });
     }
 
@@ -133,6 +153,18 @@ public final class WireCodec {
             out.bytes(c.value());
         } else if (request instanceof Request.StatusQuery) {
             out.buf.put((byte) STATUS);
+        } else if (request instanceof Request.MemberList) {
+            out.buf.put((byte) MEMBER_LIST);
+        } else if (request instanceof Request.MemberChange m) {
+            MembershipChange change = m.change();
+            out.buf.put((byte) MEMBER_CHANGE);
+            if (change instanceof MembershipChange.AddLearner add) {
+                out.buf.put((byte) (add.promoteWhenCaughtUp() ? CHANGE_ADD : CHANGE_ADD_LEARNER)).putInt(add.id());
+                out.string(add.address());
+            } else {
+                out.buf.put((byte) (change instanceof MembershipChange.Promote ? CHANGE_PROMOTE : CHANGE_REMOVE)).putInt(change.id());
+                out.string("");
+            }
         } else {
             throw new AssertionError(request);
         }
@@ -157,6 +189,8 @@ public final class WireCodec {
                     yield new Request.Cas(session, key, expected, bytes(in));
                 }
                 case STATUS -> new Request.StatusQuery();
+                case MEMBER_LIST -> new Request.MemberList();
+                case MEMBER_CHANGE -> new Request.MemberChange(change(in));
                 default -> throw new ProtocolException("unknown request type " + type);
             };
             return new Tagged<>(id, request);
@@ -165,18 +199,47 @@ public final class WireCodec {
 
     // ---- responses ------------------------------------------------------------------------------
 
+    /** A response in the newest version. */
     public static ByteBuffer encodeResponse(long requestId, Response response) {
+        return encodeResponse(requestId, response, VERSION);
+    }
+
+    /**
+     * A response for a connection of protocol {@code version}: a status carries the configuration
+     * only from version 3 on, so that older clients, which refuse bytes they do not expect, can read it.
+     */
+    public static ByteBuffer encodeResponse(long requestId, Response response, int version) {
         Out out = new Out();
         out.buf.putLong(requestId).put((byte) response.code().wire());
         if (response instanceof Response.Value v) {
             out.buf.put((byte) FORM_VALUE);
             out.bytes(v.value());
         } else if (response instanceof Response.Status s) {
-            out.buf.put((byte) FORM_STATUS);
+            out.buf.put((byte) (version >= 3 ? FORM_STATUS_3 : FORM_STATUS));
             NodeStatus st = s.status();
             out.buf.putInt(st.nodeId());
             out.string(st.role());
             out.buf.putLong(st.term()).putInt(st.leaderId()).putLong(st.commitIndex()).putLong(st.appliedIndex()).putLong(st.lastIndex());
+            if (version >= 3) {
+                out.ensure(9 + 5 * st.members().size());
+                out.buf.putInt(st.members().size());
+                st.members().forEach((id, kind) -> out.buf.putInt(id).put((byte) kind(kind)));
+                out.buf.put((byte) (st.removed() ? 1 : 0));
+            }
+        } else if (response instanceof Response.Members m) {
+            out.buf.put((byte) FORM_MEMBERS);
+            Membership ms = m.membership();
+            out.buf.putInt(ms.leaderId()).putInt(ms.members().size());
+            for (Membership.MemberInfo info : ms.members()) {
+                out.ensure(4);
+                out.buf.putInt(info.id());
+                out.string(info.address());
+                out.ensure(17);
+                out.buf.put((byte) kind(info.kind())).putLong(info.match()).putLong(info.lag());
+            }
+            out.ensure(4 + 4 * ms.removed().size());
+            out.buf.putInt(ms.removed().size());
+            ms.removed().forEach(out.buf::putInt);
         } else if (response instanceof Response.Outcome o) {
             if (o.code() == Response.Code.OK) {
                 out.buf.put((byte) FORM_PLAIN);
@@ -207,6 +270,8 @@ public final class WireCodec {
                         case FORM_VALUE -> new Response.Value(bytes(in));
                         case FORM_STATUS -> new Response.Status(new NodeStatus(in.getInt(), string(in), in.getLong(),
                                 in.getInt(), in.getLong(), in.getLong(), in.getLong()));
+                        case FORM_STATUS_3 -> new Response.Status(status3(in));
+                        case FORM_MEMBERS -> new Response.Members(membership(in));
                         default -> throw new ProtocolException("unknown OK form " + form);
                     };
                 }
@@ -217,6 +282,76 @@ public final class WireCodec {
             };
             return new Tagged<>(id, response);
         });
+    }
+
+    private static NodeStatus status3(ByteBuffer in) {
+        int nodeId = in.getInt();
+        String role = string(in);
+        long term = in.getLong();
+        int leader = in.getInt();
+        long commit = in.getLong();
+        long applied = in.getLong();
+        long last = in.getLong();
+        int n = count(in, 5, "members");
+        SortedMap<Integer, Member.Kind> members = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            members.put(in.getInt(), kind(in.get()));
+        }
+        return new NodeStatus(nodeId, role, term, leader, commit, applied, last, members, bool(in));
+    }
+
+    private static Membership membership(ByteBuffer in) {
+        int leader = in.getInt();
+        int n = count(in, 23, "members");
+        List<Membership.MemberInfo> members = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            members.add(new Membership.MemberInfo(in.getInt(), string(in), kind(in.get()), in.getLong(), in.getLong()));
+        }
+        int r = count(in, 4, "removed ids");
+        List<Integer> removed = new ArrayList<>(r);
+        for (int i = 0; i < r; i++) {
+            removed.add(in.getInt());
+        }
+        return new Membership(leader, members, removed);
+    }
+
+    private static MembershipChange change(ByteBuffer in) {
+        int kind = in.get();
+        int id = in.getInt();
+        String address = string(in);
+        return switch (kind) {
+            case CHANGE_ADD, CHANGE_ADD_LEARNER -> new MembershipChange.AddLearner(id, address, kind == CHANGE_ADD);
+            case CHANGE_PROMOTE -> new MembershipChange.Promote(id);
+            case CHANGE_REMOVE -> new MembershipChange.Remove(id);
+            default -> throw new ProtocolException("unknown membership change " + kind);
+        };
+    }
+
+    /** A count read from the input, checked against the bytes left ({@code each} at least per item). */
+    private static int count(ByteBuffer in, int each, String what) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining() / each) {
+            throw new ProtocolException(n + " " + what + " with " + in.remaining() + " bytes left in the frame");
+        }
+        return n;
+    }
+
+    /** Member kinds on the wire: 0 voter, 1 learner, 2 joining (a learner promoted once caught up). */
+    private static int kind(Member.Kind kind) {
+        return switch (kind) {
+            case VOTER -> 0;
+            case LEARNER -> 1;
+            case JOINING -> 2;
+        };
+    }
+
+    private static Member.Kind kind(byte wire) {
+        return switch (wire) {
+            case 0 -> Member.Kind.VOTER;
+            case 1 -> Member.Kind.LEARNER;
+            case 2 -> Member.Kind.JOINING;
+            default -> throw new ProtocolException("unknown member kind " + wire);
+        };
     }
 
     // ---- primitives -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.IntFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,8 +54,13 @@ public final class NodeServer implements AutoCloseable {
      * What the server needs to know. {@code maxKeyBytes} and {@code maxValueBytes} are only told to
      * clients (in the hello reply), so that they refuse oversized requests before sending them; the
      * request handler enforces them.
+     *
+     * @param peerRefusal why a peer or relay of this id is refused, or null to accept it. Nodes that the
+     *                    configuration does not name yet are accepted (a leader adding this node, or a
+     *                    node being added, contacts us before we know it: dissertation §4.1); the
+     *                    removed are refused
      */
-    public record Settings(int nodeId, String clusterId, Set<Integer> members, int maxFrameBytes,
+    public record Settings(int nodeId, String clusterId, IntFunction<String> peerRefusal, int maxFrameBytes,
                            int maxInFlightPerConnection, int idleSeconds, int maxKeyBytes, int maxValueBytes) {
         Hello.Limits limits() {
             return new Hello.Limits(maxKeyBytes, maxValueBytes, maxFrameBytes);
@@ -78,8 +83,11 @@ public final class NodeServer implements AutoCloseable {
 
     /** Where peers' connections and messages go: the {@link PeerTransport}. */
     public interface Peers {
-        /** Peer {@code id} has just connected to us: it is up, so our link to it may stop backing off. */
-        void connected(int id);
+        /**
+         * Peer {@code id} has just connected to us over {@code channel}: it is up, so our link to it may
+         * stop backing off; and the channel is the way back to a peer we have no link to.
+         */
+        void connected(int id, Channel channel);
 
         void deliver(Message message);
     }
@@ -190,13 +198,14 @@ public final class NodeServer implements AutoCloseable {
             boolean anyCluster = hello.role() == Hello.Role.CLIENT && hello.clusterId().isEmpty();
             if (!anyCluster && !hello.clusterId().equals(settings.clusterId())) {
                 refusal = "cluster id '" + hello.clusterId() + "' does not match this node's '" + settings.clusterId() + "'";
-            } else if (hello.role() != Hello.Role.CLIENT && !settings.members().contains(hello.nodeId())) {
-                refusal = "node " + hello.nodeId() + " is not a member of this cluster";
+            } else if (hello.role() != Hello.Role.CLIENT) {
+                refusal = settings.peerRefusal().apply(hello.nodeId());
             }
             // Answer in the lower of the two versions: from version 2 on, the reply carries the limits.
-            Optional<Hello.Limits> limits = hello.version() >= 2 ? Optional.of(settings.limits()) : Optional.empty();
+            int version = Math.min(hello.version(), WireCodec.VERSION);
+            Optional<Hello.Limits> limits = version >= 2 ? Optional.of(settings.limits()) : Optional.empty();
             ctx.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(new Hello.Reply(
-                    refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal, limits))));
+                    refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal, limits, version))));
             if (refusal != null) {
                 reject(ctx, refusal);
                 return;
@@ -206,10 +215,10 @@ public final class NodeServer implements AutoCloseable {
             }
             Stage next = hello.role() == Hello.Role.PEER
                     ? new PeerMessages(frames, hello.nodeId())
-                    : new ClientRequests(frames, hello.role() == Hello.Role.FORWARD);
+                    : new ClientRequests(frames, hello.role() == Hello.Role.FORWARD, version);
             ctx.pipeline().replace(this, "stage", next);
             if (hello.role() == Hello.Role.PEER) {
-                peers.connected(hello.nodeId());
+                peers.connected(hello.nodeId(), ctx.channel());
             }
         }
 
@@ -239,12 +248,15 @@ public final class NodeServer implements AutoCloseable {
 
     private final class ClientRequests extends Stage {
         private final boolean forwarded;
+        /** The connection's protocol version, which decides the form of a status answer. */
+        private final int version;
         private final AtomicInteger inFlight = new AtomicInteger();
         private FlushBatcher out;
 
-        ClientRequests(FrameDecoder frames, boolean forwarded) {
+        ClientRequests(FrameDecoder frames, boolean forwarded, int version) {
             super(frames);
             this.forwarded = forwarded;
+            this.version = version;
         }
 
         @Override
@@ -278,9 +290,9 @@ public final class NodeServer implements AutoCloseable {
             }
             requests.handle(request.body(), forwarded).whenComplete((response, error) -> {
                 // The handler never fails; if it did, a write's fate is unknown.
-                Response answer = response != null ? response : new Response.Failure(request.body().isWrite()
+                Response answer = response != null ? response : new Response.Failure(request.body().changesState()
                         ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE, "internal error: " + error);
-                answers.write(Unpooled.wrappedBuffer(WireCodec.encodeResponse(request.requestId(), answer)));
+                answers.write(Unpooled.wrappedBuffer(WireCodec.encodeResponse(request.requestId(), answer, version)));
                 if (inFlight.decrementAndGet() < settings.maxInFlightPerConnection() / 2 && !ch.config().isAutoRead()) {
                     ch.config().setAutoRead(true);
                 }

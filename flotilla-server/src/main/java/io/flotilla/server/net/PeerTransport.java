@@ -22,8 +22,11 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetSocketAddress;
+import io.flotilla.client.wire.ProtocolException;
+import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * reconnect with backoff. A message for a peer that is down, or whose socket is backed up, is
  * dropped and counted rather than queued: Raft resends what matters. Inbound messages arrive on
  * the connections the peers open to us ({@link NodeServer}).
+ *
+ * <p>The peers change with the cluster's configuration ({@link #setPeers}). A node that waits to be
+ * added knows no peer at all, yet must answer the leader that contacts it (dissertation §4.1): a
+ * message to a node we have no link to goes back over that node's own connection to us, and every
+ * link reads the messages that come back on it (docs/protocol.md, "Peer connections").
  */
 public final class PeerTransport implements Transport, NodeServer.Peers {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
@@ -48,7 +56,11 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
     private final String clusterId;
     private final MessageCodec codec;
     private final EventLoopGroup group;
-    private final Map<Integer, Link> links = new TreeMap<>();
+    /** Written by {@link #setPeers} (any thread), read by {@link #send} (the node's thread). */
+    private final Map<Integer, Link> links = new ConcurrentSkipListMap<>();
+    /** Each peer's latest connection to us, the way back to a peer we have no link to. */
+    private final Map<Integer, Channel> inboundChannels = new ConcurrentHashMap<>();
+    private volatile boolean started;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
     private volatile Consumer<Message> inbound = m -> { };
@@ -86,7 +98,38 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
     @Override
     public void start(Consumer<Message> inbound) {
         this.inbound = inbound;
+        started = true;
         links.values().forEach(Link::connect);
+    }
+
+    /**
+     * The peers to keep links to, by id (this node's own id is ignored): links to new peers (or to a
+     * peer's new address) are opened, links to peers no longer listed are closed for good.
+     */
+    public synchronized void setPeers(Map<Integer, InetSocketAddress> peers) {
+        for (Map.Entry<Integer, InetSocketAddress> e : peers.entrySet()) {
+            int id = e.getKey();
+            Link current = links.get(id);
+            if (id == selfId || current != null && current.address.equals(e.getValue())) {
+                continue;
+            }
+            if (current != null) {
+                current.retire();
+            }
+            Link link = new Link(id, e.getValue());
+            links.put(id, link);
+            log.info("peer {} at {} {}", id, NodeServer.describe(e.getValue()), current == null ? "joined the configuration" : "moved");
+            if (started && !closed) {
+                link.connect();
+            }
+        }
+        for (Link link : List.copyOf(links.values())) {
+            if (!peers.containsKey(link.peerId)) {
+                links.remove(link.peerId, link);
+                link.retire();
+                log.info("peer {} left the configuration; its link is closed", link.peerId);
+            }
+        }
     }
 
     /** Hands a message that arrived on a peer's connection ({@link NodeServer}) to the node. */
@@ -100,7 +143,6 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
      * connect now. A restarted node would otherwise stay unreachable from here for up to the
      * longest backoff, and an election that needs its vote would wait that long.
      */
-    @Override
     public void connected(int id) {
         Link link = links.get(id);
         if (link != null) {
@@ -109,9 +151,18 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
     }
 
     @Override
+    public void connected(int id, Channel channel) {
+        inboundChannels.put(id, channel);
+        channel.closeFuture().addListener(f -> inboundChannels.remove(id, channel));
+        connected(id);
+    }
+
+    @Override
     public void send(Message message) {
         Link link = links.get(message.to());
-        Channel ch = link == null ? null : link.channel;
+        // No link: a peer the configuration does not name (yet), such as the leader of a cluster that is
+        // adding this node. Only answers go this way (such a node never starts an exchange), and they are small.
+        Channel ch = link == null ? inboundChannels.get(message.to()) : link.channel;
         if (ch == null || !ch.isActive() || !ch.isWritable()) {
             dropped.incrementAndGet();
             return;
@@ -125,12 +176,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
     @Override
     public void close() {
         closed = true;
-        links.values().forEach(l -> {
-            Channel ch = l.channel;
-            if (ch != null) {
-                ch.close();
-            }
-        });
+        links.values().forEach(Link::retire);
     }
 
     /** The connection to one peer. */
@@ -143,14 +189,29 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
         volatile long attempts;
         boolean everConnected;
         boolean reportedDown;
+        /** Closed for good: the peer left the configuration (or moved), or the transport closed. */
+        volatile boolean retired;
 
         Link(int peerId, InetSocketAddress address) {
             this.peerId = peerId;
             this.address = address;
         }
 
+        void retire() {
+            retired = true;
+            synchronized (this) {
+                if (pendingConnect != null) {
+                    pendingConnect.cancel(false);
+                }
+            }
+            Channel ch = channel;
+            if (ch != null) {
+                ch.close();
+            }
+        }
+
         void connect() {
-            if (closed) {
+            if (closed || retired) {
                 return;
             }
             attempts++;
@@ -199,7 +260,14 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
                     if (!answered) {
                         answered = true;
                         onReply(ctx.channel(), WireCodec.decodeHelloReply(frame.nioBuffer()));
-                    } // nothing else is expected: peers only listen on this link
+                    } else {
+                        // A node that does not know us yet (it waits to be added) answers on this link.
+                        Message m = codec.decode(frame.nioBuffer());
+                        if (m.from() != peerId || m.to() != selfId) {
+                            throw new ProtocolException("peer " + peerId + " answered with a message from " + m.from() + " to " + m.to());
+                        }
+                        inbound.accept(m);
+                    }
                 } finally {
                     frame.release();
                 }
@@ -207,11 +275,18 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
 
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                if (!(cause instanceof java.io.IOException)) {
+                    log.warn("closing the link to peer {}: {}", peerId, cause.getMessage());
+                }
                 ctx.close();
             }
         }
 
         private void onReply(Channel ch, Hello.Reply reply) {
+            if (retired) {
+                ch.close();
+                return;
+            }
             if (!reply.accepted()) {
                 if (!reportedDown) {
                     log.warn("peer {} at {} refused this node: {}", peerId, NodeServer.describe(address), reply.message());
@@ -231,7 +306,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
 
         void reconnectLater() {
             channel = null;
-            if (closed) {
+            if (closed || retired) {
                 return;
             }
             if (!reportedDown) {

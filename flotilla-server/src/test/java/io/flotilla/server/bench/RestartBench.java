@@ -49,7 +49,7 @@ public final class RestartBench {
                 peers.put(id, new InetSocketAddress("127.0.0.1", s.getLocalPort()));
             }
         }
-        ClusterConfig cluster = new ClusterConfig(peers.keySet());
+        ClusterConfig cluster = ClusterConfig.ofVoters(addresses(peers));
         KvStateMachine state = new KvStateMachine(KvLimits.DEFAULTS);
         long client = 7;
         for (int i = 0; i < keys; i++) {
@@ -102,6 +102,13 @@ public final class RestartBench {
         System.out.printf("leader elected, tail applied, linearizable read answered (%s): %.2f s after start%n",
                 read.code(), (System.nanoTime() - start) / 1e9);
         nodes.forEach(FlotillaServer::close);
+    }
+
+    /** The founders as the server writes them: id to "host:port". */
+    private static Map<Integer, String> addresses(Map<Integer, InetSocketAddress> peers) {
+        Map<Integer, String> out = new TreeMap<>();
+        peers.forEach((id, a) -> out.put(id, a.getHostString() + ":" + a.getPort()));
+        return out;
     }
 
     private static Bytes key(int i) {
