@@ -282,6 +282,11 @@ public final class FlotillaServer implements AutoCloseable {
         return out.toString();
     }
 
+    /** Waits until the node has stopped (closed, halted, or removed from the cluster); true if it has. */
+    boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Connections closed because they sent malformed or oversized input. */
     public long closedForBadInput() {
         return server.closedForBadInput();

@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -57,7 +59,39 @@ final class TestCluster implements AutoCloseable {
     }
 
     void start(int id) throws IOException {
-        nodes.put(id, FlotillaServer.start(config(id)));
+        startWith(id, config(id));
+    }
+
+    /** Nodes that join the cluster after it was founded, by id: their own addresses. */
+    final Map<Integer, InetSocketAddress> joiners = new TreeMap<>();
+    /** Each node's exit status once it failed (the production path halts the JVM instead). */
+    final Map<Integer, CompletableFuture<Integer>> exits = new ConcurrentHashMap<>();
+
+    /** A node that joins through node 1 (bin/flotilla-server --id ID --port P --join <node 1>), on a port of its own. */
+    ServerConfig joinConfig(int id) {
+        InetSocketAddress self = joiners.computeIfAbsent(id, k -> new InetSocketAddress("127.0.0.1", TestPorts.next()));
+        InetSocketAddress via = addresses.values().iterator().next();
+        return new ServerConfig(id, "127.0.0.1", self.getPort(), Map.of(), "test", dataRoot.resolve("node-" + id), Duration.ofMillis(10),
+                20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), snapshotEntries, false, via);
+    }
+
+    void startWith(int id, ServerConfig config) throws IOException {
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        exits.put(id, exit);
+        nodes.put(id, FlotillaServer.start(config, exit::complete));
+    }
+
+    /** "127.0.0.1:port" of a founder or a joiner. */
+    String address(int id) {
+        InetSocketAddress a = addresses.containsKey(id) ? addresses.get(id) : joiners.get(id);
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** The founders' addresses, "host:port,...", for a client. */
+    String clusterAddresses() {
+        StringBuilder out = new StringBuilder();
+        addresses.keySet().forEach(id -> out.append(out.length() == 0 ? "" : ",").append(address(id)));
+        return out.toString();
     }
 
     void halt(int id) {
@@ -109,7 +143,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     NodeConnection connect(int id) throws Exception {
-        return NodeConnection.open(clientGroup, addresses.get(id), new Hello(Hello.Role.CLIENT, 0, ""), 4 << 20, 1024,
+        return NodeConnection.open(clientGroup, addresses.containsKey(id) ? addresses.get(id) : joiners.get(id), new Hello(Hello.Role.CLIENT, 0, ""), 4 << 20, 1024,
                 Duration.ofSeconds(2)).get(5, TimeUnit.SECONDS);
     }
 

@@ -141,6 +141,7 @@ public final class FlotillaCli {
         COMMANDS.put("delete", DeleteCommand::new);
         COMMANDS.put("cas", CasCommand::new);
         COMMANDS.put("status", StatusCommand::new);
+        COMMANDS.put("member", MemberCommand::new);
         COMMANDS.put("shell", ShellCommand::new);
         COMMANDS.put("bench", BenchCommand::new);
     }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "shell", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs commands (get, set, delete, cas, status, with their options), one per line, over one connection: "
+        description = {"Runs commands (get, set, delete, cas, status, member, with their options), one per line, over one connection: "
                 + "at a prompt on a terminal, else from standard input, so a script can pipe many commands through one process.",
                 "Quote words with ' or \"; lines starting with # are comments; 'exit' or end of input stops. "
                         + "Options given to shell (--cluster, --timeout, --output, --verbose) apply to every line.",
@@ -29,7 +29,7 @@ final class ShellCommand implements Callable<Integer> {
     boolean stopOnError;
 
     private static final String HELP = "commands: get KEY [--stale] | set KEY VALUE | delete KEY | cas KEY EXPECTED NEW | "
-            + "cas --expect-absent KEY NEW | status | exit;  COMMAND --help for more";
+            + "cas --expect-absent KEY NEW | status | member list|add|promote|remove | exit;  COMMAND --help for more";
 
     @Override
     public Integer call() throws IOException {
@@ -101,7 +101,7 @@ final class ShellCommand implements Callable<Integer> {
             return lineRoot.refuse(command, invalid);
         }
         if (!lines.getSubcommands().containsKey(command)) {
-            return lineRoot.refuse(command, "unknown command '" + command + "' (try get, set, delete, cas, status, help, exit)");
+            return lineRoot.refuse(command, "unknown command '" + command + "' (try get, set, delete, cas, status, member, help, exit)");
         }
         captured.getBuffer().setLength(0);
         int exit = lines.execute(words.toArray(String[]::new));

@@ -2,6 +2,7 @@ package io.flotilla.client.cli;
 
 import io.flotilla.client.ClusterStatus;
 import io.flotilla.client.wire.NodeStatus;
+import io.flotilla.core.Member;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,8 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Asks every node for its id, role, term, commit and applied index and the leader it knows; "
-                + "names the leader and the nodes that did not answer.",
+        description = {"Asks every node for its id, role, term, commit and applied index, the leader it knows and the "
+                + "members of the configuration it uses (a removed node says REMOVED); names the leader and the nodes that did not answer.",
                 "Exits with 3 if no node answered."})
 final class StatusCommand implements Callable<Integer> {
     @Spec
@@ -25,12 +26,23 @@ final class StatusCommand implements Callable<Integer> {
         return FlotillaCli.of(spec).execute("status", client -> render(client.status()));
     }
 
+    /** The configuration a node uses: "1,2,3,4(learner)", "none (waits to be added)", and whether it was removed. */
+    static String describeMembers(NodeStatus s) {
+        StringBuilder out = new StringBuilder();
+        s.members().forEach((id, kind) -> out.append(out.length() == 0 ? "" : ",").append(id)
+                .append(kind == Member.Kind.VOTER ? "" : "(" + MemberCommand.kind(kind) + ")"));
+        if (out.length() == 0) {
+            out.append("-");
+        }
+        return s.removed() ? out + " REMOVED" : out.toString();
+    }
+
     static Reply render(ClusterStatus status) {
         Reply reply = new Reply("status");
         List<Map<String, Object>> nodes = new ArrayList<>();
         List<String> rows = new ArrayList<>();
-        rows.add(String.format("%-5s %-21s %-13s %6s %8s %8s %8s %7s", "NODE", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED",
-                "LAST", "LEADER"));
+        rows.add(String.format("%-5s %-21s %-13s %6s %8s %8s %8s %7s  %s", "NODE", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED",
+                "LAST", "LEADER", "MEMBERS"));
         for (ClusterStatus.Node node : status.nodes()) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("address", node.describeAddress());
@@ -44,8 +56,13 @@ final class StatusCommand implements Callable<Integer> {
                 json.put("commitIndex", s.commitIndex());
                 json.put("appliedIndex", s.appliedIndex());
                 json.put("lastIndex", s.lastIndex());
-                rows.add(String.format("%-5d %-21s %-13s %6d %8d %8d %8d %7s", s.nodeId(), node.describeAddress(), s.role(),
-                        s.term(), s.commitIndex(), s.appliedIndex(), s.lastIndex(), s.leaderId() == 0 ? "-" : s.leaderId()));
+                List<Map<String, Object>> members = new ArrayList<>();
+                s.members().forEach((id, kind) -> members.add(Map.of("id", id, "kind", MemberCommand.kind(kind))));
+                json.put("members", members);
+                json.put("removed", s.removed());
+                rows.add(String.format("%-5d %-21s %-13s %6d %8d %8d %8d %7s  %s", s.nodeId(), node.describeAddress(), s.role(),
+                        s.term(), s.commitIndex(), s.appliedIndex(), s.lastIndex(), s.leaderId() == 0 ? "-" : s.leaderId(),
+                        describeMembers(s)));
             } else {
                 json.put("error", node.error());
                 rows.add(String.format("%-5s %-21s unreachable: %s", "-", node.describeAddress(), node.error()));

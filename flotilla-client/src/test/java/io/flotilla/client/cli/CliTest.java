@@ -261,7 +261,7 @@ class CliTest {
         assertThat(run.exit()).as("%s", run).isZero();
         assertThat(run.out().lines().toList()).containsExactly("OK",
                 "commands: get KEY [--stale] | set KEY VALUE | delete KEY | cas KEY EXPECTED NEW | cas --expect-absent KEY NEW | "
-                        + "status | exit;  COMMAND --help for more", "1");
+                        + "status | member list|add|promote|remove | exit;  COMMAND --help for more", "1");
         assertThat(run.err()).contains("unknown command 'frobnicate'", "unclosed double quote", "Missing required parameter: 'KEY'");
 
         CliRun stop = CliRun.withInput("set a 1\nfrobnicate\nset b 2\n", "--cluster", nodes, "shell", "--stop-on-error");

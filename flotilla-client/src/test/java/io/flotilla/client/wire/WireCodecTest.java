@@ -1,0 +1,73 @@
+package io.flotilla.client.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flotilla.core.Member;
+import io.flotilla.core.MembershipChange;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** Round trips of protocol version 3's membership messages, and what older versions still read. */
+class WireCodecTest {
+    @Test
+    void membershipRequestsRoundTrip() {
+        for (Request r : List.of(new Request.MemberList(),
+                new Request.MemberChange(new MembershipChange.AddLearner(4, "127.0.0.1:5004", true)),
+                new Request.MemberChange(new MembershipChange.AddLearner(5, "db5.example.com:6000", false)),
+                new Request.MemberChange(new MembershipChange.Promote(5)),
+                new Request.MemberChange(new MembershipChange.Remove(3)))) {
+            WireCodec.Tagged<Request> back = WireCodec.decodeRequest(WireCodec.encodeRequest(42, r));
+            assertThat(back.requestId()).isEqualTo(42);
+            assertThat(back.body()).isEqualTo(r);
+        }
+        assertThat(new Request.MemberChange(new MembershipChange.Remove(3)).changesState()).isTrue();
+        assertThat(new Request.MemberChange(new MembershipChange.Remove(3)).isWrite()).as("no session").isFalse();
+        assertThat(new Request.MemberList().changesState()).isFalse();
+    }
+
+    @Test
+    void theMembershipAnswerRoundTrips() {
+        Membership m = new Membership(1, List.of(
+                new Membership.MemberInfo(1, "127.0.0.1:5001", Member.Kind.VOTER, 120, 0),
+                new Membership.MemberInfo(4, "127.0.0.1:5004", Member.Kind.JOINING, 7, 113),
+                new Membership.MemberInfo(5, "", Member.Kind.LEARNER, 0, 120)), List.of(2, 3));
+        Response back = WireCodec.decodeResponse(WireCodec.encodeResponse(9, new Response.Members(m))).body();
+        assertThat(back).isEqualTo(new Response.Members(m));
+        assertThat(m.member(4).orElseThrow().lag()).isEqualTo(113);
+        assertThat(m.isRemoved(3)).isTrue();
+    }
+
+    @Test
+    void aStatusCarriesTheConfigurationFromVersion3AndNotBefore() {
+        TreeMap<Integer, Member.Kind> members = new TreeMap<>();
+        members.put(1, Member.Kind.VOTER);
+        members.put(4, Member.Kind.LEARNER);
+        NodeStatus full = new NodeStatus(1, "LEADER", 3, 1, 10, 10, 11, members, true);
+        Response v3 = WireCodec.decodeResponse(WireCodec.encodeResponse(1, new Response.Status(full), 3)).body();
+        assertThat(v3).isEqualTo(new Response.Status(full));
+        // A client of version 2 reads exactly the fields it knows: no bytes it would refuse as unexpected.
+        ByteBuffer v2 = WireCodec.encodeResponse(1, new Response.Status(full), 2);
+        assertThat(WireCodec.decodeResponse(v2).body()).isEqualTo(new Response.Status(new NodeStatus(1, "LEADER", 3, 1, 10, 10, 11)));
+    }
+
+    @Test
+    void helloRepliesSayTheirVersionAndMalformedMembershipIsRefused() {
+        Hello.Limits limits = new Hello.Limits(1, 2, 3);
+        for (int version = 1; version <= WireCodec.VERSION; version++) {
+            Hello.Reply reply = new Hello.Reply(true, 2, "c", "", version >= 2 ? Optional.of(limits) : Optional.empty(), version);
+            assertThat(WireCodec.decodeHelloReply(WireCodec.encodeHelloReply(reply))).isEqualTo(reply);
+        }
+        ByteBuffer bad = WireCodec.encodeRequest(1, new Request.MemberChange(new MembershipChange.Remove(3)));
+        bad.put(9, (byte) 9); // the change kind
+        assertThatThrownBy(() -> WireCodec.decodeRequest(bad)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("unknown membership change 9");
+        ByteBuffer huge = WireCodec.encodeResponse(1, new Response.Members(new Membership(1, List.of(), List.of())));
+        huge.putInt(14, Integer.MAX_VALUE); // the member count
+        assertThatThrownBy(() -> WireCodec.decodeResponse(huge)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("members with");
+    }
+}
