@@ -93,7 +93,7 @@ class ServerCommandTest {
 
         Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "id: 1\ncolour: blue\n");
         assertRefused(run("--config", unknown.toString()), 2, "config file " + unknown + ": unknown setting 'colour'; the settings are "
-                + "clusterId, dataDir, electionTicks, heartbeatTicks, host, id, idleTimeoutS, maxFrameBytes, maxKeyBytes, maxValueBytes, "
+                + "clusterId, dataDir, electionTicks, heartbeatTicks, host, id, idleTimeoutS, join, maxFrameBytes, maxKeyBytes, maxValueBytes, "
                 + "noFsync, peers, port, requestTimeoutMs, snapshotEntries, tickMs");
     }
 
@@ -144,6 +144,35 @@ class ServerCommandTest {
         ServerCommand overridden = new ServerCommand(); // the command line still wins
         new CommandLine(overridden).parseArgs("--config", file.toString(), "--id", "1");
         assertThat(overridden.resolve().nodeId()).isEqualTo(1);
+    }
+
+    @Test
+    void joinIsRefusedWithPeersWithoutAPortOrWithABadAddress() throws Exception {
+        assertRefused(run("--id", "4", "--port", "6004", "--join", "127.0.0.1:6001", "--peers", "1=127.0.0.1:6001"), 2,
+                "--join and --peers exclude each other: a node that joins learns its peers from the cluster");
+        Path file = Files.writeString(dir.resolve("peers.yaml"), "peers:\n  1: 127.0.0.1:6001\n");
+        assertRefused(run("--id", "4", "--port", "6004", "--join", "127.0.0.1:6001", "--config", file.toString()), 2,
+                "--join and --peers exclude each other: a node that joins learns its peers from the cluster");
+        assertRefused(run("--id", "4", "--join", "127.0.0.1:6001"), 2,
+                "--join needs --port: the port this node listens on, where the cluster reaches it");
+        assertRefused(run("--id", "4", "--port", "6004", "--join", "nowhere"), 2, "--join 'nowhere' is not host:port");
+        assertRefused(run("--id", "4", "--port", "6004", "--join", "127.0.0.1:0"), 2, "--join port 0 is out of range");
+    }
+
+    @Test
+    void aJoiningNodeNeedsNoPeerListAndTheConfigFileCanSayJoin() throws Exception {
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--id", "4", "--port", "6004", "--join", "10.0.0.1:5001");
+        ServerConfig config = command.resolve();
+        assertThat(config.peers()).isEmpty();
+        assertThat(config.join().getHostString() + ":" + config.join().getPort()).isEqualTo("10.0.0.1:5001");
+        assertThat(config.advertised()).isEqualTo("127.0.0.1:6004");
+
+        Path file = Files.writeString(dir.resolve("join.yaml"), "id: 5\nhost: 127.0.0.2\nport: 6005\njoin: 10.0.0.1:5001\n");
+        ServerCommand fromFile = new ServerCommand();
+        new CommandLine(fromFile).parseArgs("--config", file.toString());
+        assertThat(fromFile.resolve().advertised()).isEqualTo("127.0.0.2:6005");
+        assertThat(fromFile.resolve().join().getPort()).isEqualTo(5001);
     }
 
     @Test
