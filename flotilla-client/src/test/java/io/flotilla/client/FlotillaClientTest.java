@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.client.FakeCluster.Answer;
+import io.flotilla.client.wire.Membership;
+import io.flotilla.core.Member;
+import io.flotilla.core.MembershipChange;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.client.wire.Session;
@@ -64,6 +67,27 @@ class FlotillaClientTest {
         assertThat(client.get(key)).contains(Bytes.wrap(new byte[] {(byte) 0xff}));
         assertThat(client.cas(key, Optional.of(Bytes.wrap(new byte[] {(byte) 0xff})), Bytes.EMPTY)).isTrue();
         assertThat(client.get(key)).contains(Bytes.EMPTY);
+    }
+
+    @Test
+    void membershipRequestsAreNotSentToANodeOfAnOlderProtocol() {
+        FlotillaClient client = client(options()); // the fake nodes answer a version 3 hello in version 2
+        assertThatThrownBy(client::members).isInstanceOf(RequestRejectedException.class)
+                .hasMessageContaining("speaks protocol version 2, which has no membership requests")
+                .satisfies(e -> assertThat(((FlotillaException) e).mayHaveBeenApplied()).isFalse());
+        assertThat(cluster.node(1).dataRequests()).isEmpty();
+    }
+
+    @Test
+    void aRetriedChangeThatWasRefusedCountsAsDoneIfTheMembershipShowsIt() {
+        Membership m = new Membership(1, List.of(new Membership.MemberInfo(1, "h:1", Member.Kind.VOTER, 5, 0),
+                new Membership.MemberInfo(4, "h:4", Member.Kind.JOINING, 0, 5)), List.of(3));
+        assertThat(FlotillaClient.isMade(new MembershipChange.AddLearner(4, "h:4", true), m)).isTrue();
+        assertThat(FlotillaClient.isMade(new MembershipChange.AddLearner(4, "h:5", true), m)).as("another address").isFalse();
+        assertThat(FlotillaClient.isMade(new MembershipChange.Promote(4), m)).isFalse();
+        assertThat(FlotillaClient.isMade(new MembershipChange.Promote(1), m)).isTrue();
+        assertThat(FlotillaClient.isMade(new MembershipChange.Remove(3), m)).isTrue();
+        assertThat(FlotillaClient.isMade(new MembershipChange.Remove(4), m)).isFalse();
     }
 
     @Test

@@ -55,7 +55,8 @@ public final class FlotillaServer implements AutoCloseable {
     private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private DurableStorage storage;
     private PeerTransport transport;
-    private RaftRuntime<KvCommand, Request.Get, Response> raft;
+    /** Volatile: the listener and the configuration follower read it from Netty threads, from before it is set. */
+    private volatile RaftRuntime<KvCommand, Request.Get, Response> raft;
     private Forwarder forwarder;
     private NodeServer server;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -150,6 +151,9 @@ public final class FlotillaServer implements AutoCloseable {
             }
         }, every, every, TimeUnit.MILLISECONDS);
     }
+
+    /** Set once a committed configuration removed this node, which then stops. */
+    private volatile boolean leaving;
 
     /** The configuration the peer links last followed; NONE until the node has one. */
     private volatile ClusterConfig followed = ClusterConfig.NONE;
@@ -248,6 +252,7 @@ public final class FlotillaServer implements AutoCloseable {
     /** A committed configuration removed this node: one line, then a clean stop (the process exits with 0). */
     private void removed(long index) {
         log.info("node {} was removed from the cluster at index {} and stops", config.nodeId(), index);
+        leaving = true; // that line is the last (bin/flotilla-cluster repeats a node's last line)
         close();
     }
 
@@ -331,7 +336,9 @@ public final class FlotillaServer implements AutoCloseable {
             return;
         }
         if (raft != null) {
-            log.info("node {} shutting down", config.nodeId());
+            if (!leaving) {
+                log.info("node {} shutting down", config.nodeId());
+            }
             if (handOver) {
                 raft.shutdown(Duration.ofSeconds(2));
             } else {

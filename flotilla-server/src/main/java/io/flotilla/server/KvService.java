@@ -62,6 +62,11 @@ final class KvService implements NodeServer.RequestHandler {
         if (request instanceof Request.MemberList || request instanceof Request.MemberChange) {
             return membership(request, forwarded);
         }
+        if (request instanceof Request.Get get && get.stale() && raft.status().members().members().isEmpty()) {
+            // An empty state machine would answer "absent" for keys the cluster holds.
+            return done(new Response.Failure(Response.Code.UNAVAILABLE, "node " + raft.status().id()
+                    + " has no data yet: it waits to be added to the cluster (or to learn whether it exists); ask another node"));
+        }
         CompletableFuture<Response> local = request instanceof Request.Get get
                 ? (get.stale() ? raft.readStale(get) : raft.read(get))
                 : raft.propose(new KvCommand(System.currentTimeMillis(), request));

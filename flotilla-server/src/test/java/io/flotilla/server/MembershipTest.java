@@ -197,6 +197,10 @@ class MembershipTest {
             assertThat(status.members()).isEmpty();
             assertThat(status.removed()).isFalse();
             assertThat(status.role()).isEqualTo(Role.FOLLOWER.name());
+            Response stale = TestCluster.call(c, new Request.Get(io.flotilla.core.Bytes.utf8("k"), true));
+            assertThat(stale).as("no stale 'absent' from a node without data")
+                    .isEqualTo(new Response.Failure(Response.Code.UNAVAILABLE, "node 4 has no data yet: it waits to be added to the cluster"
+                            + " (or to learn whether it exists); ask another node"));
             c.close();
             assertThat(cluster.nodes.get(4).raft().status().members().members()).isEmpty();
             assertThat(cluster.exits.get(4)).isNotDone();
