@@ -116,7 +116,7 @@ public final class NodeDriver<C, Q, R> {
         } else if (outcome instanceof ProposeOutcome.Transferring t) {
             callback.fail(new RaftException("leadership is moving to node " + t.transferee() + "; retry there"));
         } else if (outcome instanceof ProposeOutcome.Refused r) {
-            callback.fail(new RaftException(r.reason()));
+            callback.fail(r.retrySoon() ? new RaftException(r.reason()) : new ChangeRefusedException(r.reason()));
         }
     }
 

@@ -174,7 +174,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     /**
      * Changes the cluster's membership (one change at a time; see {@link MembershipChange}) and
      * completes with the new configuration once it is committed and applied here. Outcomes follow
-     * the rules of {@link #propose}: {@link NotLeaderException} on a follower, {@link RaftException}
+     * the rules of {@link #propose}: {@link NotLeaderException} on a follower, {@link ChangeRefusedException}
      * (with the reason, not applied) when the leader refuses the change, {@link OutcomeUnknownException}
      * when leadership is lost after the change was appended.
      */

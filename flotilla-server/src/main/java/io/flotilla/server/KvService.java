@@ -4,6 +4,7 @@ import io.flotilla.client.NotSentException;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
+import io.flotilla.core.ChangeRefusedException;
 import io.flotilla.core.NotLeaderException;
 import io.flotilla.core.OutcomeUnknownException;
 import io.flotilla.core.RaftException;
@@ -136,7 +137,7 @@ final class KvService implements NodeServer.RequestHandler {
      * log, a write's answer is UNKNOWN_OUTCOME (docs/protocol.md, "Not applied, or unknown").
      */
     static Response failure(Throwable error, Request request, Duration timeout) {
-        if (error instanceof RaftException && request instanceof Request.MemberChange && !isTransient(error.getMessage())) {
+        if (error instanceof ChangeRefusedException) {
             return new Response.Failure(Response.Code.INVALID, error.getMessage()); // the core's one-line reason
         }
         if (error instanceof RaftException) {
@@ -167,12 +168,6 @@ final class KvService implements NodeServer.RequestHandler {
      * change (in progress, not caught up, no quorum left, already a member, a removed id) and is
      * final. The core words all of them as a {@link RaftException}, so its wording is what tells.
      */
-    static boolean isTransient(String reason) {
-        return reason.endsWith("retry shortly") || reason.endsWith("retry there") || reason.endsWith("retry later")
-                || reason.contains(" is stopped") || reason.contains("stopped before taking the request")
-                || reason.contains("replaced the entry");
-    }
-
     private static CompletableFuture<Response> done(Response response) {
         return CompletableFuture.completedFuture(response);
     }

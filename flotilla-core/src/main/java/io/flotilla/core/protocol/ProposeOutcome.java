@@ -10,8 +10,15 @@ public sealed interface ProposeOutcome {
     record NotLeader(int leader) implements ProposeOutcome {
     }
 
-    /** The leader refused it; {@code reason} says why in one line. Nothing was appended. */
-    record Refused(String reason) implements ProposeOutcome {
+    /**
+     * The leader refused it; {@code reason} says why in one line. Nothing was appended. With
+     * {@code retrySoon}, the same request is likely to succeed in a moment (a new leader has not yet
+     * committed an entry of its term).
+     */
+    record Refused(String reason, boolean retrySoon) implements ProposeOutcome {
+        public Refused(String reason) {
+            this(reason, false);
+        }
     }
 
     /** The leader is handing leadership to {@code transferee} and takes no new proposals meanwhile. */

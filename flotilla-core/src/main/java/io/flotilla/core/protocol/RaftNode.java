@@ -296,7 +296,7 @@ public final class RaftNode {
         }
         String refusal = changeInProgress();
         if (refusal != null) {
-            return new ProposeOutcome.Refused(refusal);
+            return new ProposeOutcome.Refused(refusal, !committedInCurrentTerm());
         }
         ClusterConfig next;
         try {

@@ -116,7 +116,7 @@ class MembershipTest {
 
         assertThat(net.raft(1).role()).isEqualTo(Role.LEADER);
         assertThat(net.raft(1).changeMembership(new Remove(3))).isEqualTo(new ProposeOutcome.Refused(
-                "the leader has not committed an entry of its term yet; retry shortly"));
+                "the leader has not committed an entry of its term yet; retry shortly", true));
     }
 
     @Test
