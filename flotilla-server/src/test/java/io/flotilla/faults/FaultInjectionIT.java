@@ -3,20 +3,13 @@ package io.flotilla.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.client.FlotillaClient;
-import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.core.check.CheckResult;
-import io.flotilla.core.check.LinearizabilityChecker;
-import io.flotilla.core.check.Operation;
 import io.flotilla.core.check.Outcome;
-import io.flotilla.core.check.RegisterModel;
-import io.flotilla.core.check.RegisterOp;
-import io.flotilla.core.check.RegisterResult;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -70,7 +63,21 @@ class FaultInjectionIT {
 
     @Test
     void mixedFaults(TestInfo test) throws Exception {
-        run(test, FaultKind.values());
+        run(test, FaultKind.withoutMembership());
+    }
+
+    /**
+     * Membership changes as an operator makes them with {@code bin/flotilla-client member ...}
+     * (replace a follower by a fresh node under a new id, add a learner and promote it, remove a
+     * follower, remove the leader), mixed with kills and partitions. Besides the checks of every
+     * schedule: each removed node exits by itself with status 0, and the final configuration is the
+     * one the changes made.
+     */
+    @Test
+    void membershipChanges(TestInfo test) throws Exception {
+        run(test, FaultKind.REPLACE_FOLLOWER, FaultKind.ADD_LEARNER, FaultKind.REMOVE_FOLLOWER, FaultKind.REMOVE_LEADER,
+                FaultKind.REPLACE_FOLLOWER, FaultKind.KILL_LEADER, FaultKind.KILL_RANDOM, FaultKind.ISOLATE_LEADER,
+                FaultKind.SPLIT);
     }
 
     /**
@@ -173,75 +180,63 @@ class FaultInjectionIT {
         cluster = new ProcessCluster(dir, new ProcessCluster.Options(3, true, List.of()));
         cluster.startAll();
         assertThat(cluster.awaitLeader(Duration.ofSeconds(30))).as("a first leader").isPresent();
-        recorder = new HistoryRecorder(cluster.clientOptions(), Integer.getInteger("faults.clients", 5), 4, 60, schedule.seed());
+        recorder = new HistoryRecorder(cluster::clientOptions, Integer.getInteger("faults.clients", 5), 4, 60, schedule.seed());
         recorder.start();
         Nemesis nemesis = new Nemesis(cluster, recorder::now);
         schedule.run(nemesis);
         long endedAt = recorder.now();
 
         cluster.healAll();
-        long healedAt = System.nanoTime();
-        boolean served = false;
-        try (FlotillaClient last = FlotillaClient.create(cluster.clientOptions())) {
-            for (int i = 0; i < 1000 && !served && System.nanoTime() - healedAt < SERVE_AGAIN_BOUND.toNanos(); i++) {
-                String value = "final-" + i;
-                served = recorder.execute(100, last, new RegisterOp.Write("final", value)).outcome() == Outcome.OK
-                        && recorder.execute(100, last, new RegisterOp.Read("final")).result() instanceof RegisterResult.Value v
-                        && value.equals(v.value());
-            }
-            long finalWriteMs = (System.nanoTime() - healedAt) / 1_000_000;
-            recorder.stop();
-            List<String> unread = finalReads(last);
-
-            List<HistoryRecorder.Recorded> history = recorder.recorded();
-            List<Operation<RegisterOp, RegisterResult>> ops = new ArrayList<>(history.size());
-            history.forEach(r -> ops.add(r.toOperation()));
-            long checkStart = System.nanoTime();
-            CheckResult check = LinearizabilityChecker.check(new RegisterModel(), ops);
-            long checkMillis = (System.nanoTime() - checkStart) / 1_000_000;
-            Summary summary = Summary.of(schedule, history, nemesis.faults(), endedAt, check, checkMillis, finalWriteMs, replay);
-            System.out.println(summary);
-            List<String> lost = lostWrites(history);
-            if (!check.isLinearizable() || !served || !lost.isEmpty()) {
-                cluster.ids().forEach(id -> System.out.println("---- node " + id + " log tail\n" + cluster.tail(id, 40)));
-            }
-            assertThat(served).as("the cluster serves a write and a read within %s of healing", SERVE_AGAIN_BOUND).isTrue();
-            assertThat(unread).as("keys whose final read never succeeded").isEmpty();
-            assertThat(lost).as("keys with acknowledged writes that read as absent at the end").isEmpty();
-            assertThat(summary.count(Outcome.OK)).as("operations succeeded").isPositive();
-            assertThat(check.verdict()).as("%s", check).isEqualTo(CheckResult.Verdict.LINEARIZABLE);
+        Verdict verdict = Verdict.reach(cluster, recorder, SERVE_AGAIN_BOUND);
+        Summary summary = Summary.of(schedule, verdict.history(), nemesis.faults(), endedAt, verdict.check(), verdict.checkMillis(),
+                verdict.finalWriteMs(), replay);
+        System.out.println(summary);
+        List<String> membership = new ArrayList<>(nemesis.problems());
+        if (java.util.Arrays.stream(kinds).anyMatch(FaultKind::changesMembership)) {
+            nemesis.changes().forEach(c -> System.out.println("[faults] " + c));
+            membership.addAll(finalConfiguration(nemesis));
         }
+        if (!verdict.good() || !membership.isEmpty()) {
+            cluster.ids().forEach(id -> System.out.println("---- node " + id + " log tail\n" + cluster.tail(id, 40)));
+        }
+        assertThat(verdict.served()).as("the cluster serves a write and a read within %s of healing", SERVE_AGAIN_BOUND).isTrue();
+        assertThat(verdict.unread()).as("keys whose final read never succeeded").isEmpty();
+        assertThat(verdict.lost()).as("keys with acknowledged writes that read as absent at the end").isEmpty();
+        assertThat(summary.count(Outcome.OK)).as("operations succeeded").isPositive();
+        assertThat(verdict.check().verdict()).as("%s", verdict.check()).isEqualTo(CheckResult.Verdict.LINEARIZABLE);
+        assertThat(membership).as("membership changes that did not do what they should").isEmpty();
     }
 
-    /** Reads every key once more, linearizably, after healing (recorded, so the checker sees them); returns keys never read. */
-    private List<String> finalReads(FlotillaClient c) {
-        List<String> unread = new ArrayList<>();
+    /**
+     * The configuration at the end is the one the changes made: the members the cluster keeps (every
+     * one a voter once the last joining member caught up; waited for) and every removed id recorded.
+     */
+    private List<String> finalConfiguration(Nemesis nemesis) throws Exception {
         long deadline = System.nanoTime() + SERVE_AGAIN_BOUND.toNanos();
-        for (String key : recorder.keys()) {
-            boolean read = false;
-            for (int i = 0; i < 20 && !read && System.nanoTime() < deadline; i++) {
-                read = recorder.execute(101, c, new RegisterOp.Read(key)).outcome() == Outcome.OK;
+        Optional<Cli.Result> list;
+        do {
+            list = nemesis.memberList();
+            boolean allVoters = list.map(l -> l.kinds().values().stream().allMatch("voter"::equals)).orElse(false);
+            if (allVoters && list.get().kinds().keySet().equals(cluster.members())) {
+                break;
             }
-            if (!read) {
-                unread.add(key);
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        System.out.println("[faults] final configuration: " + list.map(l -> l.json().toString()).orElse("(no member list)"));
+        List<String> problems = new ArrayList<>();
+        if (list.isEmpty()) {
+            problems.add("member list never answered");
+        } else {
+            if (!list.get().kinds().keySet().equals(cluster.members())) {
+                problems.add("members " + list.get().kinds() + ", expected " + cluster.members());
+            }
+            if (!list.get().kinds().values().stream().allMatch("voter"::equals)) {
+                problems.add("not every member is a voter " + SERVE_AGAIN_BOUND.toSeconds() + " s after healing: " + list.get().kinds());
+            }
+            if (!list.get().removedIds().containsAll(cluster.removed())) {
+                problems.add("removed ids " + list.get().removedIds() + " lack some of " + cluster.removed());
             }
         }
-        return unread;
-    }
-
-    /** Keys that some acknowledged write set but that the final read found absent (there are no deletes). */
-    private static List<String> lostWrites(List<HistoryRecorder.Recorded> history) {
-        Map<String, Boolean> acked = new java.util.TreeMap<>();
-        Map<String, HistoryRecorder.Recorded> finalRead = new java.util.TreeMap<>();
-        for (HistoryRecorder.Recorded r : history) {
-            if (r.acknowledgedWrite()) {
-                acked.put(r.op().key(), true);
-            }
-            if (r.client() == 101 && r.outcome() == Outcome.OK) {
-                finalRead.put(r.op().key(), r);
-            }
-        }
-        return acked.keySet().stream().filter(k -> finalRead.containsKey(k)
-                && finalRead.get(k).result() instanceof RegisterResult.Value v && v.value() == null).toList();
+        return problems;
     }
 }

@@ -50,7 +50,7 @@ final class HistoryRecorder implements AutoCloseable {
         }
     }
 
-    private final ClientOptions clientOptions;
+    private final java.util.function.Supplier<ClientOptions> clientOptions;
     private final int clients;
     private final int keysPerGeneration;
     private final int opsPerKeyGeneration;
@@ -64,6 +64,16 @@ final class HistoryRecorder implements AutoCloseable {
     private volatile boolean stopping;
 
     HistoryRecorder(ClientOptions clientOptions, int clients, int keysPerGeneration, int opsPerKeyGeneration, long seed) {
+        this(() -> clientOptions, clients, keysPerGeneration, opsPerKeyGeneration, seed);
+    }
+
+    /**
+     * Clients whose options come from {@code clientOptions}, asked again before every operation: when
+     * the nodes it names change (members added or removed), the client is replaced by one that names
+     * the new ones (a new session; the old client had nothing in flight).
+     */
+    HistoryRecorder(java.util.function.Supplier<ClientOptions> clientOptions, int clients, int keysPerGeneration,
+                    int opsPerKeyGeneration, long seed) {
         this.clientOptions = clientOptions;
         this.clients = clients;
         this.keysPerGeneration = keysPerGeneration;
@@ -79,9 +89,7 @@ final class HistoryRecorder implements AutoCloseable {
     void start() {
         for (int c = 0; c < clients; c++) {
             int client = c;
-            FlotillaClient fc = FlotillaClient.create(clientOptions);
-            opened.add(fc);
-            Thread t = new Thread(() -> run(client, fc, new Random(seed * 31 + client)), "history-client-" + client);
+            Thread t = new Thread(() -> run(client, new Random(seed * 31 + client)), "history-client-" + client);
             t.setDaemon(true);
             threads.add(t);
             t.start();
@@ -97,12 +105,31 @@ final class HistoryRecorder implements AutoCloseable {
     }
 
     private Duration bound() {
-        return clientOptions.deadline().plusSeconds(2);
+        return clientOptions.get().deadline().plusSeconds(2);
     }
 
-    private void run(int client, FlotillaClient fc, Random random) {
+    private synchronized FlotillaClient open(ClientOptions options) {
+        FlotillaClient fc = FlotillaClient.create(options);
+        opened.add(fc);
+        return fc;
+    }
+
+    private synchronized void closeClient(FlotillaClient fc) {
+        opened.remove(fc);
+        fc.close();
+    }
+
+    private void run(int client, Random random) {
         int seq = 0;
+        ClientOptions options = clientOptions.get();
+        FlotillaClient fc = open(options);
         while (!stopping) {
+            ClientOptions now = clientOptions.get();
+            if (!now.cluster().equals(options.cluster())) {
+                closeClient(fc);
+                options = now;
+                fc = open(options);
+            }
             long generation = invoked.getAndIncrement() / ((long) opsPerKeyGeneration * keysPerGeneration);
             String key = "k" + generation + "-" + random.nextInt(keysPerGeneration);
             int dice = random.nextInt(10);
@@ -182,6 +209,11 @@ final class HistoryRecorder implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
-        opened.forEach(FlotillaClient::close);
+        List<FlotillaClient> all;
+        synchronized (this) {
+            all = List.copyOf(opened);
+            opened.clear();
+        }
+        all.forEach(FlotillaClient::close);
     }
 }

@@ -3,9 +3,7 @@ package io.flotilla.faults;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.util.HashSet;
@@ -14,12 +12,13 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A TCP proxy for one directed peer link (node {@code from} to node {@code to}): it listens on a
- * port of its own and forwards every connection, both ways, to the target node's real port. The
- * test cuts the link by {@linkplain #cut cutting} it: existing connections are dropped, and new
- * ones are either closed at once (REFUSE) or accepted and silently swallowed (BLACKHOLE, a link that
- * looks up but loses everything). {@link #heal} drops blackholed connections and forwards again.
- * Blocking sockets with two pump threads per connection: a handful of links, a handful of connections.
+ * One directed peer link (node {@code from} to node {@code to}) through the {@link NodeProxy} in
+ * front of node {@code to}: that proxy hands this link every connection whose hello names node
+ * {@code from}, and the link forwards it, both ways, to the target's real port. The test cuts the
+ * link by {@linkplain #cut cutting} it: existing connections are dropped, and new ones are either
+ * closed at once (REFUSE) or accepted and silently swallowed (BLACKHOLE, a link that looks up but
+ * loses everything). {@link #heal} drops blackholed connections and forwards again. Blocking sockets
+ * with two pump threads per connection: a handful of links, a handful of connections.
  */
 final class LinkProxy implements AutoCloseable {
     /** What the link does with traffic. */
@@ -27,26 +26,24 @@ final class LinkProxy implements AutoCloseable {
 
     private final int from;
     private final int to;
+    private final NodeProxy proxy;
     private final InetSocketAddress target;
-    private final ServerSocket listener;
     private final Set<Socket> sockets = new HashSet<>(); // guarded by this
     private final AtomicLong forwardedBytes = new AtomicLong();
     private final AtomicLong swallowedBytes = new AtomicLong();
     private volatile Mode mode = Mode.OPEN;
     private volatile boolean closed;
 
-    LinkProxy(int from, int to, int targetPort) throws IOException {
+    LinkProxy(int from, int to, NodeProxy proxy, InetSocketAddress target) {
         this.from = from;
         this.to = to;
-        this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort);
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread t = new Thread(this::acceptLoop, "proxy-" + from + "->" + to);
-        t.setDaemon(true);
-        t.start();
+        this.proxy = proxy;
+        this.target = target;
     }
 
+    /** The port node {@code from} connects to: the port of the proxy in front of node {@code to}. */
     int port() {
-        return listener.getLocalPort();
+        return proxy.port();
     }
 
     int from() {
@@ -91,11 +88,6 @@ final class LinkProxy implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        try {
-            listener.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
         dropAll();
     }
 
@@ -118,28 +110,25 @@ final class LinkProxy implements AutoCloseable {
         return true;
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket client;
-            try {
-                client = listener.accept();
-            } catch (IOException e) {
-                return; // closed
-            }
-            Mode now = mode;
-            switch (now) {
-                case REFUSE -> closeQuietly(client);
-                case BLACKHOLE -> {
-                    if (track(client, now)) {
-                        spawn(() -> swallow(client), "blackhole");
-                    }
+    /**
+     * Takes a connection accepted by the node's proxy, whose first {@code prefix} bytes the proxy
+     * already read (to learn who connects); called on a thread of its own.
+     */
+    void handle(Socket client, byte[] prefix) {
+        Mode now = mode;
+        switch (now) {
+            case REFUSE -> closeQuietly(client);
+            case BLACKHOLE -> {
+                if (track(client, now)) {
+                    swallowedBytes.addAndGet(prefix.length);
+                    swallow(client);
                 }
-                case OPEN -> spawn(() -> open(client), "connect");
             }
+            case OPEN -> open(client, prefix);
         }
     }
 
-    private void open(Socket client) {
+    private void open(Socket client, byte[] prefix) {
         Socket server = new Socket();
         try {
             server.setTcpNoDelay(true);
@@ -151,6 +140,14 @@ final class LinkProxy implements AutoCloseable {
             return;
         }
         if (!track(client, Mode.OPEN) || !track(server, Mode.OPEN)) {
+            closeQuietly(client);
+            closeQuietly(server);
+            return;
+        }
+        try {
+            server.getOutputStream().write(prefix);
+            forwardedBytes.addAndGet(prefix.length);
+        } catch (IOException e) {
             closeQuietly(client);
             closeQuietly(server);
             return;
@@ -205,7 +202,7 @@ final class LinkProxy implements AutoCloseable {
         t.start();
     }
 
-    private static void closeQuietly(Socket s) {
+    static void closeQuietly(Socket s) {
         try {
             s.setSoLinger(true, 0); // RST: the far end learns at once, as when a cable is pulled and a router says so
         } catch (SocketException ignored) {

@@ -12,19 +12,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A cluster of real server processes started with {@code bin/flotilla-server}, as the README starts
- * them. With proxies, every directed peer link i->j goes through its own {@link LinkProxy}: node i's
- * {@code --peers} names node j at the proxy's port. Clients talk to the nodes' real ports directly.
- * Every process started is also registered with a JVM shutdown hook that kills it.
+ * them: founders with {@code --peers}, nodes added later with {@code --join}. With proxies, every
+ * node is reached by its peers through a {@link NodeProxy} in front of it: that is its address in
+ * every {@code --peers} and in {@code member add}, so the configuration in the log names it, and the
+ * proxy tells the directed links apart to cut them one by one. Clients talk to the nodes' real ports
+ * directly. Every process started is also registered with a JVM shutdown hook that kills it.
+ *
+ * <p>The cluster knows which nodes it made ({@link #ids()}) and which of them the test removed from
+ * the configuration ({@link #removed()}); {@link #members()} is the rest, the nodes faults pick from
+ * and that {@link #healAll()} brings back.
  */
 final class ProcessCluster implements AutoCloseable {
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
@@ -42,39 +51,107 @@ final class ProcessCluster implements AutoCloseable {
 
     private final Path dir;
     private final Options options;
-    private final Map<Integer, Integer> ports = new TreeMap<>();
+    private final Map<Integer, Integer> ports = new ConcurrentHashMap<>();
+    private final Map<Integer, NodeProxy> proxies = new ConcurrentHashMap<>();
+    /** Nodes that join an existing cluster, and the member address each was told to contact. */
+    private final Map<Integer, String> joinVia = new ConcurrentHashMap<>();
+    private final Set<Integer> removed = ConcurrentHashMap.newKeySet();
+    /** Nodes made by {@link #newNode} and not yet added: clients are not told about them. */
+    private final Set<Integer> pending = ConcurrentHashMap.newKeySet();
     private final Map<Integer, Process> processes = new ConcurrentHashMap<>();
     private final Map<Integer, Boolean> paused = new ConcurrentHashMap<>();
-    private final Map<Integer, Map<Integer, LinkProxy>> links = new TreeMap<>(); // from -> to -> proxy
-    private final FlotillaClient control;
+    private FlotillaClient control; // guarded by this
+    private List<InetSocketAddress> controlNodes = List.of(); // guarded by this
 
     ProcessCluster(Path dir, Options options) throws IOException {
         this.dir = dir;
         this.options = options;
         for (int id = 1; id <= options.size(); id++) {
-            ports.put(id, TestPorts.next());
+            allocate(id);
         }
+    }
+
+    private void allocate(int id) throws IOException {
+        int port = TestPorts.next();
+        ports.put(id, port);
         if (options.proxies()) {
-            for (int from : ports.keySet()) {
-                for (int to : ports.keySet()) {
-                    if (from != to) {
-                        links.computeIfAbsent(from, k -> new TreeMap<>()).put(to, new LinkProxy(from, to, ports.get(to)));
-                    }
-                }
-            }
+            proxies.put(id, new NodeProxy(id, port));
         }
-        control = FlotillaClient.create(clientOptions().withDeadline(Duration.ofMillis(800))
-                .withAttemptTimeout(Duration.ofMillis(800)).withConnectTimeout(Duration.ofMillis(300)));
     }
 
-    Set<Integer> ids() {
-        return ports.keySet();
+    /**
+     * Makes a node that will join the running cluster (not started yet): the next unused id, a port
+     * and, with proxies, a proxy in front of it. Ids are never reused, as the cluster demands.
+     */
+    synchronized int newNode(int via) throws IOException {
+        int id = ports.keySet().stream().max(Integer::compare).orElse(0) + 1;
+        allocate(id);
+        joinVia.put(id, address(via));
+        pending.add(id);
+        return id;
     }
 
-    /** Client options naming every node's real port; short timeouts so that faults show as failures quickly. */
+    /** Every node this cluster made, removed ones included, in ascending order. */
+    SortedSet<Integer> ids() {
+        return new TreeSet<>(ports.keySet());
+    }
+
+    /** The nodes not removed: founders and added nodes, running or not. */
+    SortedSet<Integer> members() {
+        SortedSet<Integer> m = ids();
+        m.removeAll(removed);
+        return m;
+    }
+
+    SortedSet<Integer> removed() {
+        return new TreeSet<>(removed);
+    }
+
+    /** Records that {@code id} left the configuration: it is no longer restarted or picked by faults. */
+    void markRemoved(int id) {
+        removed.add(id);
+        pending.remove(id);
+    }
+
+    /** Records that a node made by {@link #newNode} is in the configuration: clients may use it. */
+    void markAdded(int id) {
+        pending.remove(id);
+    }
+
+    /** The members clients are told about: those not waiting to be added. */
+    SortedSet<Integer> serving() {
+        SortedSet<Integer> m = members();
+        m.removeAll(pending);
+        return m;
+    }
+
+    int port(int id) {
+        return ports.get(id);
+    }
+
+    /** Where peers reach node {@code id}: its proxy if there are proxies, else its port. */
+    String address(int id) {
+        return "127.0.0.1:" + (options.proxies() ? proxies.get(id).port() : ports.get(id));
+    }
+
+    /** The real address of node {@code id}, for clients. */
+    String clientAddress(int id) {
+        return "127.0.0.1:" + ports.get(id);
+    }
+
+    /** "host:port,..." of the real port of every member clients are told about, for {@code --cluster}. */
+    String clientCluster() {
+        return String.join(",", serving().stream().map(this::clientAddress).toList());
+    }
+
+    Path dataDir(int id) {
+        return dir.resolve("node-" + id);
+    }
+
+    /** Client options naming the real port of every member clients are told about; short timeouts so that faults show as failures quickly. */
     ClientOptions clientOptions() {
         List<InetSocketAddress> nodes = new ArrayList<>();
-        ports.values().forEach(p -> nodes.add(new InetSocketAddress("127.0.0.1", p)));
+        serving().forEach(id -> nodes.add(new InetSocketAddress("127.0.0.1", ports.get(id))));
         return ClientOptions.defaults().withCluster(nodes).withDeadline(Duration.ofSeconds(3))
                 .withAttemptTimeout(Duration.ofSeconds(1)).withConnectTimeout(Duration.ofMillis(500))
                 .withRetry(new RetryPolicy(16, Duration.ofMillis(20), Duration.ofMillis(250)))
@@ -95,46 +172,100 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /** Node {@code id}'s peer list: itself at its real port, every other node at the proxy for that link. */
-    private String peersOf(int id) {
+    /** The founders' peer list, the same on every founder: every founder at the address its peers use. */
+    private String founders() {
         List<String> parts = new ArrayList<>();
-        ports.forEach((other, port) -> {
-            int p = other == id || !options.proxies() ? port : links.get(id).get(other).port();
-            parts.add(other + "=127.0.0.1:" + p);
-        });
+        for (int id = 1; id <= options.size(); id++) {
+            parts.add(id + "=" + address(id));
+        }
         return String.join(",", parts);
     }
 
     void startAll() throws IOException {
-        for (int id : ports.keySet()) {
+        for (int id = 1; id <= options.size(); id++) {
             start(id);
         }
     }
 
-    /** Starts (or restarts, on the same data directory and port) node {@code id}. */
+    /**
+     * Starts (or restarts, on the same data directory and port) node {@code id}: a founder with the
+     * founders' {@code --peers}, a node made by {@link #newNode} with {@code --join}.
+     */
     void start(int id) throws IOException {
+        start(id, joinVia.get(id));
+    }
+
+    /**
+     * Starts node {@code id} with {@code --join join} if {@code join} is not null (a founder too: as
+     * an operator might start a founder whose disk was lost), else with the founders' {@code --peers}.
+     */
+    void start(int id, String join) throws IOException {
         if (isRunning(id)) {
             throw new IllegalStateException("node " + id + " is already running");
         }
         Path script = Path.of("..", "bin", "flotilla-server").toAbsolutePath().normalize();
         List<String> cmd = new ArrayList<>(List.of(script.toString(), "--id", String.valueOf(id), "--port",
-                String.valueOf(ports.get(id)), "--peers", peersOf(id), "--data-dir", dir.resolve("node-" + id).toString(),
-                "--cluster-id", "faults"));
+                String.valueOf(ports.get(id))));
+        if (join != null) {
+            cmd.addAll(List.of("--join", join));
+        } else {
+            cmd.addAll(List.of("--peers", founders()));
+        }
+        cmd.addAll(List.of("--data-dir", dataDir(id).toString(), "--cluster-id", "faults"));
         cmd.addAll(options.extraArgs());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(id).toFile())).start();
         LIVE.add(p);
         processes.put(id, p);
         paused.put(id, false);
+        p.onExit().thenAccept(LIVE::remove);
+    }
+
+    /** Deletes node {@code id}'s data directory (the node must be stopped): a lost disk. */
+    void wipe(int id) throws IOException {
+        if (isRunning(id)) {
+            throw new IllegalStateException("node " + id + " is running");
+        }
+        Path data = dataDir(id);
+        if (Files.exists(data)) {
+            try (var walk = Files.walk(data)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     Path log(int id) {
         return dir.resolve("node-" + id + ".log");
     }
 
+    String logText(int id) {
+        try {
+            return Files.readString(log(id));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     boolean isRunning(int id) {
         Process p = processes.get(id);
         return p != null && p.isAlive();
+    }
+
+    /** The exit status of node {@code id}'s last process, once it exited by itself (not killed by the test). */
+    Optional<Integer> exitCode(int id) {
+        Process p = processes.get(id);
+        return p != null && !p.isAlive() ? Optional.of(p.exitValue()) : Optional.empty();
+    }
+
+    /** Waits until node {@code id}'s process exits by itself; its status, or empty if it still runs. */
+    Optional<Integer> awaitExit(int id, Duration timeout) throws InterruptedException {
+        Process p = processes.get(id);
+        if (p == null) {
+            return Optional.empty();
+        }
+        return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? Optional.of(p.exitValue()) : Optional.empty();
     }
 
     boolean isPaused(int id) {
@@ -201,13 +332,22 @@ final class ProcessCluster implements AutoCloseable {
         if (!options.proxies()) {
             throw new IllegalStateException("this cluster runs without proxies");
         }
-        return links.get(from).get(to);
+        return proxies.get(to).link(from);
     }
 
-    /** Every proxy. */
+    /** Every directed link between two nodes this cluster made (made on first use, so that a cut covers them all). */
     List<LinkProxy> links() {
         List<LinkProxy> all = new ArrayList<>();
-        links.values().forEach(m -> all.addAll(m.values()));
+        if (!options.proxies()) {
+            return all;
+        }
+        for (int from : ids()) {
+            for (int to : ids()) {
+                if (from != to) {
+                    all.add(link(from, to));
+                }
+            }
+        }
         return all;
     }
 
@@ -224,9 +364,9 @@ final class ProcessCluster implements AutoCloseable {
         links().forEach(LinkProxy::heal);
     }
 
-    /** Resumes paused nodes, restarts dead ones and heals the network. */
+    /** Resumes paused members, restarts dead ones and heals the network. */
     void healAll() throws IOException, InterruptedException {
-        for (int id : ports.keySet()) {
+        for (int id : members()) {
             if (isPaused(id)) {
                 resume(id);
             }
@@ -239,11 +379,25 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /** What every node says about itself now; unreachable nodes are absent. */
+    /** A client for status queries naming every member; remade when the members change. */
+    private synchronized FlotillaClient control() {
+        List<InetSocketAddress> nodes = clientOptions().cluster();
+        if (control == null || !nodes.equals(controlNodes)) {
+            if (control != null) {
+                control.close();
+            }
+            control = FlotillaClient.create(clientOptions().withDeadline(Duration.ofMillis(800))
+                    .withAttemptTimeout(Duration.ofMillis(800)).withConnectTimeout(Duration.ofMillis(300)));
+            controlNodes = nodes;
+        }
+        return control;
+    }
+
+    /** What every member says about itself now; unreachable nodes are absent. */
     Map<Integer, NodeStatus> statuses() {
         Map<Integer, NodeStatus> out = new TreeMap<>();
         try {
-            ClusterStatus s = control.statusAsync().get(2, TimeUnit.SECONDS);
+            ClusterStatus s = control().statusAsync().get(2, TimeUnit.SECONDS);
             s.nodes().forEach(n -> n.status().ifPresent(st -> out.put(st.nodeId(), st)));
         } catch (Exception e) {
             // nobody answered in time
@@ -254,7 +408,7 @@ final class ProcessCluster implements AutoCloseable {
     /** The node that says it leads in the newest term, if any answers so. */
     Optional<Integer> leader() {
         return statuses().values().stream().filter(s -> "LEADER".equals(s.role()))
-                .max(java.util.Comparator.comparingLong(NodeStatus::term)).map(NodeStatus::nodeId);
+                .max(Comparator.comparingLong(NodeStatus::term)).map(NodeStatus::nodeId);
     }
 
     /** Polls until some node leads, up to {@code timeout}. */
@@ -270,11 +424,16 @@ final class ProcessCluster implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** Runs {@code bin/flotilla-client -o json --cluster <every member> ARGS...}. */
+    Cli.Result cli(Duration timeout, String... args) throws IOException, InterruptedException {
+        return Cli.run(clientCluster(), timeout, args);
+    }
+
     /** Copies every node's log to {@code target}, so that they outlive the temporary directory. */
     void keepLogs(Path target) {
         try {
             Files.createDirectories(target);
-            for (int id : ports.keySet()) {
+            for (int id : ids()) {
                 if (Files.exists(log(id))) {
                     Files.copy(log(id), target.resolve("node-" + id + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
@@ -308,7 +467,11 @@ final class ProcessCluster implements AutoCloseable {
             LIVE.remove(p);
         }
         processes.clear();
-        links().forEach(LinkProxy::close);
-        control.close();
+        proxies.values().forEach(NodeProxy::close);
+        synchronized (this) {
+            if (control != null) {
+                control.close();
+            }
+        }
     }
 }
