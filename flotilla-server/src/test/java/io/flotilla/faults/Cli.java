@@ -30,6 +30,11 @@ final class Cli {
             return exit == 0;
         }
 
+        /** Why the command failed: the JSON's {@code error} (with -o json errors go there), else standard error. */
+        String error() {
+            return json != null && json.hasNonNull("error") ? json.get("error").asText() : stderr.strip();
+        }
+
         /** A member list's members: id to kind ("voter", "learner", "joining"). */
         java.util.SortedMap<Integer, String> kinds() {
             java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();

@@ -162,10 +162,10 @@ class MembershipIT {
         cluster.start(3, cluster.address(cluster.leader().orElse(1)));
         Cli.Result again = cluster.cli(CHANGE_TIMEOUT, "member", "add", "3", cluster.address(3));
         assertThat(again.exit()).as("%s", again).isEqualTo(4);
-        assertThat(again.stderr()).as("%s", again).contains("removed");
+        assertThat(again.error()).as("%s", again).contains("removed");
         Optional<Integer> exited = cluster.awaitExit(3, Duration.ofSeconds(2));
         System.out.println("[membership] node 3 restarted blank under its removed id: "
-                + exited.map(c -> "exited with status " + c).orElse("still waiting to be added") + "; member add 3: " + again.stderr().strip());
+                + exited.map(c -> "exited with status " + c).orElse("still waiting to be added") + "; member add 3: " + again.error());
         exited.ifPresent(code -> assertThat(code).as("a refused node does not exit as if all went well").isNotZero());
         assertThat(memberList().kinds()).doesNotContainKey(3);
         cluster.kill(3);

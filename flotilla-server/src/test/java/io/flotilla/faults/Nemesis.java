@@ -241,7 +241,7 @@ final class Nemesis {
             if (r.ok()) {
                 break;
             }
-            String why = r.stderr().toLowerCase();
+            String why = r.error().toLowerCase();
             boolean passes = r.exit() == 3 || r.exit() == 5
                     || (r.exit() == 4 && (why.contains("progress") || why.contains("caught up") || why.contains("retry")));
             if (!passes) {
