@@ -75,9 +75,10 @@ class FaultInjectionIT {
      */
     @Test
     void membershipChanges(TestInfo test) throws Exception {
-        run(test, FaultKind.REPLACE_FOLLOWER, FaultKind.ADD_LEARNER, FaultKind.REMOVE_FOLLOWER, FaultKind.REMOVE_LEADER,
-                FaultKind.REPLACE_FOLLOWER, FaultKind.KILL_LEADER, FaultKind.KILL_RANDOM, FaultKind.ISOLATE_LEADER,
-                FaultKind.SPLIT);
+        // Membership changes drawn twice as often as the others: 8 of 12.
+        run(test, FaultKind.REPLACE_FOLLOWER, FaultKind.REPLACE_FOLLOWER, FaultKind.ADD_LEARNER, FaultKind.ADD_LEARNER,
+                FaultKind.REMOVE_LEADER, FaultKind.REMOVE_LEADER, FaultKind.REMOVE_FOLLOWER, FaultKind.REMOVE_FOLLOWER,
+                FaultKind.KILL_LEADER, FaultKind.KILL_RANDOM, FaultKind.ISOLATE_LEADER, FaultKind.SPLIT);
     }
 
     /**
