@@ -2,11 +2,13 @@ package io.flotilla.server;
 
 import io.flotilla.client.NodeConnection;
 import io.flotilla.client.wire.Hello;
+import io.flotilla.client.wire.Membership;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.Member;
+import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.RaftRuntime;
 import io.flotilla.core.message.MessageCodec;
 import io.flotilla.core.protocol.RaftConfig;
@@ -24,6 +26,7 @@ import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -202,17 +205,40 @@ public final class FlotillaServer implements AutoCloseable {
         log.info("node {} waits to be added to the cluster; to add it, run: bin/flotilla-client --cluster {} member add {} {}",
                 config.nodeId(), join, config.nodeId(), config.advertised());
         NodeConnection.open(workers, resolve(join), Hello.client(config.clusterId()), config.maxFrameBytes(), 4, Duration.ofSeconds(2))
-                .thenCompose(c -> c.send(new Request.StatusQuery(), Duration.ofSeconds(2)).whenComplete((r, e) -> c.close()))
-                .whenComplete((answer, error) -> {
-                    if (answer instanceof Response.Status s) {
+                .thenCompose(c -> c.send(new Request.StatusQuery(), Duration.ofSeconds(2))
+                        .thenCombine(c.send(new Request.MemberList(), Duration.ofSeconds(2)), List::of)
+                        .whenComplete((r, e) -> c.close()))
+                .whenComplete((answers, error) -> {
+                    if (answers != null && answers.get(0) instanceof Response.Status s) {
                         NodeStatus st = s.status();
                         log.info("node {} at {} answers: leader {}, term {}, members {}", st.nodeId(), join,
                                 st.leaderId() == 0 ? "unknown" : st.leaderId(), st.term(), describeKinds(st));
+                        if (answers.get(1) instanceof Response.Members m) {
+                            refuseATakenId(m.membership());
+                        }
                     } else {
                         log.warn("cannot ask {} about the cluster yet ({}); node {} waits to be added all the same", join,
-                                error != null ? rootMessage(error) : "it answered " + answer, config.nodeId());
+                                error != null ? rootMessage(error) : "it answered " + answers, config.nodeId());
                     }
                 });
+    }
+
+    /**
+     * An id that the cluster removed, or that already belongs to a voter, can never be this blank
+     * node's: it would wait forever (a removed id is never added again) or halt once contacted (a
+     * voter that lost its disk). Say so at once rather than wait.
+     */
+    private void refuseATakenId(Membership membership) {
+        int id = config.nodeId();
+        boolean removed = membership.removed().contains(id);
+        boolean voter = membership.member(id).map(m -> m.kind() == Member.Kind.VOTER).orElse(false);
+        if (removed || voter) {
+            NodeHaltedException taken = new NodeHaltedException("node " + id + (removed ? " was removed from this cluster, and an id is never used twice"
+                    : " is a voter of this cluster, so this blank node would be taken for that member, which lost its data")
+                    + ": start the new node under a new id" + (removed ? "" : " after `member remove " + id + "`")
+                    + " (see \"Replacing a lost disk\" in the README)");
+            new Thread(() -> failed(taken), "flotilla-failed-" + id).start(); // not on the event loop that answered
+        }
     }
 
     private static String describeKinds(NodeStatus status) {
