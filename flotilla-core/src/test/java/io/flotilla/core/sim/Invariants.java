@@ -1,6 +1,7 @@
 package io.flotilla.core.sim;
 
 import io.flotilla.core.Bytes;
+import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.LogEntry;
 import io.flotilla.core.SnapshotMeta;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.IntPredicate;
 
 /**
  * Raft's safety properties (Raft paper, figure 3) and a few of the implementation's own, checked
@@ -364,6 +366,27 @@ final class Invariants {
      * A node may tell others a term only once it is durable, or after a crash it could vote twice
      * in it. Pre-vote requests and granted pre-votes carry a term nobody is in yet, so they are exempt.
      */
+    /**
+     * Single-server changes keep every committed entry on enough voters that each quorum of the
+     * configuration in force includes one: at least {@code voters - quorum + 1} of them.
+     *
+     * @param holds whether a voter holds the entry {@code (index, term)} durably (or can never vote against it)
+     */
+    static void checkHeldByQuorum(ClusterConfig config, long index, long term, int leader, IntPredicate holds) {
+        int holders = 0;
+        for (int voter : config.voters()) {
+            if (holds.test(voter)) {
+                holders++;
+            }
+        }
+        int needed = config.voters().size() - config.quorum() + 1;
+        if (holders < needed) {
+            throw new InvariantViolation("Committed entries on a quorum", "entry " + index + " (term " + term + ") is durable on "
+                    + holders + " voters of " + config + " used by leader " + leader + ", but every quorum of it needs one:"
+                    + " at least " + needed + " of them must hold it");
+        }
+    }
+
     void sent(int node, Message m, long durableTerm) {
         boolean hypothetical = m instanceof RequestVote rv && rv.preVote()
                 || m instanceof VoteResponse vr && vr.preVote() && vr.granted();

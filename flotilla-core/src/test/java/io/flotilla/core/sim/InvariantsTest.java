@@ -24,6 +24,19 @@ class InvariantsTest {
     private final Invariants invariants = new Invariants(3);
 
     @Test
+    void aCommittedEntryMustBeOnEnoughVotersThatEveryQuorumHoldsOne() {
+        ClusterConfig four = ClusterConfig.of(1, 2, 3, 4); // quorum 3: any 3 of 4 must include a holder
+
+        assertThatCode(() -> Invariants.checkHeldByQuorum(four, 9, 2, 1, voter -> voter <= 2)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> Invariants.checkHeldByQuorum(four, 9, 2, 1, voter -> voter == 1))
+                .isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("entry 9 (term 2) is durable on 1 voters")
+                .hasMessageContaining("at least 2 of them must hold it");
+        assertThatThrownBy(() -> Invariants.checkHeldByQuorum(ClusterConfig.of(1, 2, 3), 9, 2, 1, voter -> voter == 1))
+                .isInstanceOf(InvariantViolation.class);
+    }
+
+    @Test
     void twoLeadersInOneTermBreakElectionSafety() {
         SimStorage log = storage(1, 1);
         invariants.observe(1, Role.LEADER, 2, 0, 0, log);

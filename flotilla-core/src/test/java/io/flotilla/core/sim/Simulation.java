@@ -242,21 +242,11 @@ final class Simulation<I, C, Q, R> {
         if (leader == null || !leader.storage.holdsDurably(index, term)) {
             return;
         }
-        ClusterConfig config = leader.raft().members();
-        int holders = 0;
-        for (int voter : config.voters()) {
+        Invariants.checkHeldByQuorum(leader.raft().members(), index, term, leader.id, voter -> {
             SimNode<C, Q, R> v = voter <= nodes.size() ? nodes.get(voter - 1) : null;
-            if (v != null && (v.storage.holdsDurably(index, term)
-                    || v.id == lostState && (v.retired || v.storage.durableHardState().term() == 0))) {
-                holders++;
-            }
-        }
-        int needed = config.voters().size() - config.quorum() + 1;
-        if (holders < needed) {
-            throw new InvariantViolation("Committed entries on a quorum", "entry " + index + " (term " + term + ") is durable on "
-                    + holders + " voters of " + config + " used by leader " + leader.id + ", but a quorum without it would"
-                    + " need fewer than " + needed + " of them to hold it");
-        }
+            return v != null && (v.storage.holdsDurably(index, term)
+                    || v.id == lostState && (v.retired || v.storage.durableHardState().term() == 0));
+        });
     }
 
     private void tick(Tick t) {
