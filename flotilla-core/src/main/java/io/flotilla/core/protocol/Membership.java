@@ -147,11 +147,15 @@ final class Membership {
             return false;
         }
         if (joining) {
-            if (now.isVoter(id) || now.removed().contains(id)) {
+            if (now.isVoter(id)) {
                 throw new NodeHaltedException("node " + id + " started with no data to join a cluster, but the cluster's"
-                        + " configuration already " + (now.isVoter(id) ? "has node " + id + " as a voter" : "removed node " + id)
-                        + ": this id belongs to a member that lost its state. Remove that member if it is not removed yet,"
-                        + " and add this node under a new id.");
+                        + " configuration already has node " + id + " as a voter: this id belongs to a member that lost its"
+                        + " state. Remove that member, and add this node under a new id.");
+            }
+            if (now.removed().contains(id)) {
+                throw new NodeHaltedException("node " + id + " started with no data to join a cluster, but the cluster's"
+                        + " configuration lists node " + id + " as removed (it was removed before it joined, or it is a member"
+                        + " that lost its state), and an id is never used twice: add this node under a new id.");
             }
             if (now.isMember(id)) {
                 joining = false;

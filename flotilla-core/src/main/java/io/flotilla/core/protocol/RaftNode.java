@@ -208,6 +208,11 @@ public final class RaftNode {
         if (bootstrapCheck != null) {
             return; // no state yet: neither vote, acknowledge nor learn a term until bootstrapped
         }
+        if (configs.joining() && m instanceof RequestVote) {
+            // Not added yet: it may be a member that lost its state under the same id, whose vote with
+            // an empty log could elect a leader without committed entries. Only a leader's entries count.
+            return;
+        }
         if (m.term() > term) {
             if (m instanceof RequestVote rv) {
                 boolean inLease = config.checkQuorum() && leader != NONE && electionElapsed < config.electionTicks();
@@ -296,7 +301,7 @@ public final class RaftNode {
         }
         String refusal = changeInProgress();
         if (refusal != null) {
-            return new ProposeOutcome.Refused(refusal, !committedInCurrentTerm());
+            return new ProposeOutcome.Refused(refusal, true); // both pass by themselves in a moment
         }
         ClusterConfig next;
         try {
@@ -349,10 +354,13 @@ public final class RaftNode {
 
     /**
      * A learner holds the leader's log up to {@code catchUpEntries} from its end, including the
-     * configuration in force (so it has seen itself join as a learner), and answers.
+     * configuration in force (so it has seen itself join as a learner), answers, and streams: a
+     * learner that restarted without its data rejects the next append, which ends streaming until a
+     * probe finds what it really holds, so a match index from before cannot promote it.
      */
     private boolean caughtUp(Progress p) {
-        return p.match >= Math.max(configs.latestIndex(), log.lastIndex() - config.catchUpEntries())
+        return p.state == Progress.State.REPLICATE
+                && p.match >= Math.max(configs.latestIndex(), log.lastIndex() - config.catchUpEntries())
                 && p.ticksSinceHeard < config.electionTicks();
     }
 
@@ -853,14 +861,15 @@ public final class RaftNode {
 
     /**
      * Leader, each heartbeat: stops replicating to members no longer in the configuration, once that
-     * configuration is committed and the removed node was sent a commit index covering it (so it
-     * knows it was removed) or has not answered for an election timeout.
+     * configuration is committed and the removed node acknowledged the change and was sent a commit
+     * index covering it (so it knows it was removed), or has not answered for an election timeout.
      */
     private void forgetRemovedFollowers() {
         ClusterConfig members = configs.latest();
         long at = configs.latestIndex();
         progress.entrySet().removeIf(e -> !members.isMember(e.getKey()) && at <= log.committed
-                && (e.getValue().sentCommit >= at || e.getValue().ticksSinceHeard >= config.electionTicks()));
+                && (e.getValue().match >= at && e.getValue().sentCommit >= at
+                    || e.getValue().ticksSinceHeard >= config.electionTicks()));
     }
 
     /**

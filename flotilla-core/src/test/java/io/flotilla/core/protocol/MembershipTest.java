@@ -105,7 +105,20 @@ class MembershipTest {
 
         assertThat(first).isInstanceOf(ProposeOutcome.Accepted.class);
         assertThat(second).isEqualTo(new ProposeOutcome.Refused("a membership change is in progress (index "
-                + ((ProposeOutcome.Accepted) first).index() + " is not committed yet); retry once it is"));
+                + ((ProposeOutcome.Accepted) first).index() + " is not committed yet); retry once it is", true));
+    }
+
+    @Test
+    void aNodeWaitingToBeAddedNeverVotesNorLearnsATermFromACandidate() {
+        NodeHarness blank = NodeHarness.joining(config(3)); // perhaps node 3 of {1,2,3}, with its disk lost
+
+        Ready pre = blank.deliverAndDrain(NodeHarness.preVote(2, 3, 5, 1, 1));
+        Ready real = blank.deliverAndDrain(NodeHarness.vote(2, 3, 5, 1, 1));
+
+        assertThat(NodeHarness.allMessages(pre)).isEmpty();
+        assertThat(NodeHarness.allMessages(real)).isEmpty();
+        assertThat(blank.node.term()).isZero();
+        assertThat(blank.storage.hardState().votedFor()).isZero();
     }
 
     @Test

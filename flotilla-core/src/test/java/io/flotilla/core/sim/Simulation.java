@@ -277,7 +277,9 @@ final class Simulation<I, C, Q, R> {
             action.accept(n.driver);
             n.driver.process();
         } catch (NodeHaltedException h) {
-            if (n.id != lostState) {
+            boolean removedBeforeItJoined = n.joiner && nodes.stream()
+                    .anyMatch(o -> o != n && o.isUp() && o.raft().members().removed().contains(n.id));
+            if (n.id != lostState && !removedBeforeItJoined) {
                 throw h; // a node that kept its state never has a reason to halt
             }
             stats.rejoinsRefused++;
