@@ -3,7 +3,6 @@ package io.flotilla.server;
 import io.flotilla.client.NodeConnection;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Membership;
-import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.core.ClusterConfig;
@@ -26,7 +25,6 @@ import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -118,20 +116,35 @@ public final class FlotillaServer implements AutoCloseable {
             config.peers().forEach((id, a) -> founders.put(id, describe(a)));
             options = options.withFounders(ClusterConfig.ofVoters(founders));
         }
+        log.info("node {} of cluster '{}' serving on {}:{}, {}, data in {}", config.nodeId(), config.clusterId(),
+                config.host(), config.port(), config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
+                config.dataDir());
+        if (config.join() != null && fresh) {
+            RaftRuntime.Options joining = options;
+            Thread confirm = new Thread(() -> joinOnceConfirmed(joining, service), "flotilla-join-" + config.nodeId());
+            confirm.setDaemon(true);
+            confirm.start();
+            return;
+        }
+        startRaft(options, service);
+        if (config.join() != null) {
+            log.info("--join {} is ignored: node {} has data in {} and restarts from it", describe(config.join()), config.nodeId(),
+                    config.dataDir());
+        } else if (!fresh) {
+            warnIfPeersDiffer();
+        }
+    }
+
+    private synchronized void startRaft(RaftRuntime.Options options, KvService[] service) {
+        if (stopped.getCount() == 0) {
+            return; // closed while a joining node waited
+        }
         raft = RaftRuntime.start(options, new KvStateMachine(config.limits()), new KvCodec(), storage, transport);
         // Off the dying node thread, which must finish failing its requests.
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());
         raft.removed().thenAcceptAsync(this::removed, task -> new Thread(task, "flotilla-removed-" + config.nodeId()).start());
         service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout());
         followConfiguration();
-        log.info("node {} of cluster '{}' serving on {}:{}, {}, data in {}", config.nodeId(), config.clusterId(),
-                config.host(), config.port(), config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
-                config.dataDir());
-        if (config.join() != null) {
-            announceJoin(fresh);
-        } else if (!fresh) {
-            warnIfPeersDiffer();
-        }
     }
 
     /**
@@ -193,59 +206,61 @@ public final class FlotillaServer implements AutoCloseable {
     }
 
     /**
-     * A node started with --join says what it waits for and how to add it, then asks the member it
-     * was given about the cluster, so the operator sees at once whether that member is reachable.
+     * A blank node started with --join says how to add it, then takes no part (its Raft node does not
+     * run) until the cluster's leader, asked through the join address, confirms that its id is
+     * neither a voter nor removed. A voter's id would mean a member that lost its data, whose empty
+     * log must never vote; a removed id is never used again. Without an answer (no leader, the join
+     * address down) it keeps asking: failing closed is the safe side.
      */
-    private void announceJoin(boolean fresh) {
+    private void joinOnceConfirmed(RaftRuntime.Options options, KvService[] service) {
         String join = describe(config.join());
-        if (!fresh) {
-            log.info("--join {} is ignored: node {} has data in {} and restarts from it", join, config.nodeId(), config.dataDir());
-            return;
-        }
-        log.info("node {} waits to be added to the cluster; to add it, run: bin/flotilla-client --cluster {} member add {} {}",
-                config.nodeId(), join, config.nodeId(), config.advertised());
-        NodeConnection.open(workers, resolve(join), Hello.client(config.clusterId()), config.maxFrameBytes(), 4, Duration.ofSeconds(2))
-                .thenCompose(c -> c.send(new Request.StatusQuery(), Duration.ofSeconds(2))
-                        .thenCombine(c.send(new Request.MemberList(), Duration.ofSeconds(2)), List::of)
-                        .whenComplete((r, e) -> c.close()))
-                .whenComplete((answers, error) -> {
-                    if (answers != null && answers.get(0) instanceof Response.Status s) {
-                        NodeStatus st = s.status();
-                        log.info("node {} at {} answers: leader {}, term {}, members {}", st.nodeId(), join,
-                                st.leaderId() == 0 ? "unknown" : st.leaderId(), st.term(), describeKinds(st));
-                        if (answers.get(1) instanceof Response.Members m) {
-                            refuseATakenId(m.membership());
-                        }
-                    } else {
-                        log.warn("cannot ask {} about the cluster yet ({}); node {} waits to be added all the same", join,
-                                error != null ? rootMessage(error) : "it answered " + answers, config.nodeId());
-                    }
-                });
-    }
-
-    /**
-     * An id that the cluster removed, or that already belongs to a voter, can never be this blank
-     * node's: it would wait forever (a removed id is never added again) or halt once contacted (a
-     * voter that lost its disk). Say so at once rather than wait.
-     */
-    private void refuseATakenId(Membership membership) {
         int id = config.nodeId();
-        boolean removed = membership.removed().contains(id);
-        boolean voter = membership.member(id).map(m -> m.kind() == Member.Kind.VOTER).orElse(false);
-        if (removed || voter) {
-            NodeHaltedException taken = new NodeHaltedException("node " + id + (removed ? " was removed from this cluster, and an id is never used twice"
-                    : " is a voter of this cluster, so this blank node would be taken for that member, which lost its data")
-                    + ": start the new node under a new id" + (removed ? "" : " after `member remove " + id + "`")
-                    + " (see \"Replacing a lost disk\" in the README)");
-            new Thread(() -> failed(taken), "flotilla-failed-" + id).start(); // not on the event loop that answered
+        log.info("node {} waits to be added to the cluster; to add it, run: bin/flotilla-client --cluster {} member add {} {}",
+                id, join, id, config.advertised());
+        for (int attempt = 0; stopped.getCount() > 0; attempt++) {
+            Object answer;
+            try {
+                NodeConnection c = NodeConnection.open(workers, resolve(join), Hello.client(config.clusterId()),
+                        config.maxFrameBytes(), 4, Duration.ofSeconds(2)).get(3, TimeUnit.SECONDS);
+                try {
+                    answer = c.send(new Request.MemberList(), Duration.ofSeconds(2)).get(3, TimeUnit.SECONDS);
+                } finally {
+                    c.close();
+                }
+            } catch (Exception e) {
+                answer = rootMessage(e);
+            }
+            if (answer instanceof Response.Members m) {
+                Membership members = m.membership();
+                boolean removed = members.removed().contains(id);
+                if (removed || members.member(id).map(x -> x.kind() == Member.Kind.VOTER).orElse(false)) {
+                    failed(new NodeHaltedException("node " + id + (removed ? " was removed from this cluster, and an id is never used twice"
+                            : " is a voter of this cluster, so this blank node would be taken for that member, which lost its data")
+                            + ": start the new node under a new id" + (removed ? "" : " after `member remove " + id + "`")
+                            + " (see \"Replacing a lost disk\" in the README)"));
+                    return;
+                }
+                startRaft(options, service);
+                log.info("{} answers: leader {}, members {}", join, members.leaderId(), describe(members));
+                return;
+            }
+            if (attempt % 20 == 0) {
+                log.info("node {} takes no part until the cluster's leader, asked through {}, confirms that id {} is neither a voter"
+                        + " nor removed ({})", id, join, id, answer instanceof Response.Failure f ? f.message() : answer);
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 
-    private static String describeKinds(NodeStatus status) {
+    private static String describe(Membership members) {
         StringBuilder out = new StringBuilder();
-        status.members().forEach((id, kind) -> out.append(out.length() == 0 ? "" : ", ").append(id)
-                .append(kind == Member.Kind.VOTER ? "" : " (" + kind.name().toLowerCase(java.util.Locale.ROOT) + ")"));
-        return out.length() == 0 ? "(not told)" : out.toString();
+        members.members().forEach(m -> out.append(out.length() == 0 ? "" : ", ").append(m.id())
+                .append(m.kind() == Member.Kind.VOTER ? "" : " (" + m.kind().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+        return out.length() == 0 ? "(none)" : out.toString();
     }
 
     private static String rootMessage(Throwable error) {

@@ -79,7 +79,7 @@ final class KvService implements NodeServer.RequestHandler {
     /**
      * The leader answers membership requests; a follower relays them like writes. The list comes
      * from the leader's own view (it knows every member's progress), without a round of heartbeats:
-     * it is a report, not a linearizable read.
+     * it is a report, not a linearizable read, but only of a committed configuration.
      */
     private CompletableFuture<Response> membership(Request request, boolean forwarded) {
         if (request instanceof Request.MemberChange change) {
@@ -91,6 +91,10 @@ final class KvService implements NodeServer.RequestHandler {
         Status s = raft.status();
         if (s.role() != Role.LEADER) {
             return onFailure(new NotLeaderException(s.leader()), request, forwarded);
+        }
+        if (!s.membersCommitted()) {
+            // A list is read back to learn whether a change was made: show only committed configurations.
+            return done(new Response.Failure(Response.Code.UNAVAILABLE, "a membership change is being committed; retry shortly"));
         }
         return done(new Response.Members(membership(s, s.members())));
     }
@@ -161,13 +165,6 @@ final class KvService implements NodeServer.RequestHandler {
                 + "; the " + what + " may or may not have been applied");
     }
 
-    /**
-     * Whether a membership change's refusal will pass by itself, so that the client retries it like
-     * any request that was not applied (a leader just elected, leadership moving, a node stopping or
-     * overloaded, the entry lost to a new leader); every other refusal is the core's verdict on the
-     * change (in progress, not caught up, no quorum left, already a member, a removed id) and is
-     * final. The core words all of them as a {@link RaftException}, so its wording is what tells.
-     */
     private static CompletableFuture<Response> done(Response response) {
         return CompletableFuture.completedFuture(response);
     }

@@ -480,7 +480,8 @@ public final class RaftNode {
         if (role == Role.LEADER) {
             progress.forEach((peer, p) -> peers.put(peer, new Status.PeerStatus(p.match, p.next, p.state.name())));
         }
-        return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers, configs.latest(), removed());
+        return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers, configs.latest(),
+                configs.latestIndex() <= log.committed, removed());
     }
 
     public int id() {

@@ -8,10 +8,12 @@ import java.util.Map;
  *
  * @param peers   on a leader, each other member's replication progress by id; empty otherwise
  * @param members the configuration this node uses (the newest in its log)
+ * @param membersCommitted {@code members} is committed (no membership change is under way)
  * @param removed a committed configuration removed this node: it takes no further part
  */
 public record Status(int id, Role role, long term, int leader, long commitIndex, long appliedIndex,
-                     long lastIndex, Map<Integer, PeerStatus> peers, ClusterConfig members, boolean removed) {
+                     long lastIndex, Map<Integer, PeerStatus> peers, ClusterConfig members, boolean membersCommitted,
+                     boolean removed) {
     /** @param state PROBE (finding where logs agree) or REPLICATE (streaming) */
     public record PeerStatus(long matchIndex, long nextIndex, String state) {
     }

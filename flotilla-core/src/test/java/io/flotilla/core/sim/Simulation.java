@@ -573,8 +573,11 @@ final class Simulation<I, C, Q, R> {
         long slowest = slowestApplied();
         queue.after(Swarm.TICK, new Probe());
         while (!progressMade()) {
-            if (slowestApplied() > slowest) {
-                slowest = slowestApplied();
+            long now = slowestApplied();
+            if (now < slowest) {
+                slowest = now; // a node joined the ones that must progress (a leader was found, a member added)
+            } else if (now > slowest) {
+                slowest = now;
                 deadline = Math.max(deadline, Math.min(start + LIVENESS_LIMIT * electionTime,
                         queue.now() + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS * electionTime));
             }
