@@ -136,7 +136,7 @@ final class MemberCommand {
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = {"Removes member ID: it stops (its process exits with 0), and the id is never used again "
-                    + "in this cluster. Removing the leader moves leadership first. Prints OK."})
+                    + "in this cluster. A removed leader hands leadership over once the change commits. Prints OK."})
     static final class Remove implements Callable<Integer> {
         @Spec
         CommandSpec spec;
