@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flotilla.server.kv.KvLimits;
+import io.flotilla.server.net.ConnectionLimits;
+import io.flotilla.server.net.TlsConfig;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -92,6 +94,43 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--snapshot-entries", description = "Take a snapshot and compact the log every this many entries; 0 never (default: 100000).")
     Long snapshotEntries;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "This node's certificate (PEM); with --tls-key and --tls-ca turns TLS on for every connection.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (PEM, PKCS#8).")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "The cluster's CA certificate (PEM): peers must present a certificate it signed.")
+    Path tlsCa;
+
+    @Option(names = "--tls-client-auth", description = "Clients must present a certificate signed by --tls-ca too.")
+    Boolean tlsClientAuth;
+
+    @Option(names = "--max-connections", description = "Client connections at once; more are refused (default: 1024). Authenticated peers are always admitted.")
+    Integer maxConnections;
+
+    @Option(names = "--max-handshakes", description = "Connections at once that have not completed their hello (default: 128).")
+    Integer maxHandshakes;
+
+    @Option(names = "--client-idle-timeout-s", description = "Close a client connection with nothing in flight for this long (default: 300).")
+    Integer clientIdleTimeoutS;
+
+    @Option(names = "--max-in-flight", description = "Requests of one connection handled at once; reading pauses beyond it (default: 4096).")
+    Integer maxInFlight;
+
+    @Option(names = "--max-connection-buffer-bytes", description = "Answers one connection may leave unread; reading pauses at half, "
+            + "and a client over it is disconnected (default: 16777216).")
+    Integer maxConnectionBufferBytes;
+
+    @Option(names = "--max-sessions", description = "Client sessions the cluster remembers (default: 100000).")
+    Integer maxSessions;
+
+    @Option(names = "--max-session-outcomes", description = "Unacknowledged write outcomes one session may hold; more writes are refused (default: 10000).")
+    Integer maxSessionOutcomes;
+
+    @Option(names = "--max-outcomes", description = "Unacknowledged write outcomes all sessions may hold together; more writes are refused (default: 1000000).")
+    Integer maxOutcomes;
+
     @Option(names = "--no-fsync", description = "Do not fsync the log: faster, but a machine crash may lose acknowledged writes. For tests only.")
     Boolean noFsync;
 
@@ -103,9 +142,11 @@ public final class ServerCommand implements Callable<Integer> {
     record ConfigFile(Integer id, Map<Integer, String> peers, String clusterId, String host, Integer port, Path dataDir,
                       Integer tickMs, Integer electionTicks, Integer heartbeatTicks, Integer maxKeyBytes,
                       Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Long snapshotEntries,
-                      Boolean noFsync, String join) {
+                      Boolean noFsync, String join, Path tlsCert, Path tlsKey, Path tlsCa, Boolean tlsClientAuth,
+                      Integer maxConnections, Integer maxHandshakes, Integer clientIdleTimeoutS, Integer maxInFlight,
+                      Integer maxConnectionBufferBytes, Integer maxSessions, Integer maxSessionOutcomes, Integer maxOutcomes) {
         static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
@@ -164,8 +205,15 @@ public final class ServerCommand implements Callable<Integer> {
         if (listenPort <= 0 || listenPort > 65535) {
             throw new IllegalArgumentException("--port " + listenPort + " is out of range (1-65535)");
         }
-        KvLimits limits = new KvLimits(maxKey, maxValue, KvLimits.DEFAULTS.sessionTimeoutMillis(), KvLimits.DEFAULTS.maxSessions(),
-                KvLimits.DEFAULTS.maxOutcomesPerSession());
+        int sessions = pick(maxSessions, file.maxSessions(), KvLimits.DEFAULTS.maxSessions());
+        int sessionOutcomes = pick(maxSessionOutcomes, file.maxSessionOutcomes(), KvLimits.DEFAULTS.maxOutcomesPerSession());
+        int outcomes = pick(maxOutcomes, file.maxOutcomes(), KvLimits.DEFAULTS.maxOutcomes());
+        positive("--max-sessions", sessions);
+        positive("--max-session-outcomes", sessionOutcomes);
+        positive("--max-outcomes", outcomes);
+        KvLimits limits = new KvLimits(maxKey, maxValue, KvLimits.DEFAULTS.sessionTimeoutMillis(), sessions, sessionOutcomes, outcomes);
+        ConnectionLimits connections = connectionLimits(file, maxFrame);
+        TlsConfig tls = tls(file);
         return new ServerConfig(id,
                 pick(host, file.host(), self.getHostString()),
                 listenPort,
@@ -173,7 +221,50 @@ public final class ServerCommand implements Callable<Integer> {
                 pick(clusterId, file.clusterId(), "flotilla"),
                 pick(dataDir, file.dataDir(), Path.of("data", "node-" + id)),
                 Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofSeconds(idle), snapshots,
-                !pick(noFsync, file.noFsync(), false), joining);
+                !pick(noFsync, file.noFsync(), false), joining, connections, tls);
+    }
+
+    private ConnectionLimits connectionLimits(ConfigFile file, int maxFrame) {
+        ConnectionLimits d = ConnectionLimits.DEFAULTS;
+        int connections = pick(maxConnections, file.maxConnections(), d.maxConnections());
+        int handshakes = pick(maxHandshakes, file.maxHandshakes(), d.maxHandshakes());
+        int idle = pick(clientIdleTimeoutS, file.clientIdleTimeoutS(), (int) d.clientIdleTimeout().toSeconds());
+        int inFlight = pick(maxInFlight, file.maxInFlight(), d.maxInFlight());
+        int buffer = pick(maxConnectionBufferBytes, file.maxConnectionBufferBytes(), Math.max(d.maxOutputBufferBytes(), 2 * maxFrame));
+        positive("--max-connections", connections);
+        positive("--max-handshakes", handshakes);
+        positive("--client-idle-timeout-s", idle);
+        positive("--max-in-flight", inFlight);
+        if (buffer < maxFrame) {
+            throw new IllegalArgumentException("--max-connection-buffer-bytes (" + buffer + ") must hold the largest answer: at least --max-frame-bytes ("
+                    + maxFrame + ")");
+        }
+        return new ConnectionLimits(connections, handshakes, Duration.ofSeconds(idle), inFlight, buffer);
+    }
+
+    /** TLS is on when a certificate is given, and then needs its key and the CA. */
+    private TlsConfig tls(ConfigFile file) {
+        Path cert = pick(tlsCert, file.tlsCert(), null);
+        Path key = pick(tlsKey, file.tlsKey(), null);
+        Path ca = pick(tlsCa, file.tlsCa(), null);
+        boolean clientAuth = pick(tlsClientAuth, file.tlsClientAuth(), false);
+        if (cert == null && key == null && ca == null) {
+            if (clientAuth) {
+                throw new IllegalArgumentException("--tls-client-auth needs TLS: give --tls-cert, --tls-key and --tls-ca");
+            }
+            return TlsConfig.PLAINTEXT;
+        }
+        if (cert == null || key == null || ca == null) {
+            throw new IllegalArgumentException("TLS needs all three of --tls-cert, --tls-key and --tls-ca; missing: "
+                    + String.join(", ", java.util.stream.Stream.of(cert == null ? "--tls-cert" : null, key == null ? "--tls-key" : null,
+                            ca == null ? "--tls-ca" : null).filter(java.util.Objects::nonNull).toList()));
+        }
+        for (Path p : new Path[] {cert, key, ca}) {
+            if (!Files.isReadable(p)) {
+                throw new IllegalArgumentException("TLS file " + p + " does not exist or is not readable");
+            }
+        }
+        return new TlsConfig(cert, key, ca, clientAuth);
     }
 
     private static <T> T pick(T option, T fromFile, T fallback) {

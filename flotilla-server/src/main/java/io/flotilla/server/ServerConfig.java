@@ -1,6 +1,8 @@
 package io.flotilla.server;
 
 import io.flotilla.server.kv.KvLimits;
+import io.flotilla.server.net.ConnectionLimits;
+import io.flotilla.server.net.TlsConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,11 +18,13 @@ import java.util.Map;
  * @param dataDir made absolute and normalized here, so logs and messages say where the data is
  * @param join    null, or a member of the cluster this node joins ({@code --join}): then the node never
  *                founds a cluster, and waits to be added (if its data directory is empty)
+ * @param connections what connections may hold on this node
+ * @param tls     {@link TlsConfig#PLAINTEXT} or the node's certificates
  */
 public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetSocketAddress> peers, String clusterId,
                            Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
                            int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries,
-                           boolean fsync, InetSocketAddress join) {
+                           boolean fsync, InetSocketAddress join, ConnectionLimits connections, TlsConfig tls) {
     public ServerConfig {
         peers = Map.copyOf(peers);
         dataDir = dataDir.toAbsolutePath().normalize();
@@ -37,13 +41,25 @@ public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetS
                         Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
                         int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries, boolean fsync) {
         this(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits, maxFrameBytes,
-                requestTimeout, idleTimeout, snapshotEntries, fsync, null);
+                requestTimeout, idleTimeout, snapshotEntries, fsync, null, ConnectionLimits.DEFAULTS, TlsConfig.PLAINTEXT);
     }
 
     /** The same node, joining the cluster that {@code member} belongs to instead of founding one. */
     public ServerConfig joining(InetSocketAddress member) {
         return new ServerConfig(nodeId, host, port, Map.of(), clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits,
-                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, member);
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, member, connections, tls);
+    }
+
+    /** The same node with other connection limits. */
+    public ServerConfig with(ConnectionLimits limits) {
+        return new ServerConfig(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, this.limits,
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, join, limits, tls);
+    }
+
+    /** The same node with TLS. */
+    public ServerConfig with(TlsConfig tls) {
+        return new ServerConfig(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits,
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, join, connections, tls);
     }
 
     /** This node's address as its peers reach it: {@code --host} and {@code --port}. */

@@ -93,8 +93,10 @@ class ServerCommandTest {
 
         Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "id: 1\ncolour: blue\n");
         assertRefused(run("--config", unknown.toString()), 2, "config file " + unknown + ": unknown setting 'colour'; the settings are "
-                + "clusterId, dataDir, electionTicks, heartbeatTicks, host, id, idleTimeoutS, join, maxFrameBytes, maxKeyBytes, maxValueBytes, "
-                + "noFsync, peers, port, requestTimeoutMs, snapshotEntries, tickMs");
+                + "clientIdleTimeoutS, clusterId, dataDir, electionTicks, heartbeatTicks, host, id, idleTimeoutS, join, "
+                + "maxConnectionBufferBytes, maxConnections, maxFrameBytes, maxHandshakes, maxInFlight, maxKeyBytes, maxOutcomes, "
+                + "maxSessionOutcomes, maxSessions, maxValueBytes, noFsync, peers, port, requestTimeoutMs, snapshotEntries, tickMs, "
+                + "tlsCa, tlsCert, tlsClientAuth, tlsKey");
     }
 
     @Test

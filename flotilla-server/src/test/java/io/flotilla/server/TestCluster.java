@@ -71,8 +71,9 @@ final class TestCluster implements AutoCloseable {
     ServerConfig joinConfig(int id) {
         InetSocketAddress self = joiners.computeIfAbsent(id, k -> new InetSocketAddress("127.0.0.1", TestPorts.next()));
         InetSocketAddress via = addresses.values().iterator().next();
-        return new ServerConfig(id, "127.0.0.1", self.getPort(), Map.of(), "test", dataRoot.resolve("node-" + id), Duration.ofMillis(10),
-                20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), snapshotEntries, false, via);
+        return new ServerConfig(id, "127.0.0.1", self.getPort(), Map.of(id, self), "test", dataRoot.resolve("node-" + id), Duration.ofMillis(10),
+                20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), snapshotEntries, false)
+                .joining(via);
     }
 
     void startWith(int id, ServerConfig config) throws IOException {

@@ -6,15 +6,20 @@ import io.flotilla.core.Bytes;
 import java.util.Optional;
 
 /**
- * Limits on what the store accepts. Checked when a request arrives, so an oversized write is refused
- * with a readable answer before it reaches the log.
+ * Limits on what the store accepts. Key and value sizes are checked when a request arrives, so an
+ * oversized write is refused with a readable answer before it reaches the log; the session limits
+ * bound the session table (docs/protocol.md, "Sessions").
+ *
+ * @param maxOutcomesPerSession unacknowledged outcomes one session may hold
+ * @param maxOutcomes           unacknowledged outcomes all sessions together may hold
  */
 public record KvLimits(int maxKeyBytes, int maxValueBytes, long sessionTimeoutMillis, int maxSessions,
-                       int maxOutcomesPerSession) {
-    public static final KvLimits DEFAULTS = new KvLimits(4096, 1 << 20, 10 * 60_000L, 100_000, 1_000_000);
+                       int maxOutcomesPerSession, int maxOutcomes) {
+    public static final KvLimits DEFAULTS = new KvLimits(4096, 1 << 20, 10 * 60_000L, 100_000, 10_000, 1_000_000);
 
     public KvLimits {
-        if (maxKeyBytes < 1 || maxValueBytes < 0 || sessionTimeoutMillis < 1 || maxSessions < 1 || maxOutcomesPerSession < 1) {
+        if (maxKeyBytes < 1 || maxValueBytes < 0 || sessionTimeoutMillis < 1 || maxSessions < 1 || maxOutcomesPerSession < 1
+                || maxOutcomes < 1) {
             throw new IllegalArgumentException("key-value limits must be positive");
         }
     }

@@ -14,7 +14,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class KvStateMachineTest {
-    private static final KvLimits LIMITS = new KvLimits(16, 64, 1000, 3, 5);
+    private static final KvLimits LIMITS = new KvLimits(16, 64, 1000, 3, 5, 1000);
     private final KvStateMachine kv = new KvStateMachine(LIMITS);
     private long index;
 
