@@ -213,6 +213,12 @@ public final class RaftNode {
             // an empty log could elect a leader without committed entries. Only a leader's entries count.
             return;
         }
+        if (m instanceof TimeoutNow && m.term() > term) {
+            // A leader hands over only to a node that holds its last entry, so knows its term: from a
+            // higher term, this is not a hand-over but a way to make this node disrupt the cluster.
+            dropInvalid(m, "it hands over term " + m.term() + ", which this node (term " + term + ") has not seen");
+            return;
+        }
         if (m.term() > term) {
             if (m instanceof RequestVote rv) {
                 boolean inLease = config.checkQuorum() && leader != NONE && electionElapsed < config.electionTicks();
@@ -481,7 +487,7 @@ public final class RaftNode {
             progress.forEach((peer, p) -> peers.put(peer, new Status.PeerStatus(p.match, p.next, p.state.name())));
         }
         return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers, configs.latest(),
-                configs.latestIndex() <= log.committed, removed());
+                configs.latestIndex() <= log.committed, removed(), droppedInvalid);
     }
 
     public int id() {
@@ -608,6 +614,11 @@ public final class RaftNode {
     }
 
     private void handleTimeoutNow(TimeoutNow m) {
+        if (leader != NONE && m.from() != leader) {
+            // (A node that does not know the leader yet, just restarted for instance, lets it through.)
+            dropInvalid(m, "only the leader of term " + term + " hands leadership over, and node " + leader + " leads it");
+            return;
+        }
         if (role != Role.LEADER && configs.latest().isVoter(id)) {
             campaign(false, true);
         }
@@ -653,8 +664,7 @@ public final class RaftNode {
     // ---- replication: follower side ----------------------------------------------------------
 
     private void handleAppendEntries(AppendEntries m) {
-        if (role == Role.LEADER) {
-            dropInvalid(m, "it claims to lead term " + term + ", which this node leads");
+        if (claimsAnotherLeader(m)) {
             return;
         }
         if (role != Role.FOLLOWER) {
@@ -730,8 +740,7 @@ public final class RaftNode {
 
     /** Raft §7, receiving side: accept chunks in order; the last one has the snapshot installed. */
     private void handleInstallSnapshot(InstallSnapshot m) {
-        if (role == Role.LEADER) {
-            dropInvalid(m, "it claims to lead term " + term + ", which this node leads");
+        if (claimsAnotherLeader(m)) {
             return;
         }
         if (role != Role.FOLLOWER) {
@@ -893,6 +902,23 @@ public final class RaftNode {
             sendTimeoutNow(best);
         }
         becomeFollower(term, NONE);
+    }
+
+    /**
+     * One leader per term (Election Safety): a message only a leader sends, from another node than the
+     * leader this node knows in this term, is forged, corrupt or from a buggy sender. Accepting it would
+     * let that sender overwrite entries the real leader wrote; it is dropped instead.
+     */
+    private boolean claimsAnotherLeader(Message m) {
+        if (role == Role.LEADER) {
+            dropInvalid(m, "it claims to lead term " + term + ", which this node leads");
+            return true;
+        }
+        if (leader != NONE && leader != m.from()) {
+            dropInvalid(m, "it claims to lead term " + term + ", which node " + leader + " leads");
+            return true;
+        }
+        return false;
     }
 
     /** Drops a message that contradicts what this node knows, and says so (the first time, then every 1000th). */

@@ -10,10 +10,12 @@ import java.util.Map;
  * @param members the configuration this node uses (the newest in its log)
  * @param membersCommitted {@code members} is committed (no membership change is under way)
  * @param removed a committed configuration removed this node: it takes no further part
+ * @param droppedInvalid messages dropped because they contradicted what this node knows (forged, corrupt
+ *                or from a buggy sender; docs/security.md)
  */
 public record Status(int id, Role role, long term, int leader, long commitIndex, long appliedIndex,
                      long lastIndex, Map<Integer, PeerStatus> peers, ClusterConfig members, boolean membersCommitted,
-                     boolean removed) {
+                     boolean removed, long droppedInvalid) {
     /** @param state PROBE (finding where logs agree) or REPLICATE (streaming) */
     public record PeerStatus(long matchIndex, long nextIndex, String state) {
     }
