@@ -91,6 +91,7 @@ public final class NodeServer implements AutoCloseable {
     private final RateLimitedLog handshakeRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
     private final RateLimitedLog clientRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
     private final RateLimitedLog slowReaderCloses = new RateLimitedLog(10, TimeUnit.SECONDS);
+    private final RateLimitedLog silentCloses = new RateLimitedLog(10, TimeUnit.SECONDS);
     private Channel listener;
     /** Every accepted connection, so that closing the node cuts them all (peers then notice at once). */
     private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -298,7 +299,11 @@ public final class NodeServer implements AutoCloseable {
 
         @Override
         void onIdle(ChannelHandlerContext ctx) {
-            reject(ctx, "no hello within " + settings.idleSeconds() + " s");
+            // Many at once is a flood of silent connections: say so once, not once each.
+            closedForBadInput.incrementAndGet();
+            silentCloses.event(n -> log.warn("closed {} connection(s), the latest from {}: no hello within {} s", n,
+                    describe(ctx.channel().remoteAddress()), settings.idleSeconds()));
+            ctx.close();
         }
     }
 
