@@ -122,6 +122,7 @@ public final class NodeConnection implements AutoCloseable {
         }
         pending.put(id, answer);
         if (goodbye != null) { // said between the check above and now: the node reads nothing more
+            pending.remove(id);
             answer.completeExceptionally(notSent());
             return answer;
         }
