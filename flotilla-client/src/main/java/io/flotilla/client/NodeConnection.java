@@ -45,6 +45,8 @@ public final class NodeConnection implements AutoCloseable {
     /** The version the hello asked for, and the one the node answered in (the connection's). */
     private final int askedVersion;
     private volatile int version;
+    /** Set when the node said goodbye (closing an idle connection): nothing sent from then on is read. */
+    private volatile String goodbye;
 
     private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight, int askedVersion) {
         this.channel = channel;
@@ -98,8 +100,8 @@ public final class NodeConnection implements AutoCloseable {
      */
     public CompletableFuture<Response> send(Request request, Duration timeout) {
         CompletableFuture<Response> answer = new CompletableFuture<>();
-        if (!channel.isActive()) {
-            answer.completeExceptionally(new NotSentException("connection to " + describe(address) + " is closed"));
+        if (!isOpen()) {
+            answer.completeExceptionally(notSent());
             return answer;
         }
         if (pending.size() >= maxInFlight) {
@@ -119,6 +121,11 @@ public final class NodeConnection implements AutoCloseable {
             return answer;
         }
         pending.put(id, answer);
+        if (goodbye != null) { // said between the check above and now: the node reads nothing more
+            pending.remove(id);
+            answer.completeExceptionally(notSent());
+            return answer;
+        }
         answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> pending.remove(id));
         out.writeWatched(Unpooled.wrappedBuffer(frame)).addListener(written -> {
             if (!written.isSuccess()) {
@@ -135,8 +142,14 @@ public final class NodeConnection implements AutoCloseable {
         return limits;
     }
 
+    /** Connected, and the node has not said goodbye. */
     public boolean isOpen() {
-        return channel.isActive();
+        return channel.isActive() && goodbye == null;
+    }
+
+    private NotSentException notSent() {
+        String bye = goodbye;
+        return new NotSentException("connection to " + describe(address) + " is closed" + (bye == null ? "" : ": " + bye));
     }
 
     /** The id of the node at the other end, from its hello reply. */
@@ -185,6 +198,14 @@ public final class NodeConnection implements AutoCloseable {
                 return;
             }
             WireCodec.Tagged<Response> answer = WireCodec.decodeResponse(frame.nioBuffer());
+            if (answer.requestId() == WireCodec.GOODBYE_ID && answer.body() instanceof Response.Failure f) {
+                // Every answer the node sent came before this: what is still pending was not read.
+                goodbye = "the node closed it (" + f.message() + ")";
+                NotSentException notSent = notSent();
+                pending.values().forEach(p -> p.completeExceptionally(notSent));
+                ctx.close();
+                return;
+            }
             CompletableFuture<Response> waiting = pending.remove(answer.requestId());
             if (waiting != null) {
                 waiting.complete(answer.body());

@@ -100,7 +100,7 @@ public final class FlotillaServer implements AutoCloseable {
                 .withTimings(config.electionTicks(), config.heartbeatTicks())
                 .withBatching(64, Math.max(64 << 10, config.maxFrameBytes() / 4), 4096);
         NodeServer.Settings settings = new NodeServer.Settings(config.nodeId(), config.clusterId(), this::peerRefusal,
-                config.maxFrameBytes(), 4096, (int) config.idleTimeout().toSeconds(),
+                config.maxFrameBytes(), config.connections(), (int) config.idleTimeout().toSeconds(),
                 config.limits().maxKeyBytes(), config.limits().maxValueBytes());
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes());
         KvService[] service = new KvService[1];
@@ -336,6 +336,11 @@ public final class FlotillaServer implements AutoCloseable {
     /** Connections closed because they sent malformed or oversized input. */
     public long closedForBadInput() {
         return server.closedForBadInput();
+    }
+
+    /** The node's port, for its connection counters (tests and diagnostics). */
+    NodeServer nodeServer() {
+        return server;
     }
 
     /** This node's outbound peer links, for diagnostics. */

@@ -52,6 +52,12 @@ public final class WireCodec {
     private WireCodec() {
     }
 
+    /**
+     * The request id of a node's goodbye: an UNAVAILABLE answer to no request, sent before it closes
+     * an idle connection; requests unanswered by then were not read (docs/protocol.md).
+     */
+    public static final long GOODBYE_ID = 0;
+
     /** A request or response together with the id that pairs them on a connection. */
     public record Tagged<T>(long requestId, T body) {
     }

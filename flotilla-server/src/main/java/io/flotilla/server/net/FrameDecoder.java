@@ -1,6 +1,7 @@
 package io.flotilla.server.net;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
@@ -22,6 +23,8 @@ final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     private final int maxFrameBytes;
     private boolean refuseOversized;
     private long toSkip;
+    /** While set, frames stay in the buffer: the connection is not reading (back-pressure). */
+    private boolean paused;
 
     FrameDecoder(int maxFrameBytes) {
         super(maxFrameBytes, 0, LENGTH_BYTES, 0, LENGTH_BYTES, true);
@@ -33,8 +36,28 @@ final class FrameDecoder extends LengthFieldBasedFrameDecoder {
         refuseOversized = true;
     }
 
+    /**
+     * Stops handing frames on, including those already read: stopping auto-read alone would still
+     * pass on every request of the last read, hundreds of them if they are small.
+     */
+    void pause() {
+        paused = true;
+    }
+
+    /** Hands on the frames that arrived while paused; {@code ctx} is this decoder's context. */
+    void resume(ChannelHandlerContext ctx) throws Exception {
+        paused = false;
+        if (actualReadableBytes() > 0) {
+            channelRead(ctx, Unpooled.EMPTY_BUFFER); // decodes what is buffered: no new bytes may ever come
+            channelReadComplete(ctx);
+        }
+    }
+
     @Override
     protected Object decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+        if (paused) {
+            return null;
+        }
         if (toSkip > 0) {
             int skipped = (int) Math.min(toSkip, in.readableBytes());
             in.skipBytes(skipped);
@@ -61,8 +84,8 @@ final class FrameDecoder extends LengthFieldBasedFrameDecoder {
         return super.decode(ctx, in);
     }
 
-    /** Part of a frame has arrived and the rest has not (or is being skipped). */
+    /** Part of a frame has arrived and the rest has not (or is being skipped); never while paused, when it is ours to read. */
     boolean hasPartialFrame() {
-        return actualReadableBytes() > 0 || toSkip > 0;
+        return !paused && (actualReadableBytes() > 0 || toSkip > 0);
     }
 }

@@ -20,6 +20,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldPrepender;
@@ -32,6 +33,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.function.IntFunction;
 import java.util.concurrent.CompletableFuture;
@@ -59,9 +61,10 @@ public final class NodeServer implements AutoCloseable {
      *                    configuration does not name yet are accepted (a leader adding this node, or a
      *                    node being added, contacts us before we know it: dissertation §4.1); the
      *                    removed are refused
+     * @param connections bounds on connections and on what each may hold (back-pressure)
      */
     public record Settings(int nodeId, String clusterId, IntFunction<String> peerRefusal, int maxFrameBytes,
-                           int maxInFlightPerConnection, int idleSeconds, int maxKeyBytes, int maxValueBytes) {
+                           ConnectionLimits connections, int idleSeconds, int maxKeyBytes, int maxValueBytes) {
         Hello.Limits limits() {
             return new Hello.Limits(maxKeyBytes, maxValueBytes, maxFrameBytes);
         }
@@ -77,6 +80,18 @@ public final class NodeServer implements AutoCloseable {
     private final Peers peers;
     private final RequestHandler requests;
     private final AtomicLong closedForBadInput = new AtomicLong();
+    /** Connections that have not completed their hello, and client connections (not peers or relays). */
+    private final AtomicInteger handshaking = new AtomicInteger();
+    private final AtomicInteger clients = new AtomicInteger();
+    private final AtomicLong refusedHandshakes = new AtomicLong();
+    private final AtomicLong refusedClients = new AtomicLong();
+    private final AtomicLong closedSlowReaders = new AtomicLong();
+    private final AtomicLong closedIdle = new AtomicLong();
+    private final AtomicLong peakHeldBytes = new AtomicLong();
+    private final RateLimitedLog handshakeRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
+    private final RateLimitedLog clientRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
+    private final RateLimitedLog slowReaderCloses = new RateLimitedLog(10, TimeUnit.SECONDS);
+    private final RateLimitedLog silentCloses = new RateLimitedLog(10, TimeUnit.SECONDS);
     private Channel listener;
     /** Every accepted connection, so that closing the node cuts them all (peers then notice at once). */
     private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -107,6 +122,15 @@ public final class NodeServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (handshaking.incrementAndGet() > settings.connections().maxHandshakes()) {
+                            handshaking.decrementAndGet();
+                            refusedHandshakes.incrementAndGet();
+                            handshakeRefusals.event(n -> log.warn("closed {} new connection(s), the latest from {}: {} connections have not "
+                                    + "completed their hello (--max-handshakes)", n, describe(ch.remoteAddress()),
+                                    settings.connections().maxHandshakes()));
+                            ch.close();
+                            return;
+                        }
                         accepted.add(ch);
                         FrameDecoder frames = new FrameDecoder(settings.maxFrameBytes());
                         ch.pipeline().addLast(
@@ -130,6 +154,36 @@ public final class NodeServer implements AutoCloseable {
     /** Connections closed because of malformed or oversized input. */
     public long closedForBadInput() {
         return closedForBadInput.get();
+    }
+
+    /** Connections closed at once because {@code maxHandshakes} had not completed their hello. */
+    public long refusedHandshakes() {
+        return refusedHandshakes.get();
+    }
+
+    /** Client hellos refused because {@code maxConnections} clients were connected. */
+    public long refusedClients() {
+        return refusedClients.get();
+    }
+
+    /** Client connections open now. */
+    public int clientConnections() {
+        return clients.get();
+    }
+
+    /** Connections closed because their unwritten answers exceeded {@code maxOutputBufferBytes}. */
+    public long closedSlowReaders() {
+        return closedSlowReaders.get();
+    }
+
+    /** Client connections closed for being idle. */
+    public long closedIdle() {
+        return closedIdle.get();
+    }
+
+    /** The most bytes of answers that one connection ever held unwritten (encoded, not yet in the socket). */
+    public long peakHeldBytes() {
+        return peakHeldBytes.get();
     }
 
     @Override
@@ -191,27 +245,48 @@ public final class NodeServer implements AutoCloseable {
             super(frames);
         }
 
+        /** Whether this connection still counts as handshaking; it stops at the hello or the close. */
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            handshaking.decrementAndGet();
+        }
+
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
             Hello hello = WireCodec.decodeHello(frame.nioBuffer());
             String refusal = null;
+            boolean full = false;
             boolean anyCluster = hello.role() == Hello.Role.CLIENT && hello.clusterId().isEmpty();
             if (!anyCluster && !hello.clusterId().equals(settings.clusterId())) {
                 refusal = "cluster id '" + hello.clusterId() + "' does not match this node's '" + settings.clusterId() + "'";
             } else if (hello.role() != Hello.Role.CLIENT) {
-                refusal = settings.peerRefusal().apply(hello.nodeId());
+                refusal = settings.peerRefusal().apply(hello.nodeId()); // peers and relays are never refused for capacity
+            } else if (!admitClient(ctx.channel())) {
+                full = true;
+                refusal = "this node serves " + settings.connections().maxConnections()
+                        + " client connections (--max-connections); try another node or later";
             }
             // Answer in the lower of the two versions: from version 2 on, the reply carries the limits.
             int version = Math.min(hello.version(), WireCodec.VERSION);
             Optional<Hello.Limits> limits = version >= 2 ? Optional.of(settings.limits()) : Optional.empty();
             ctx.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(new Hello.Reply(
                     refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal, limits, version))));
+            if (full) {
+                refusedClients.incrementAndGet();
+                clientRefusals.event(n -> log.warn("refused {} client connection(s), the latest from {}: {} clients are connected "
+                        + "(--max-connections)", n, describe(ctx.channel().remoteAddress()), settings.connections().maxConnections()));
+                ctx.close();
+                return;
+            }
             if (refusal != null) {
                 reject(ctx, refusal);
                 return;
             }
             if (hello.role() != Hello.Role.PEER) {
                 frames.refuseOversizedRequests();
+                // Netty's writability follows the same marks as our own count of unwritten answers (ClientRequests).
+                int max = settings.connections().maxOutputBufferBytes();
+                ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(max / 4, max / 2));
             }
             Stage next = hello.role() == Hello.Role.PEER
                     ? new PeerMessages(frames, hello.nodeId())
@@ -224,8 +299,22 @@ public final class NodeServer implements AutoCloseable {
 
         @Override
         void onIdle(ChannelHandlerContext ctx) {
-            reject(ctx, "no hello within " + settings.idleSeconds() + " s");
+            // Many at once is a flood of silent connections: say so once, not once each.
+            closedForBadInput.incrementAndGet();
+            silentCloses.event(n -> log.warn("closed {} connection(s), the latest from {}: no hello within {} s", n,
+                    describe(ctx.channel().remoteAddress()), settings.idleSeconds()));
+            ctx.close();
         }
+    }
+
+    /** Counts a client connection until it closes, if there is room for it. */
+    private boolean admitClient(Channel ch) {
+        if (clients.incrementAndGet() > settings.connections().maxConnections()) {
+            clients.decrementAndGet();
+            return false;
+        }
+        ch.closeFuture().addListener(f -> clients.decrementAndGet());
+        return true;
     }
 
     private final class PeerMessages extends Stage {
@@ -246,11 +335,30 @@ public final class NodeServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Requests of a client or relay, many in flight. Back-pressure: the connection stops reading (and
+     * its decoder stops handing on frames already read) while {@code maxInFlight} requests are being
+     * handled, or while its unwritten answers exceed half of {@code maxOutputBufferBytes}; a request
+     * stays in flight until its answer is written to the socket, not merely queued. Answers of
+     * requests already in flight may still come; if they would take the connection's unwritten bytes
+     * over {@code maxOutputBufferBytes}, the client is not reading them and is disconnected (as
+     * Redis's client-output-buffer-limit does) rather than buffered without bound.
+     */
     private final class ClientRequests extends Stage {
         private final boolean forwarded;
         /** The connection's protocol version, which decides the form of a status answer. */
         private final int version;
+        private final ConnectionLimits limits = settings.connections();
         private final AtomicInteger inFlight = new AtomicInteger();
+        /** Bytes of answers encoded and not yet written to the socket: what this connection holds of the node's memory. */
+        private final AtomicLong held = new AtomicLong();
+        /** Set once the connection is being closed (idle or slow): requests read from then on are dropped, unanswered. */
+        private volatile boolean closing;
+        private volatile boolean pausedForBytes;
+        // Event loop only:
+        private boolean pausedForInFlight;
+        private long lastActiveNanos = System.nanoTime();
+        private ChannelHandlerContext ctx;
         private FlushBatcher out;
 
         ClientRequests(FrameDecoder frames, boolean forwarded, int version) {
@@ -260,43 +368,160 @@ public final class NodeServer implements AutoCloseable {
         }
 
         @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+            this.out = new FlushBatcher(ctx.channel());
+            if (!forwarded) {
+                checkIdleIn(limits.clientIdleTimeout().toNanos());
+            }
+        }
+
+        @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
             if (msg instanceof FrameDecoder.Oversized o) {
                 // Refused before it was read, so certainly not applied; the decoder skips its bytes.
                 log.info("refused a request of {} bytes from {}: over --max-frame-bytes ({})", o.length(),
                         describe(ctx.channel().remoteAddress()), settings.maxFrameBytes());
-                answers(ctx).write(Unpooled.wrappedBuffer(WireCodec.encodeResponse(o.requestId(), new Response.Failure(
-                        Response.Code.INVALID, "the request is " + o.length() + " bytes; this cluster accepts at most "
-                                + settings.maxFrameBytes() + " (--max-frame-bytes)"))));
+                started();
+                answer(o.requestId(), new Response.Failure(Response.Code.INVALID, "the request is " + o.length()
+                        + " bytes; this cluster accepts at most " + settings.maxFrameBytes() + " (--max-frame-bytes)"));
             } else {
                 super.channelRead(ctx, msg);
             }
         }
 
-        private FlushBatcher answers(ChannelHandlerContext ctx) {
-            if (out == null) {
-                out = new FlushBatcher(ctx.channel());
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (closing) {
+                return; // never handled, so never applied: the client learns so from the goodbye or the close
             }
-            return out;
+            WireCodec.Tagged<Request> request = WireCodec.decodeRequest(frame.nioBuffer());
+            started();
+            requests.handle(request.body(), forwarded).whenComplete((response, error) -> {
+                // The handler never fails; if it did, a write's fate is unknown.
+                answer(request.requestId(), response != null ? response : new Response.Failure(request.body().changesState()
+                        ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE, "internal error: " + error));
+            });
         }
 
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            WireCodec.Tagged<Request> request = WireCodec.decodeRequest(frame.nioBuffer());
-            Channel ch = ctx.channel();
-            FlushBatcher answers = answers(ctx);
-            if (inFlight.incrementAndGet() >= settings.maxInFlightPerConnection()) {
-                ch.config().setAutoRead(false); // backpressure: read more once answers go out
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            updateReading();
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        private void started() {
+            lastActiveNanos = System.nanoTime();
+            if (inFlight.incrementAndGet() >= limits.maxInFlight()) {
+                pausedForInFlight = true;
+                updateReading();
             }
-            requests.handle(request.body(), forwarded).whenComplete((response, error) -> {
-                // The handler never fails; if it did, a write's fate is unknown.
-                Response answer = response != null ? response : new Response.Failure(request.body().changesState()
-                        ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE, "internal error: " + error);
-                answers.write(Unpooled.wrappedBuffer(WireCodec.encodeResponse(request.requestId(), answer, version)));
-                if (inFlight.decrementAndGet() < settings.maxInFlightPerConnection() / 2 && !ch.config().isAutoRead()) {
-                    ch.config().setAutoRead(true);
+        }
+
+        /** Queues an answer, from any thread; it stays in flight until written. */
+        private void answer(long requestId, Response response) {
+            if (closing) {
+                inFlight.decrementAndGet(); // the connection is going: do not even encode it
+                return;
+            }
+            ByteBuffer bytes = WireCodec.encodeResponse(requestId, response, version);
+            long size = bytes.remaining() + 4L; // and its length prefix
+            long now = held.addAndGet(size);
+            if (now > limits.maxOutputBufferBytes()) {
+                held.addAndGet(-size);
+                inFlight.decrementAndGet();
+                closeSlowReader(now);
+                return;
+            }
+            peakHeldBytes.accumulateAndGet(now, Math::max);
+            if (now >= limits.maxOutputBufferBytes() / 2 && !pausedForBytes) {
+                ctx.executor().execute(this::updateReading);
+            }
+            out.writeWatched(Unpooled.wrappedBuffer(bytes)).addListener(f -> written(size));
+        }
+
+        /** On the event loop, once an answer reached the socket (or the connection failed). */
+        private void written(long size) {
+            held.addAndGet(-size);
+            lastActiveNanos = System.nanoTime();
+            if (inFlight.decrementAndGet() <= limits.maxInFlight() / 2) {
+                pausedForInFlight = false;
+            }
+            updateReading();
+        }
+
+        /** Reads while few enough requests are in flight and few enough answers wait to be written. */
+        private void updateReading() {
+            if (!ctx.executor().inEventLoop()) {
+                ctx.executor().execute(this::updateReading);
+                return;
+            }
+            long h = held.get();
+            if (h >= limits.maxOutputBufferBytes() / 2) {
+                pausedForBytes = true;
+            } else if (h <= limits.maxOutputBufferBytes() / 4) {
+                pausedForBytes = false;
+            }
+            Channel ch = ctx.channel();
+            boolean read = !closing && !pausedForInFlight && !pausedForBytes && ch.isWritable();
+            if (read == ch.config().isAutoRead()) {
+                return;
+            }
+            ch.config().setAutoRead(read);
+            if (!read) {
+                frames.pause();
+            } else {
+                ChannelHandlerContext decoder = ch.pipeline().context(frames);
+                if (decoder != null) {
+                    try {
+                        frames.resume(decoder);
+                    } catch (Exception e) {
+                        exceptionCaught(ctx, e);
+                    }
                 }
-            });
+            }
+        }
+
+        private void closeSlowReader(long wouldHold) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            closedSlowReaders.incrementAndGet();
+            slowReaderCloses.event(n -> log.warn("disconnected {} {} connection(s), the latest from {}: its unread answers would take {} "
+                    + "bytes, over --max-connection-buffer-bytes ({})", n, forwarded ? "relay" : "client",
+                    describe(ctx.channel().remoteAddress()), wouldHold, limits.maxOutputBufferBytes()));
+            ctx.channel().close();
+        }
+
+        /**
+         * Closes a client connection with nothing in flight and nothing read for the idle timeout. It
+         * first says goodbye (an answer to request id 0, which no request has): every request the
+         * client has sent and not had answered before it was not read, so certainly not applied.
+         */
+        private void checkIdleIn(long nanos) {
+            ctx.executor().schedule(this::checkIdle, nanos, TimeUnit.NANOSECONDS);
+        }
+
+        private void checkIdle() {
+            if (closing || !ctx.channel().isActive()) {
+                return;
+            }
+            long timeout = limits.clientIdleTimeout().toNanos();
+            long idle = System.nanoTime() - lastActiveNanos;
+            if (inFlight.get() > 0 || frames.hasPartialFrame() || idle < timeout) {
+                checkIdleIn(inFlight.get() > 0 || idle >= timeout ? timeout : timeout - idle);
+                return;
+            }
+            closing = true;
+            closedIdle.incrementAndGet();
+            long seconds = limits.clientIdleTimeout().toSeconds();
+            log.debug("closing the client connection from {}: idle for {} s (--client-idle-timeout-s)",
+                    describe(ctx.channel().remoteAddress()), seconds);
+            updateReading();
+            out.writeWatched(Unpooled.wrappedBuffer(WireCodec.encodeResponse(WireCodec.GOODBYE_ID, new Response.Failure(
+                    Response.Code.UNAVAILABLE, "closing a connection idle for " + seconds + " s"), version)))
+                    .addListener(f -> ctx.channel().close());
         }
     }
 }
