@@ -167,7 +167,9 @@ public final class FlotillaServer implements AutoCloseable {
                 return;
             }
             log.info("node {} leads with session limits {}; the log has {}: proposing its own", config.nodeId(), wanted, applied);
-            limitsProposal = raft.propose(new KvCommand.Limits(wanted));
+            // A proposal that never completes must not stop later ones: the timeout frees the slot.
+            limitsProposal = raft.propose(new KvCommand.Limits(wanted))
+                    .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }, every, every, TimeUnit.MILLISECONDS);
     }
 
