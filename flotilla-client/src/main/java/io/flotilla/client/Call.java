@@ -77,6 +77,9 @@ final class Call {
             return;
         }
         attempts++;
+        if (session != null) {
+            request = withSession(request, session.refreshed(request.session()));
+        }
         Duration timeout = Duration.ofNanos(Math.min(left, options.attemptTimeout().toNanos()));
         Request sending = request;
         AtomicReference<InetSocketAddress> target = new AtomicReference<>();

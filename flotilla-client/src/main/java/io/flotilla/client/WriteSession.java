@@ -13,11 +13,11 @@ import java.util.TreeSet;
  */
 final class WriteSession {
     /**
-     * The most writes that may be numbered but not yet acknowledged. The cluster keeps at most
-     * 1,000,000 outcomes per session (and drops the oldest beyond that, after which a late retry of
-     * that write could apply twice), so the client stays well below.
+     * The most writes that may be numbered but not yet acknowledged. A session holding this many
+     * unacknowledged outcomes has its new writes refused by the cluster (UNAVAILABLE; 10,000 unless
+     * the leader runs with another --max-session-outcomes), so by default the client stops first.
      */
-    static final int MAX_UNACKNOWLEDGED = 500_000;
+    static final int MAX_UNACKNOWLEDGED = 10_000;
 
     private final long clientId;
     private long nextSeq = 1;
@@ -41,6 +41,16 @@ final class WriteSession {
         long seq = nextSeq++;
         waiting.add(seq);
         return new Session(clientId, seq, waiting.first());
+    }
+
+    /**
+     * {@code s} (a write of this session still waiting) carrying the acknowledgement as it is now:
+     * every attempt tells the cluster which outcomes it may forget, so a write refused while its
+     * session was full gets through once earlier writes are answered, without waiting for a new write.
+     */
+    synchronized Session refreshed(Session s) {
+        long acked = Math.min(s.seq(), waiting.isEmpty() ? nextSeq : waiting.first());
+        return s.clientId() == clientId && acked > s.ackedBelow() ? new Session(clientId, s.seq(), acked, s.retry()) : s;
     }
 
     /** The write's answer was delivered (or the client gave up on it). */

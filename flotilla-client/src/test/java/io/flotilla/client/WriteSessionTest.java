@@ -43,4 +43,18 @@ class WriteSessionTest {
         s.settled(stuck);
         assertThat(s.next().ackedBelow()).isEqualTo(s.ackedBelow());
     }
+
+    @Test
+    void anAttemptCarriesTheAcknowledgementAsItIsWhenSent() {
+        WriteSession s = new WriteSession(7);
+        Session first = s.next();
+        Session second = s.next();
+        assertThat(second.ackedBelow()).isEqualTo(1);
+        assertThat(s.refreshed(second)).isEqualTo(second); // write 1 still waits
+        s.settled(first);
+        assertThat(s.refreshed(second)).isEqualTo(new Session(7, 2, 2));
+        assertThat(s.refreshed(second.asRetry())).isEqualTo(new Session(7, 2, 2, true));
+        s.settled(second);
+        assertThat(s.refreshed(second)).isEqualTo(new Session(7, 2, 2)); // never above its own seq
+    }
 }

@@ -11,12 +11,14 @@ import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.RaftRuntime;
 import io.flotilla.core.message.MessageCodec;
 import io.flotilla.core.protocol.RaftConfig;
+import io.flotilla.core.protocol.Role;
 import io.flotilla.core.storage.DurableStorage;
 import io.flotilla.core.storage.Identity;
 import io.flotilla.core.storage.StorageException;
 import io.flotilla.server.kv.KvCodec;
 import io.flotilla.server.kv.KvCommand;
 import io.flotilla.server.kv.KvStateMachine;
+import io.flotilla.server.kv.SessionLimits;
 import io.flotilla.server.net.NodeServer;
 import io.flotilla.server.net.PeerTransport;
 import io.netty.channel.EventLoopGroup;
@@ -58,6 +60,7 @@ public final class FlotillaServer implements AutoCloseable {
     private PeerTransport transport;
     /** Volatile: the listener and the configuration follower read it from Netty threads, from before it is set. */
     private volatile RaftRuntime<KvCommand, Request.Get, Response> raft;
+    private volatile KvStateMachine state;
     private Forwarder forwarder;
     private NodeServer server;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -139,12 +142,43 @@ public final class FlotillaServer implements AutoCloseable {
         if (stopped.getCount() == 0) {
             return; // closed while a joining node waited
         }
-        raft = RaftRuntime.start(options, new KvStateMachine(config.limits()), new KvCodec(), storage, transport);
+        state = new KvStateMachine(config.limits());
+        raft = RaftRuntime.start(options, state, new KvCodec(), storage, transport);
         // Off the dying node thread, which must finish failing its requests.
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());
         raft.removed().thenAcceptAsync(this::removed, task -> new Thread(task, "flotilla-removed-" + config.nodeId()).start());
         service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout());
         followConfiguration();
+        proposeSessionLimits();
+    }
+
+    /**
+     * The session limits decide which writes are applied, so every node takes them from the log, not
+     * from its own flags: a leader whose log says otherwise than its flags proposes its own, checked a
+     * few times per heartbeat interval (off the node's thread; one proposal at a time). A leader just
+     * elected may not have applied its whole log yet: it proposes again if a later entry differs.
+     */
+    private void proposeSessionLimits() {
+        SessionLimits wanted = config.limits().sessions();
+        long every = Math.max(10, config.tick().toMillis() * Math.max(1, config.heartbeatTicks() / 2));
+        workers.scheduleWithFixedDelay(() -> {
+            SessionLimits applied = state.sessionLimits();
+            if (raft.status().role() != Role.LEADER || applied.equals(wanted) || !limitsProposal.isDone()) {
+                return;
+            }
+            log.info("node {} leads with session limits {}; the log has {}: proposing its own", config.nodeId(), wanted, applied);
+            // A proposal that never completes must not stop later ones: the timeout frees the slot.
+            limitsProposal = raft.propose(new KvCommand.Limits(wanted))
+                    .orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** The latest session-limits proposal; only touched by the task above. */
+    private CompletableFuture<Response> limitsProposal = CompletableFuture.completedFuture(Response.OK);
+
+    /** The key-value state machine, for tests that look at every replica's session table. */
+    KvStateMachine stateMachine() {
+        return state;
     }
 
     /**

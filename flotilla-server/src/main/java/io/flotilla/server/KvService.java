@@ -70,7 +70,7 @@ final class KvService implements NodeServer.RequestHandler {
         }
         CompletableFuture<Response> local = request instanceof Request.Get get
                 ? (get.stale() ? raft.readStale(get) : raft.read(get))
-                : raft.propose(new KvCommand(System.currentTimeMillis(), request));
+                : raft.propose(new KvCommand.Write(Math.max(0, System.currentTimeMillis()), request));
         return local.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded))
                 .thenCompose(Function.identity());

@@ -42,12 +42,14 @@ final class TestCluster implements AutoCloseable {
 
     /** Entries between snapshots; small in tests so that compaction and InstallSnapshot happen. */
     long snapshotEntries = 100_000;
+    /** Per node, key-value and session limits other than the defaults (its flags). */
+    final Map<Integer, KvLimits> limits = new TreeMap<>();
     /** Per node, an election timeout other than 20 ticks (also how long a leader lasts without a quorum). */
     final Map<Integer, Integer> electionTicks = new TreeMap<>();
 
     ServerConfig config(int id) {
         return new ServerConfig(id, "127.0.0.1", addresses.get(id).getPort(), addresses, "test", dataRoot.resolve("node-" + id),
-                Duration.ofMillis(10), electionTicks.getOrDefault(id, 20), 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1),
+                Duration.ofMillis(10), electionTicks.getOrDefault(id, 20), 5, limits.getOrDefault(id, KvLimits.DEFAULTS), 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1),
                 snapshotEntries, false);
     }
 

@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * Limits on what the store accepts. Key and value sizes are checked when a request arrives, so an
  * oversized write is refused with a readable answer before it reaches the log; the session limits
- * bound the session table (docs/protocol.md, "Sessions").
+ * bound the session table (docs/protocol.md, "Sessions"); the state machine takes those from the log,
+ * so here they are only what this node proposes when it leads ({@link #sessions()}).
  *
  * @param maxOutcomesPerSession unacknowledged outcomes one session may hold
  * @param maxOutcomes           unacknowledged outcomes all sessions together may hold
@@ -22,6 +23,11 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes, long sessionTimeoutMi
                 || maxOutcomes < 1) {
             throw new IllegalArgumentException("key-value limits must be positive");
         }
+    }
+
+    /** The session limits this node proposes when it leads. */
+    public SessionLimits sessions() {
+        return new SessionLimits(sessionTimeoutMillis, maxSessions, maxOutcomesPerSession, maxOutcomes);
     }
 
     /** The refusal for a request over a limit, if it is. */

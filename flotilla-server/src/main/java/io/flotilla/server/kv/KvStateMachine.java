@@ -21,25 +21,75 @@ import java.util.Optional;
  * exactly-once. Writes come through the log as {@link KvCommand}s; GETs are queries.
  */
 public final class KvStateMachine implements StateMachine<KvCommand, Request.Get, Response> {
-    private static final int SNAPSHOT_VERSION = 1;
+    /** 2 adds the session limits; 1 (before limits were in the log) is still read, under the initial limits. */
+    private static final int SNAPSHOT_VERSION = 2;
 
     private final KvLimits limits;
+    private final SessionLimits initialSessionLimits;
     private final Map<Bytes, Bytes> data = new HashMap<>();
     private final Sessions sessions;
     /** Log time: the newest leader stamp applied; never goes back. */
     private long now;
+    /** Copies for other threads (the leader's check of its limits, diagnostics), published after each apply. */
+    private volatile SessionLimits publishedLimits;
+    private volatile long publishedOutcomes;
 
+    /**
+     * A store whose sessions start under {@link SessionLimits#DEFAULTS} until the log sets others;
+     * {@code limits} bound keys and values read from a snapshot (the session limits in it are unused).
+     */
     public KvStateMachine(KvLimits limits) {
+        this(limits, SessionLimits.DEFAULTS);
+    }
+
+    /** For tests: sessions start under {@code initial}. Every replica of one log must use the same. */
+    KvStateMachine(KvLimits limits, SessionLimits initial) {
         this.limits = limits;
-        this.sessions = new Sessions(limits.sessionTimeoutMillis(), limits.maxSessions(), limits.maxOutcomesPerSession());
+        this.initialSessionLimits = initial;
+        this.sessions = new Sessions(initial);
+        publish();
     }
 
     public int size() {
         return data.size();
     }
 
+    /** The session limits in force as of the last entry applied (any thread). */
+    public SessionLimits sessionLimits() {
+        return publishedLimits;
+    }
+
+    /** Unacknowledged write outcomes all sessions hold, as of the last entry applied (any thread). */
+    public long outcomeCount() {
+        return publishedOutcomes;
+    }
+
+    /**
+     * Unacknowledged write outcomes {@code clientId}'s session holds; for tests and diagnostics, on
+     * the node's thread or once nothing is being applied (it reads the session table unguarded).
+     */
+    public int sessionOutcomes(long clientId) {
+        return sessions.outcomes(clientId);
+    }
+
+    private void publish() {
+        publishedLimits = sessions.limits();
+        publishedOutcomes = sessions.outcomeCount();
+    }
+
     @Override
     public Response apply(long index, KvCommand command) {
+        Response response = command instanceof KvCommand.Write w ? applyWrite(w) : applyLimits((KvCommand.Limits) command);
+        publish();
+        return response;
+    }
+
+    private Response applyLimits(KvCommand.Limits command) {
+        sessions.setLimits(command.sessions());
+        return Response.OK;
+    }
+
+    private Response applyWrite(KvCommand.Write command) {
         now = Math.max(now, command.leaderTimeMillis());
         sessions.expire(now);
         Request write = command.write();
@@ -87,11 +137,16 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     public Snapshot snapshot() {
         Map<Bytes, Bytes> copy = new HashMap<>(data);
         long capturedNow = now;
+        SessionLimits capturedLimits = sessions.limits();
         byte[] capturedSessions = sessions.toBytes();
         return stream -> {
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(stream, 1 << 16));
             out.writeInt(SNAPSHOT_VERSION);
             out.writeLong(capturedNow);
+            out.writeLong(capturedLimits.timeoutMillis());
+            out.writeInt(capturedLimits.maxSessions());
+            out.writeInt(capturedLimits.maxOutcomesPerSession());
+            out.writeInt(capturedLimits.maxOutcomes());
             List<Bytes> keys = new ArrayList<>(copy.keySet());
             keys.sort(null);
             out.writeInt(keys.size());
@@ -108,11 +163,19 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     public void restore(InputStream stream) throws IOException {
         DataInputStream in = new DataInputStream(new BufferedInputStream(stream, 1 << 16));
         int version = in.readInt();
-        if (version != SNAPSHOT_VERSION) {
+        if (version != 1 && version != SNAPSHOT_VERSION) {
             throw new IOException("key-value snapshot version " + version + " is not supported");
         }
         data.clear();
         now = in.readLong();
+        SessionLimits sessionLimits = initialSessionLimits;
+        if (version >= 2) {
+            try {
+                sessionLimits = new SessionLimits(in.readLong(), in.readInt(), in.readInt(), in.readInt());
+            } catch (IllegalArgumentException e) {
+                throw new IOException("key-value snapshot holds bad " + e.getMessage());
+            }
+        }
         int count = in.readInt();
         if (count < 0) {
             throw new IOException("key-value snapshot claims " + count + " keys");
@@ -120,7 +183,8 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
         for (int i = 0; i < count; i++) {
             data.put(read(in, limits.maxKeyBytes()), read(in, limits.maxValueBytes()));
         }
-        sessions.readFrom(in);
+        sessions.readFrom(in, sessionLimits);
+        publish();
     }
 
     private static void write(DataOutputStream out, Bytes b) throws IOException {

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -44,9 +45,9 @@ final class Sessions {
         final TreeMap<Long, Response.Code> outcomes = new TreeMap<>();
     }
 
-    private final long timeoutMillis;
-    private final int maxSessions;
-    private final int maxOutcomesPerSession;
+    private SessionLimits limits;
+    /** Outcomes held by all sessions together, kept as they change: the budget is checked on every write. */
+    private long outcomeCount;
     /** In access order: the first session is the one idle longest. */
     private final LinkedHashMap<Long, ClientSession> sessions = new LinkedHashMap<>(16, 0.75f, true);
     /**
@@ -56,14 +57,42 @@ final class Sessions {
      */
     private final LinkedHashSet<Long> forgotten = new LinkedHashSet<>();
 
-    Sessions(long timeoutMillis, int maxSessions, int maxOutcomesPerSession) {
-        this.timeoutMillis = timeoutMillis;
-        this.maxSessions = maxSessions;
-        this.maxOutcomesPerSession = maxOutcomesPerSession;
+    Sessions(SessionLimits limits) {
+        this.limits = limits;
     }
 
     int size() {
         return sessions.size();
+    }
+
+    SessionLimits limits() {
+        return limits;
+    }
+
+    long outcomeCount() {
+        return outcomeCount;
+    }
+
+    /** The outcomes {@code clientId}'s session holds; a scan, since a lookup would reorder the sessions. */
+    int outcomes(long clientId) {
+        for (Map.Entry<Long, ClientSession> e : sessions.entrySet()) {
+            if (e.getKey() == clientId) {
+                return e.getValue().outcomes.size();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * New limits, from the log. Lower caps never drop an outcome: a session over them is refused
+     * fresh writes until its client acknowledges. Only sessions beyond {@code maxSessions} go, as always.
+     */
+    void setLimits(SessionLimits next) {
+        limits = next;
+        evictBeyondLimit();
+        while (forgotten.size() > limits.maxSessions()) {
+            dropOldestForgotten();
+        }
     }
 
     /** Forgets sessions idle for longer than the timeout, in log time. */
@@ -71,21 +100,36 @@ final class Sessions {
         Iterator<Map.Entry<Long, ClientSession>> it = sessions.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, ClientSession> e = it.next();
-            if (now - e.getValue().lastUsed <= timeoutMillis) {
+            if (now - e.getValue().lastUsed <= limits.timeoutMillis()) {
                 break; // access order: all later sessions were used more recently
             }
             it.remove();
-            forget(e.getKey());
+            forget(e.getKey(), e.getValue());
         }
     }
 
-    private void forget(long clientId) {
-        forgotten.add(clientId);
-        if (forgotten.size() > maxSessions) {
-            Iterator<Long> oldest = forgotten.iterator();
-            oldest.next();
-            oldest.remove();
+    private void evictBeyondLimit() {
+        while (sessions.size() > limits.maxSessions()) {
+            Iterator<Map.Entry<Long, ClientSession>> eldest = sessions.entrySet().iterator();
+            Map.Entry<Long, ClientSession> e = eldest.next();
+            eldest.remove();
+            forget(e.getKey(), e.getValue());
         }
+    }
+
+    /** Its retries are refused from now on (SESSION_EXPIRED), so its outcomes are no longer needed. */
+    private void forget(long clientId, ClientSession cs) {
+        outcomeCount -= cs.outcomes.size();
+        forgotten.add(clientId);
+        if (forgotten.size() > limits.maxSessions()) {
+            dropOldestForgotten();
+        }
+    }
+
+    private void dropOldestForgotten() {
+        Iterator<Long> oldest = forgotten.iterator();
+        oldest.next();
+        oldest.remove();
     }
 
     Verdict check(Session s, long now) {
@@ -95,21 +139,19 @@ final class Sessions {
             if (s.retry() && wasForgotten) {
                 return expired(s);
             }
-            // A first attempt cannot be a duplicate, so it may open (or reopen) the session.
+            // A first attempt cannot be a duplicate, so it may open (or reopen) the session. It holds
+            // no outcome, so its write is never refused below, and it is the newest: never evicted here.
             cs = new ClientSession();
             cs.reopenedAtSeq = wasForgotten ? s.seq() : 0;
             sessions.put(s.clientId(), cs);
-            if (sessions.size() > maxSessions) {
-                Iterator<Long> eldest = sessions.keySet().iterator();
-                long evicted = eldest.next();
-                eldest.remove();
-                forget(evicted);
-            }
+            evictBeyondLimit();
         }
         cs.lastUsed = now;
         if (s.ackedBelow() > cs.ackedBelow) {
             cs.ackedBelow = s.ackedBelow();
-            cs.outcomes.headMap(s.ackedBelow()).clear();
+            SortedMap<Long, Response.Code> acked = cs.outcomes.headMap(s.ackedBelow());
+            outcomeCount -= acked.size();
+            acked.clear();
         }
         if (s.seq() < cs.ackedBelow) {
             return new Verdict.Refused(new Response.Failure(Response.Code.INVALID,
@@ -119,7 +161,23 @@ final class Sessions {
         if (previous != null) {
             return new Verdict.Duplicate(previous);
         }
-        return s.retry() && s.seq() < cs.reopenedAtSeq ? expired(s) : new Verdict.Fresh();
+        if (s.retry() && s.seq() < cs.reopenedAtSeq) {
+            return expired(s);
+        }
+        // Refused, not made room for: dropping an outcome would let a late retry of that write apply twice.
+        if (cs.outcomes.size() >= limits.maxOutcomesPerSession()) {
+            return new Verdict.Refused(new Response.Failure(Response.Code.UNAVAILABLE, "session " + Long.toHexString(s.clientId())
+                    + " holds " + cs.outcomes.size() + " unacknowledged write outcomes, the most one session may hold"
+                    + " (--max-session-outcomes); write " + s.seq() + " was not applied: retry it once earlier writes are answered"));
+        }
+        // A session holding nothing may still record one: a client that waits for each answer always
+        // gets through, and the total stays below maxOutcomes + maxSessions.
+        if (outcomeCount >= limits.maxOutcomes() && !cs.outcomes.isEmpty()) {
+            return new Verdict.Refused(new Response.Failure(Response.Code.UNAVAILABLE, "the cluster holds " + outcomeCount
+                    + " unacknowledged write outcomes, the most all sessions together may hold (--max-outcomes); write " + s.seq()
+                    + " of session " + Long.toHexString(s.clientId()) + " was not applied: retry it once earlier writes are answered"));
+        }
+        return new Verdict.Fresh();
     }
 
     private static Verdict expired(Session s) {
@@ -128,12 +186,13 @@ final class Sessions {
                 + " was retried; its first attempt may or may not have been applied"));
     }
 
+    /** The outcome of a write {@link #check} found fresh, just applied. */
     void record(Session s, Response.Code outcome) {
         ClientSession cs = sessions.get(s.clientId());
-        cs.outcomes.put(s.seq(), outcome);
-        if (cs.outcomes.size() > maxOutcomesPerSession) {
-            cs.outcomes.pollFirstEntry(); // a client with this many unacknowledged writes has lost track of them
+        if (cs.outcomes.put(s.seq(), outcome) != null) {
+            throw new IllegalStateException("write " + s.seq() + " of session " + Long.toHexString(s.clientId()) + " recorded twice");
         }
+        outcomeCount++;
     }
 
     /** The sessions as {@link #readFrom} reads them. */
@@ -167,11 +226,19 @@ final class Sessions {
         }
     }
 
-    void readFrom(DataInputStream in) throws IOException {
+    /**
+     * Replaces the sessions with those {@link #toBytes} wrote, under {@code limits}. Counts are not
+     * checked against the limits: lowered limits leave sessions holding more until acknowledged, and
+     * nothing is allocated by count (a corrupt count ends at the end of the stream).
+     */
+    void readFrom(DataInputStream in, SessionLimits limits) throws IOException {
+        this.limits = limits;
         sessions.clear();
+        forgotten.clear();
+        outcomeCount = 0;
         int count = in.readInt();
-        if (count < 0 || count > maxSessions) {
-            throw new IOException("snapshot holds " + count + " sessions; the limit is " + maxSessions);
+        if (count < 0) {
+            throw new IOException("snapshot claims " + count + " sessions");
         }
         for (int i = 0; i < count; i++) {
             long clientId = in.readLong();
@@ -180,8 +247,8 @@ final class Sessions {
             cs.ackedBelow = in.readLong();
             cs.reopenedAtSeq = in.readLong();
             int outcomes = in.readInt();
-            if (outcomes < 0 || outcomes > maxOutcomesPerSession) {
-                throw new IOException("snapshot session holds " + outcomes + " outcomes; the limit is " + maxOutcomesPerSession);
+            if (outcomes < 0) {
+                throw new IOException("snapshot session claims " + outcomes + " outcomes");
             }
             for (int j = 0; j < outcomes; j++) {
                 long seq = in.readLong();
@@ -189,12 +256,12 @@ final class Sessions {
                 cs.outcomes.put(seq, Response.Code.ofWire(wire)
                         .orElseThrow(() -> new IOException("snapshot holds unknown outcome code " + wire)));
             }
+            outcomeCount += cs.outcomes.size();
             sessions.put(clientId, cs);
         }
-        forgotten.clear();
         int forgottenCount = in.readInt();
-        if (forgottenCount < 0 || forgottenCount > maxSessions) {
-            throw new IOException("snapshot holds " + forgottenCount + " forgotten sessions; the limit is " + maxSessions);
+        if (forgottenCount < 0) {
+            throw new IOException("snapshot claims " + forgottenCount + " forgotten sessions");
         }
         for (int i = 0; i < forgottenCount; i++) {
             forgotten.add(in.readLong());

@@ -53,7 +53,7 @@ public final class RestartBench {
         KvStateMachine state = new KvStateMachine(KvLimits.DEFAULTS);
         long client = 7;
         for (int i = 0; i < keys; i++) {
-            state.apply(i + 2, new KvCommand(1, new Request.Set(new Session(client, i + 1, i + 1), key(i), value(i))));
+            state.apply(i + 2, new KvCommand.Write(1, new Request.Set(new Session(client, i + 1, i + 1), key(i), value(i))));
         }
         StateMachine.Snapshot snapshot = state.snapshot();
         SnapshotMeta meta = new SnapshotMeta(keys + 1L, 1, cluster);
@@ -71,7 +71,7 @@ public final class RestartBench {
                 List<LogEntry> batch = new ArrayList<>();
                 for (int i = 0; i < tail; i++) {
                     long seq = keys + i + 1L;
-                    Bytes command = codec.encode(new KvCommand(1, new Request.Set(new Session(client, seq, seq), key(i), value(i + 1))));
+                    Bytes command = codec.encode(new KvCommand.Write(1, new Request.Set(new Session(client, seq, seq), key(i), value(i + 1))));
                     batch.add(new LogEntry(meta.index() + 1 + i, 1, EntryType.NORMAL, command));
                     if (batch.size() == 4096 || i == tail - 1) {
                         storage.append(batch);
