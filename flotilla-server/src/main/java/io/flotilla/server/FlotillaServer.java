@@ -93,7 +93,8 @@ public final class FlotillaServer implements AutoCloseable {
         }
     }
 
-    private void open() throws IOException {
+    /** Synchronized with {@link #stop}: a signal while the node starts stops it once it has started. */
+    private synchronized void open() throws IOException {
         storage = DurableStorage.open(config.dataDir(), new Identity(config.clusterId(), config.nodeId()),
                 DurableStorage.Options.defaults().withFsync(config.fsync()));
         boolean fresh = storage.isEmpty();
@@ -122,6 +123,7 @@ public final class FlotillaServer implements AutoCloseable {
         log.info("node {} of cluster '{}' serving on {}:{}, {}, data in {}", config.nodeId(), config.clusterId(),
                 config.host(), config.port(), config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
                 config.dataDir());
+        serving = true;
         if (config.join() != null && fresh) {
             RaftRuntime.Options joining = options;
             Thread confirm = new Thread(() -> joinOnceConfirmed(joining, service), "flotilla-join-" + config.nodeId());
@@ -201,6 +203,9 @@ public final class FlotillaServer implements AutoCloseable {
             }
         }, every, every, TimeUnit.MILLISECONDS);
     }
+
+    /** Set once the node said it serves, so that it also says when it stops. */
+    private volatile boolean serving;
 
     /** Set once a committed configuration removed this node, which then stops. */
     private volatile boolean leaving;
@@ -388,14 +393,16 @@ public final class FlotillaServer implements AutoCloseable {
 
     /** Runs a node until SIGTERM or SIGINT, then shuts it down cleanly. */
     static int run(ServerConfig config) throws InterruptedException {
-        FlotillaServer node;
+        FlotillaServer node = new FlotillaServer(config, status -> Runtime.getRuntime().halt(status));
+        // Before the node says it serves: a signal right after that line must still stop it cleanly.
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "flotilla-shutdown"));
         try {
-            node = start(config);
+            node.open();
         } catch (IOException | RuntimeException e) {
+            node.close();
             System.err.println("flotilla-server: " + e.getMessage());
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "flotilla-shutdown"));
         node.stopped.await();
         return 0;
     }
@@ -415,10 +422,10 @@ public final class FlotillaServer implements AutoCloseable {
         if (stopped.getCount() == 0) {
             return;
         }
+        if (serving && !leaving) {
+            log.info("node {} shutting down", config.nodeId());
+        }
         if (raft != null) {
-            if (!leaving) {
-                log.info("node {} shutting down", config.nodeId());
-            }
             if (handOver) {
                 raft.shutdown(Duration.ofSeconds(2));
             } else {

@@ -103,7 +103,7 @@ class ForgedPeerFramesTest {
     private static List<Message> forgedFrames(int impostor, int target, Status s) {
         long term = s.term();
         long last = s.lastIndex();
-        Bytes payload = new KvCodec().encode(new KvCommand(0, new Request.Set(new Session(42, 1, 1), Bytes.utf8("k"), Bytes.utf8("forged"))));
+        Bytes payload = new KvCodec().encode(new KvCommand.Write(0, new Request.Set(new Session(42, 1, 1), Bytes.utf8("k"), Bytes.utf8("forged"))));
         List<Message> out = new ArrayList<>();
         for (int i = 0; i < FORGED_APPENDS; i++) {
             // Append a write the leader never made, and commit it.
