@@ -93,11 +93,22 @@ public final class NodeServer implements AutoCloseable {
     }
 
     public NodeServer(Settings settings, MessageCodec messageCodec, Peers peers, RequestHandler requests) {
+        this(settings, messageCodec, peers, requests, null);
+    }
+
+    /** With TLS on every connection unless {@code tls} is null; then PEER and FORWARD hellos need a node certificate. */
+    public NodeServer(Settings settings, MessageCodec messageCodec, Peers peers, RequestHandler requests, ServerTls tls) {
         this.settings = settings;
         this.messageCodec = messageCodec;
         this.peers = peers;
         this.requests = requests;
+        this.tls = tls;
     }
+
+    /** Null for plaintext. */
+    private final ServerTls tls;
+    /** Refusals that anyone who reaches the port can cause (TLS, identity) are logged at most once a second. */
+    private final RateLimitedLog refusals = new RateLimitedLog(log, 1, TimeUnit.SECONDS);
 
     /** Binds the port; a port in use fails with a one-line {@link IOException}. */
     public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
@@ -109,6 +120,9 @@ public final class NodeServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         accepted.add(ch);
                         FrameDecoder frames = new FrameDecoder(settings.maxFrameBytes());
+                        if (tls != null) {
+                            ch.pipeline().addLast(new TlsGate(tls, settings.nodeId(), settings.clusterId(), refusals));
+                        }
                         ch.pipeline().addLast(
                                 new IdleStateHandler(settings.idleSeconds(), 0, 0, TimeUnit.SECONDS),
                                 frames,
@@ -195,17 +209,28 @@ public final class NodeServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
             Hello hello = WireCodec.decodeHello(frame.nioBuffer());
             String refusal = null;
+            boolean unauthenticated = false;
             boolean anyCluster = hello.role() == Hello.Role.CLIENT && hello.clusterId().isEmpty();
             if (!anyCluster && !hello.clusterId().equals(settings.clusterId())) {
                 refusal = "cluster id '" + hello.clusterId() + "' does not match this node's '" + settings.clusterId() + "'";
             } else if (hello.role() != Hello.Role.CLIENT) {
                 refusal = settings.peerRefusal().apply(hello.nodeId());
+                if (refusal == null && tls != null) {
+                    refusal = tls.identityRefusal(ctx.channel(), hello.nodeId());
+                    unauthenticated = refusal != null;
+                }
             }
             // Answer in the lower of the two versions: from version 2 on, the reply carries the limits.
             int version = Math.min(hello.version(), WireCodec.VERSION);
             Optional<Hello.Limits> limits = version >= 2 ? Optional.of(settings.limits()) : Optional.empty();
             ctx.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(new Hello.Reply(
                     refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal, limits, version))));
+            if (unauthenticated) {
+                closedForBadInput.incrementAndGet();
+                refusals.warn("closing connection from {}: {}", describe(ctx.channel().remoteAddress()), refusal);
+                ctx.close();
+                return;
+            }
             if (refusal != null) {
                 reject(ctx, refusal);
                 return;
