@@ -207,6 +207,9 @@ public final class NodeServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (!ctx.channel().isActive()) {
+                return; // refused: what the other side sent after its hello is not read
+            }
             Hello hello = WireCodec.decodeHello(frame.nioBuffer());
             String refusal = null;
             boolean unauthenticated = false;

@@ -56,13 +56,36 @@ final class TlsGate extends ByteToMessageDecoder {
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
+    /** Why a handshake failed, from this node's side. */
+    static String describe(Throwable error) {
+        Throwable e = error;
+        while ((e instanceof io.netty.handler.codec.DecoderException || e.getMessage() == null) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        String message = String.valueOf(e.getMessage());
+        String lower = message.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains("received fatal alert")) {
+            return "the other side refused this node's certificate (" + message + "): it trusts another CA?";
+        }
+        if (lower.contains("empty client certificate") || lower.contains("certificate_required")) {
+            return "it presented no certificate, and --tls-client-auth requires one";
+        }
+        if (lower.contains("pkix") || lower.contains("certification path") || lower.contains("signature check failed")) {
+            return "its certificate is not signed by the cluster's CA";
+        }
+        if (e instanceof java.nio.channels.ClosedChannelException || lower.contains("closed")) {
+            return "it closed the connection during the handshake";
+        }
+        return message;
+    }
+
     /** Failed handshakes (wrong CA, no certificate where one is required): one rate-limited line, then close. */
     private final class Failures extends ChannelInboundHandlerAdapter {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
                 warnings.warn("TLS handshake with {} failed: {}", NodeServer.describe(ctx.channel().remoteAddress()),
-                        NodeTls.describeFailure(done.cause(), "the client"));
+                        describe(done.cause()));
                 ctx.close();
                 return;
             }

@@ -204,7 +204,7 @@ public final class DevCertificates implements Callable<Integer> {
                 StandardOpenOption.TRUNCATE_EXISTING);
     }
 
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new DevCertificates());
         return cli.setParameterExceptionHandler((e, args) -> {
             e.getCommandLine().getErr().println("flotilla-certs: " + e.getMessage() + " (see --help)");
