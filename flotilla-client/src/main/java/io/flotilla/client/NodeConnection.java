@@ -48,6 +48,7 @@ public final class NodeConnection implements AutoCloseable {
     private volatile int version;
     /** With TLS: the node id the certificate must name (0: any); -1 without TLS. */
     private int expectedNode = -1;
+    private NodeTls tls;
 
     private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight, int askedVersion) {
         this.channel = channel;
@@ -85,6 +86,7 @@ public final class NodeConnection implements AutoCloseable {
                         if (tls != null) {
                             tls.addTo(ch, address);
                             connection.expectedNode = expectedNode;
+                            connection.tls = tls;
                         }
                         ch.pipeline().addLast(
                                 new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4),
@@ -217,7 +219,7 @@ public final class NodeConnection implements AutoCloseable {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
-                opened.completeExceptionally(new IOException(NodeTls.describeFailure(done.cause(), describe(address))));
+                opened.completeExceptionally(new IOException(tls.describe(done.cause(), describe(address))));
             }
             ctx.fireUserEventTriggered(event);
         }
@@ -231,8 +233,8 @@ public final class NodeConnection implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (NodeTls.isTlsFailure(cause)) {
-                opened.completeExceptionally(new IOException(NodeTls.describeFailure(cause, describe(address))));
+            if (tls != null && NodeTls.isTlsFailure(cause)) {
+                opened.completeExceptionally(new IOException(tls.describe(cause, describe(address))));
                 ctx.close();
                 return;
             }

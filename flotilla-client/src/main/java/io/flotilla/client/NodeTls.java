@@ -33,9 +33,12 @@ public final class NodeTls {
     public static final String NODE_CN_PREFIX = "node-";
 
     private final SslContext context;
+    /** Whether this side presents a certificate: without one, a refused handshake means the node requires one. */
+    private final boolean presentsCertificate;
 
-    private NodeTls(SslContext context) {
+    private NodeTls(SslContext context, boolean presentsCertificate) {
         this.context = context;
+        this.presentsCertificate = presentsCertificate;
     }
 
     /**
@@ -52,13 +55,13 @@ public final class NodeTls {
             Pem.checkPair(privateKey, key, chain.get(0), cert);
             builder.keyManager(privateKey, chain);
         }
-        return of(builder);
+        return of(builder, cert != null);
     }
 
     /** A context built by the caller (a node's own outbound context). */
-    public static NodeTls of(SslContextBuilder builder) {
+    public static NodeTls of(SslContextBuilder builder, boolean presentsCertificate) {
         try {
-            return new NodeTls(builder.build());
+            return new NodeTls(builder.build(), presentsCertificate);
         } catch (SSLException | RuntimeException e) {
             throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage());
         }
@@ -148,6 +151,15 @@ public final class NodeTls {
             }
         }
         return false;
+    }
+
+    /** As {@link #describeFailure(Throwable, String)}, knowing whether this side presented a certificate. */
+    public String describe(Throwable error, String where) {
+        String lower = String.valueOf(error).toLowerCase(Locale.ROOT) + " " + String.valueOf(error.getCause()).toLowerCase(Locale.ROOT);
+        if (!presentsCertificate && (lower.contains("bad_certificate") || lower.contains("certificate_required"))) {
+            return where + " requires a client certificate signed by the cluster's CA (give --tls-cert and --tls-key)";
+        }
+        return describeFailure(error, where);
     }
 
     /** One line for a TLS failure talking to {@code where}, saying what to check. */

@@ -56,7 +56,7 @@ public final class ServerTls {
             SslContext server = SslContextBuilder.forServer(key, chain).trustManager(ca)
                     .clientAuth(config.clientAuth() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL).build();
             NodeTls outbound = NodeTls.of(SslContextBuilder.forClient().trustManager(ca).keyManager(key, chain)
-                    .endpointIdentificationAlgorithm(null));
+                    .endpointIdentificationAlgorithm(null), true);
             return new ServerTls(server, outbound, selfId);
         } catch (IllegalArgumentException | SSLException e) {
             throw new IOException(e.getMessage());
