@@ -1,6 +1,7 @@
 package io.flotilla.server;
 
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.NodeTls;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Membership;
 import io.flotilla.client.wire.Request;
@@ -20,7 +21,6 @@ import io.flotilla.server.kv.KvStateMachine;
 import io.flotilla.server.net.NodeServer;
 import io.flotilla.server.net.PeerTransport;
 import io.flotilla.server.net.ServerTls;
-import io.flotilla.client.NodeTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
