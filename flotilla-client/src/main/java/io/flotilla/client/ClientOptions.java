@@ -23,10 +23,11 @@ import java.util.List;
  * @param ioThreads           threads of the client's Netty event loop group
  * @param leaderCheckInterval how often, while calls are being made, the client confirms that the node
  *                            it believes leads still does
+ * @param tls                 {@link ClientTls#NONE} (plaintext), or the CA to trust and the client's own certificate
  */
 public record ClientOptions(List<InetSocketAddress> cluster, String clusterId, Duration deadline, Duration attemptTimeout,
                             Duration connectTimeout, RetryPolicy retry, int maxInFlight, int maxFrameBytes, int ioThreads,
-                            Duration leaderCheckInterval) {
+                            Duration leaderCheckInterval, ClientTls tls) {
     /** The environment variable that overrides the default node list: {@code host:port,host:port,...}. */
     public static final String CLUSTER_ENV = "FLOTILLA_CLUSTER";
     /** The three nodes that {@code bin/flotilla-cluster} starts. */
@@ -44,6 +45,9 @@ public record ClientOptions(List<InetSocketAddress> cluster, String clusterId, D
         positive("attemptTimeout", attemptTimeout);
         positive("connectTimeout", connectTimeout);
         positive("leaderCheckInterval", leaderCheckInterval);
+        if (tls == null) {
+            throw new IllegalArgumentException("tls must not be null (use ClientTls.NONE for plaintext)");
+        }
         if (retry == null) {
             throw new IllegalArgumentException("retry policy must not be null");
         }
@@ -68,7 +72,7 @@ public record ClientOptions(List<InetSocketAddress> cluster, String clusterId, D
             throw new IllegalArgumentException(CLUSTER_ENV + ": " + e.getMessage());
         }
         return new ClientOptions(cluster, "", Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(1),
-                RetryPolicy.DEFAULT, 10_000, 4 << 20, 1, Duration.ofSeconds(2));
+                RetryPolicy.DEFAULT, 10_000, 4 << 20, 1, Duration.ofSeconds(2), ClientTls.NONE);
     }
 
     /** The defaults, with these nodes: {@code "host:port,host:port"}. */
@@ -120,18 +124,18 @@ public record ClientOptions(List<InetSocketAddress> cluster, String clusterId, D
 
     public ClientOptions withCluster(List<InetSocketAddress> nodes) {
         return new ClientOptions(nodes, clusterId, deadline, attemptTimeout, connectTimeout, retry, maxInFlight, maxFrameBytes,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     public ClientOptions withClusterId(String id) {
         return new ClientOptions(cluster, id, deadline, attemptTimeout, connectTimeout, retry, maxInFlight, maxFrameBytes,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     /** Sets the deadline of every call; one attempt never waits longer than the deadline either. */
     public ClientOptions withDeadline(Duration d) {
         return new ClientOptions(cluster, clusterId, d, attemptTimeout, connectTimeout, retry, maxInFlight, maxFrameBytes,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     /**
@@ -140,37 +144,43 @@ public record ClientOptions(List<InetSocketAddress> cluster, String clusterId, D
      */
     public ClientOptions withAttemptTimeout(Duration d) {
         return new ClientOptions(cluster, clusterId, deadline, d, connectTimeout, retry, maxInFlight, maxFrameBytes,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     public ClientOptions withConnectTimeout(Duration d) {
         return new ClientOptions(cluster, clusterId, deadline, attemptTimeout, d, retry, maxInFlight, maxFrameBytes,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     public ClientOptions withRetry(RetryPolicy policy) {
         return new ClientOptions(cluster, clusterId, deadline, attemptTimeout, connectTimeout, policy, maxInFlight, maxFrameBytes,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     public ClientOptions withMaxInFlight(int n) {
         return new ClientOptions(cluster, clusterId, deadline, attemptTimeout, connectTimeout, retry, n, maxFrameBytes,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     public ClientOptions withMaxFrameBytes(int n) {
         return new ClientOptions(cluster, clusterId, deadline, attemptTimeout, connectTimeout, retry, maxInFlight, n,
-                ioThreads, leaderCheckInterval);
+                ioThreads, leaderCheckInterval, tls);
     }
 
     public ClientOptions withIoThreads(int n) {
         return new ClientOptions(cluster, clusterId, deadline, attemptTimeout, connectTimeout, retry, maxInFlight, maxFrameBytes,
-                n, leaderCheckInterval);
+                n, leaderCheckInterval, tls);
     }
 
     public ClientOptions withLeaderCheckInterval(Duration d) {
         return new ClientOptions(cluster, clusterId, deadline, attemptTimeout, connectTimeout, retry, maxInFlight, maxFrameBytes,
-                ioThreads, d);
+                ioThreads, d, tls);
+    }
+
+    /** Connects with TLS ({@link ClientTls}), or plaintext with {@link ClientTls#NONE}. */
+    public ClientOptions withTls(ClientTls t) {
+        return new ClientOptions(cluster, clusterId, deadline, attemptTimeout, connectTimeout, retry, maxInFlight, maxFrameBytes,
+                ioThreads, leaderCheckInterval, t);
     }
 
     private static void positive(String name, Duration d) {

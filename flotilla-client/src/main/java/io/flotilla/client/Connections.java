@@ -18,10 +18,14 @@ final class Connections implements AutoCloseable {
     private final Map<InetSocketAddress, CompletableFuture<NodeConnection>> open = new ConcurrentHashMap<>();
     private final Map<Integer, InetSocketAddress> addressOfNode = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Null for plaintext. */
+    private final NodeTls tls;
 
+    /** Loads the TLS files of the options, if any: a bad one fails here with one line. */
     Connections(EventLoopGroup group, ClientOptions options) {
         this.group = group;
         this.options = options;
+        this.tls = options.tls().load();
     }
 
     /** The open connection to {@code address}, or one being opened. */
@@ -40,7 +44,7 @@ final class Connections implements AutoCloseable {
             }
             CompletableFuture<NodeConnection> fresh = NodeConnection.open(group, address,
                     Hello.client(options.clusterId()), options.maxFrameBytes(), options.maxInFlight(),
-                    options.connectTimeout());
+                    options.connectTimeout(), tls, 0);
             fresh.thenAccept(c -> addressOfNode.put(c.nodeId(), address));
             open.put(address, fresh);
             return fresh;

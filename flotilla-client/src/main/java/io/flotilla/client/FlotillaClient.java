@@ -57,12 +57,20 @@ public final class FlotillaClient implements AutoCloseable {
         this.options = options;
         this.group = new MultiThreadIoEventLoopGroup(options.ioThreads(), new DefaultThreadFactory("flotilla-client", true),
                 NioIoHandler.newFactory());
-        this.connections = new Connections(group, options);
+        try {
+            this.connections = new Connections(group, options);
+        } catch (RuntimeException badTlsFile) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw badTlsFile;
+        }
         this.tracker = new LeaderTracker(connections, options.cluster(), options.leaderCheckInterval());
         this.session = new WriteSession(random.nextLong());
     }
 
-    /** A client for these options. No connection is opened until the first call. */
+    /**
+     * A client for these options. No connection is opened until the first call; TLS files are read
+     * here, and a missing or invalid one fails with an {@link IllegalArgumentException} naming it.
+     */
     public static FlotillaClient create(ClientOptions options) {
         return new FlotillaClient(options);
     }

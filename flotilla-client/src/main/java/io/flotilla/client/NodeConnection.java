@@ -18,6 +18,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -47,6 +48,9 @@ public final class NodeConnection implements AutoCloseable {
     private volatile int version;
     /** Set when the node said goodbye (closing an idle connection): nothing sent from then on is read. */
     private volatile String goodbye;
+    /** With TLS: the node id the certificate must name (0: any); -1 without TLS. */
+    private int expectedNode = -1;
+    private NodeTls tls;
 
     private NodeConnection(Channel channel, InetSocketAddress address, int maxInFlight, int askedVersion) {
         this.channel = channel;
@@ -62,6 +66,17 @@ public final class NodeConnection implements AutoCloseable {
      */
     public static CompletableFuture<NodeConnection> open(EventLoopGroup group, InetSocketAddress address, Hello hello,
                                                          int maxFrameBytes, int maxInFlight, Duration connectTimeout) {
+        return open(group, address, hello, maxFrameBytes, maxInFlight, connectTimeout, null, 0);
+    }
+
+    /**
+     * As above, over TLS unless {@code tls} is null: then the connection opens only if the node presents a
+     * node certificate ({@link NodeTls}) for the id its hello reply names, and, unless
+     * {@code expectedNode} is 0, that id is {@code expectedNode}.
+     */
+    public static CompletableFuture<NodeConnection> open(EventLoopGroup group, InetSocketAddress address, Hello hello,
+                                                         int maxFrameBytes, int maxInFlight, Duration connectTimeout,
+                                                         NodeTls tls, int expectedNode) {
         CompletableFuture<NodeConnection> opened = new CompletableFuture<>();
         Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -70,6 +85,11 @@ public final class NodeConnection implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         NodeConnection connection = new NodeConnection(ch, address, maxInFlight, hello.version());
+                        if (tls != null) {
+                            tls.addTo(ch, address);
+                            connection.expectedNode = expectedNode;
+                            connection.tls = tls;
+                        }
                         ch.pipeline().addLast(
                                 new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4),
                                 new LengthFieldPrepender(4),
@@ -186,7 +206,12 @@ public final class NodeConnection implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
             if (!opened.isDone()) {
                 Hello.Reply reply = WireCodec.decodeHelloReply(frame.nioBuffer());
-                if (reply.accepted()) {
+                String impostor = reply.accepted() && expectedNode >= 0
+                        ? NodeTls.notNode(ctx.channel(), expectedNode != 0 ? expectedNode : reply.nodeId()) : null;
+                if (impostor != null) {
+                    opened.completeExceptionally(new IOException(describe(address) + " is not the node it should be: " + impostor));
+                    ctx.close();
+                } else if (reply.accepted()) {
                     nodeId = reply.nodeId();
                     limits = reply.limits();
                     version = reply.version();
@@ -213,13 +238,27 @@ public final class NodeConnection implements AutoCloseable {
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+                opened.completeExceptionally(new IOException(tls.describe(done.cause(), describe(address))));
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            opened.completeExceptionally(new IOException("connection to " + describe(address) + " closed during the handshake"));
+            opened.completeExceptionally(new IOException("connection to " + describe(address) + " closed during the handshake"
+                    + (expectedNode >= 0 ? " (a node that refused this client's certificate, or one without TLS?)" : "")));
             failAll();
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (tls != null && NodeTls.isTlsFailure(cause)) {
+                opened.completeExceptionally(new IOException(tls.describe(cause, describe(address))));
+                ctx.close();
+                return;
+            }
             String why = cause instanceof ProtocolException ? cause.getMessage() : cause.toString();
             opened.completeExceptionally(new IOException("connection to " + describe(address) + " failed: " + why));
             ctx.close();

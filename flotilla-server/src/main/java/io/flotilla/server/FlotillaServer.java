@@ -1,6 +1,7 @@
 package io.flotilla.server;
 
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.NodeTls;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Membership;
 import io.flotilla.client.wire.Request;
@@ -21,6 +22,7 @@ import io.flotilla.server.kv.KvStateMachine;
 import io.flotilla.server.kv.SessionLimits;
 import io.flotilla.server.net.NodeServer;
 import io.flotilla.server.net.PeerTransport;
+import io.flotilla.server.net.ServerTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -62,6 +64,8 @@ public final class FlotillaServer implements AutoCloseable {
     private volatile RaftRuntime<KvCommand, Request.Get, Response> raft;
     private volatile KvStateMachine state;
     private Forwarder forwarder;
+    /** Null for plaintext. */
+    private ServerTls tls;
     private NodeServer server;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -99,18 +103,19 @@ public final class FlotillaServer implements AutoCloseable {
                 DurableStorage.Options.defaults().withFsync(config.fsync()));
         boolean fresh = storage.isEmpty();
         MessageCodec messageCodec = new MessageCodec(config.maxFrameBytes());
-        transport = new PeerTransport(config.nodeId(), config.clusterId(), resolvedPeers(), messageCodec, workers);
+        tls = ServerTls.load(config.tls(), config.nodeId());
+        transport = new PeerTransport(config.nodeId(), config.clusterId(), resolvedPeers(), messageCodec, workers, outboundTls());
         RaftConfig raftConfig = RaftConfig.defaults(config.nodeId())
                 .withTimings(config.electionTicks(), config.heartbeatTicks())
                 .withBatching(64, Math.max(64 << 10, config.maxFrameBytes() / 4), 4096);
         NodeServer.Settings settings = new NodeServer.Settings(config.nodeId(), config.clusterId(), this::peerRefusal,
                 config.maxFrameBytes(), config.connections(), (int) config.idleTimeout().toSeconds(),
                 config.limits().maxKeyBytes(), config.limits().maxValueBytes());
-        forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes());
+        forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes(), outboundTls());
         KvService[] service = new KvService[1];
         server = new NodeServer(settings, messageCodec, transport,
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
-                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
+                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")), tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
                 .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
@@ -138,6 +143,10 @@ public final class FlotillaServer implements AutoCloseable {
         } else if (!fresh) {
             warnIfPeersDiffer();
         }
+    }
+
+    private NodeTls outboundTls() {
+        return tls == null ? null : tls.outbound();
     }
 
     private synchronized void startRaft(RaftRuntime.Options options, KvService[] service) {
@@ -260,7 +269,7 @@ public final class FlotillaServer implements AutoCloseable {
             Object answer;
             try {
                 NodeConnection c = NodeConnection.open(workers, resolve(join), Hello.client(config.clusterId()),
-                        config.maxFrameBytes(), 4, Duration.ofSeconds(2)).get(3, TimeUnit.SECONDS);
+                        config.maxFrameBytes(), 4, Duration.ofSeconds(2), outboundTls(), 0).get(3, TimeUnit.SECONDS);
                 try {
                     answer = c.send(new Request.MemberList(), Duration.ofSeconds(2)).get(3, TimeUnit.SECONDS);
                 } finally {

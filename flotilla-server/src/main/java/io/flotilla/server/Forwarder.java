@@ -1,6 +1,7 @@
 package io.flotilla.server;
 
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.NodeTls;
 import io.flotilla.client.NotSentException;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
@@ -29,8 +30,12 @@ final class Forwarder implements AutoCloseable {
     private final int maxFrameBytes;
     private final Map<Integer, CompletableFuture<NodeConnection>> connections = new ConcurrentHashMap<>();
 
+    /** Null for plaintext; else a relay opens only to a node presenting the leader's certificate. */
+    private final NodeTls tls;
+
     Forwarder(int selfId, String clusterId, IntFunction<Optional<InetSocketAddress>> addresses, EventLoopGroup group,
-              int maxFrameBytes) {
+              int maxFrameBytes, NodeTls tls) {
+        this.tls = tls;
         this.selfId = selfId;
         this.clusterId = clusterId;
         this.addresses = addresses;
@@ -82,7 +87,7 @@ final class Forwarder implements AutoCloseable {
             return CompletableFuture.failedFuture(new java.io.IOException("its address is not in this node's configuration"));
         }
         CompletableFuture<NodeConnection> fresh = NodeConnection.open(group, address.get(),
-                new Hello(Hello.Role.FORWARD, selfId, clusterId), maxFrameBytes, 65536, Duration.ofSeconds(1));
+                new Hello(Hello.Role.FORWARD, selfId, clusterId), maxFrameBytes, 65536, Duration.ofSeconds(1), tls, leader);
         connections.put(leader, fresh);
         return fresh;
     }

@@ -47,7 +47,27 @@ final class TestCluster implements AutoCloseable {
     /** Per node, an election timeout other than 20 ticks (also how long a leader lasts without a quorum). */
     final Map<Integer, Integer> electionTicks = new TreeMap<>();
 
+    /** With TLS: the files bin/flotilla-certs wrote (node-<id>.pem, ca.pem, client.pem ...); null for plaintext. */
+    Path certs;
+    /** With TLS: clients must present a certificate (--tls-client-auth). */
+    boolean clientAuth;
+
     ServerConfig config(int id) {
+        return withTls(id, plainConfig(id));
+    }
+
+    ServerConfig withTls(int id, ServerConfig config) {
+        return certs == null ? config : config.with(new io.flotilla.server.net.TlsConfig(certs.resolve("node-" + id + ".pem"),
+                certs.resolve("node-" + id + ".key"), certs.resolve("ca.pem"), clientAuth));
+    }
+
+    /** A client's TLS: the CA and the client certificate; null for plaintext. */
+    io.flotilla.client.NodeTls clientTls() {
+        return certs == null ? null
+                : io.flotilla.client.NodeTls.client(certs.resolve("ca.pem"), certs.resolve("client.pem"), certs.resolve("client.key"));
+    }
+
+    private ServerConfig plainConfig(int id) {
         return new ServerConfig(id, "127.0.0.1", addresses.get(id).getPort(), addresses, "test", dataRoot.resolve("node-" + id),
                 Duration.ofMillis(10), electionTicks.getOrDefault(id, 20), 5, limits.getOrDefault(id, KvLimits.DEFAULTS), 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1),
                 snapshotEntries, false);
@@ -73,9 +93,9 @@ final class TestCluster implements AutoCloseable {
     ServerConfig joinConfig(int id) {
         InetSocketAddress self = joiners.computeIfAbsent(id, k -> new InetSocketAddress("127.0.0.1", TestPorts.next()));
         InetSocketAddress via = addresses.values().iterator().next();
-        return new ServerConfig(id, "127.0.0.1", self.getPort(), Map.of(id, self), "test", dataRoot.resolve("node-" + id), Duration.ofMillis(10),
-                20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), snapshotEntries, false)
-                .joining(via);
+        return withTls(id, new ServerConfig(id, "127.0.0.1", self.getPort(), Map.of(id, self), "test", dataRoot.resolve("node-" + id),
+                Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), snapshotEntries, false)
+                .joining(via));
     }
 
     void startWith(int id, ServerConfig config) throws IOException {
@@ -147,7 +167,7 @@ final class TestCluster implements AutoCloseable {
 
     NodeConnection connect(int id) throws Exception {
         return NodeConnection.open(clientGroup, addresses.containsKey(id) ? addresses.get(id) : joiners.get(id), new Hello(Hello.Role.CLIENT, 0, ""), 4 << 20, 1024,
-                Duration.ofSeconds(2)).get(5, TimeUnit.SECONDS);
+                Duration.ofSeconds(2), clientTls(), 0).get(5, TimeUnit.SECONDS);
     }
 
     /** A fresh session number for each write, acknowledging all earlier ones. */

@@ -69,8 +69,14 @@ final class BenchCommand implements Callable<Integer> {
                     config.workload().readFraction() > 0 ? (stale ? ", stale reads" : ", linearizable reads") : "");
             root.streams().out().flush();
         }
+        FlotillaClient created;
+        try {
+            created = FlotillaClient.create(options); // reads the TLS files
+        } catch (IllegalArgumentException e) {
+            return root.refuse("bench", e.getMessage());
+        }
         BenchResult result;
-        try (FlotillaClient client = FlotillaClient.create(options)) {
+        try (FlotillaClient client = created) {
             result = new Bench(client, config).run(err, root.streams().interactive());
         }
         Reply reply = new Reply("bench");

@@ -1,6 +1,7 @@
 package io.flotilla.client.cli;
 
 import io.flotilla.client.ClientOptions;
+import io.flotilla.client.ClientTls;
 import io.flotilla.client.ClusterUnavailableException;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.FlotillaException;
@@ -29,7 +30,9 @@ import picocli.CommandLine.ScopeType;
         description = "Reads and writes a Flotilla key-value cluster. Keys and values are UTF-8 text.",
         synopsisSubcommandLabel = "COMMAND", sortOptions = false,
         footerHeading = "%nThe node list comes from --cluster, else the environment variable FLOTILLA_CLUSTER, else "
-                + ClientOptions.LOCAL_CLUSTER + ".%n%nExit codes:%n",
+                + ClientOptions.LOCAL_CLUSTER + ". With --tls-ca (or FLOTILLA_TLS_CA) the client uses TLS; a TLS "
+                + "failure is reported like an unreachable node (exit 3), a missing or invalid TLS file as invalid input (exit 4)."
+                + "%n%nExit codes:%n",
         footer = {
             "  0  success",
             "  1  key not found (get, delete)",
@@ -40,6 +43,9 @@ import picocli.CommandLine.ScopeType;
             " 70  internal error (a bug; --verbose shows the stack trace)"})
 public final class FlotillaCli {
     static final String VERSION = "0.1.0";
+    static final String TLS_CA_ENV = "FLOTILLA_TLS_CA";
+    static final String TLS_CERT_ENV = "FLOTILLA_TLS_CERT";
+    static final String TLS_KEY_ENV = "FLOTILLA_TLS_KEY";
 
     @Option(names = "--cluster", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT,...",
             description = "The nodes to try (default: $FLOTILLA_CLUSTER, else " + ClientOptions.LOCAL_CLUSTER + ").")
@@ -52,6 +58,19 @@ public final class FlotillaCli {
     @Option(names = "--attempt-timeout", scope = ScopeType.INHERIT, paramLabel = "DURATION", converter = DurationConverter.class,
             description = "How long one attempt waits for a node's answer before trying another (default: 1s, at most --timeout).")
     Duration attemptTimeout;
+
+    @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE", defaultValue = "${env:" + TLS_CA_ENV + "}",
+            description = "Connect with TLS, trusting only this CA certificate (PEM) and only node certificates "
+                    + "(default: $" + TLS_CA_ENV + "; without it, plaintext).")
+    java.nio.file.Path tlsCa;
+
+    @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE", defaultValue = "${env:" + TLS_CERT_ENV + "}",
+            description = "This client's certificate (PEM), for nodes started with --tls-client-auth (default: $" + TLS_CERT_ENV + ").")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE", defaultValue = "${env:" + TLS_KEY_ENV + "}",
+            description = "The private key of --tls-cert (PEM, PKCS#8) (default: $" + TLS_KEY_ENV + ").")
+    java.nio.file.Path tlsKey;
 
     @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "text|json",
             description = "text (default), or json: one JSON object per command on standard output.")
@@ -154,7 +173,7 @@ public final class FlotillaCli {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--cluster") || a.equals("--timeout") || a.equals("--attempt-timeout") || a.equals("-o")
-                    || a.equals("--output")) {
+                    || a.equals("--output") || a.equals("--tls-ca") || a.equals("--tls-cert") || a.equals("--tls-key")) {
                 i++; // its value
             } else if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
                 return null;
@@ -228,6 +247,9 @@ public final class FlotillaCli {
         line.attemptTimeout = attemptTimeout;
         line.output = output;
         line.verbose = verbose;
+        line.tlsCa = tlsCa;
+        line.tlsCert = tlsCert;
+        line.tlsKey = tlsKey;
         line.inShell = true;
         return line;
     }
@@ -270,7 +292,19 @@ public final class FlotillaCli {
                 throw new IllegalArgumentException("--cluster: " + e.getMessage());
             }
         }
-        return options;
+        return options.withTls(tls());
+    }
+
+    /** The TLS files: --tls-ca turns TLS on; --tls-cert and --tls-key go together and need it. */
+    private ClientTls tls() {
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException(tlsCert == null ? "--tls-key needs --tls-cert (or $" + TLS_CERT_ENV + ")"
+                    : "--tls-cert needs --tls-key (or $" + TLS_KEY_ENV + ")");
+        }
+        if (tlsCa == null && tlsCert != null) {
+            throw new IllegalArgumentException("--tls-cert needs --tls-ca (or $" + TLS_CA_ENV + "), the CA that signed the nodes' certificates");
+        }
+        return new ClientTls(tlsCa, tlsCert, tlsKey);
     }
 
     /**

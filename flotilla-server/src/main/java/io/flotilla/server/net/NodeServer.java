@@ -108,11 +108,22 @@ public final class NodeServer implements AutoCloseable {
     }
 
     public NodeServer(Settings settings, MessageCodec messageCodec, Peers peers, RequestHandler requests) {
+        this(settings, messageCodec, peers, requests, null);
+    }
+
+    /** With TLS on every connection unless {@code tls} is null; then PEER and FORWARD hellos need a node certificate. */
+    public NodeServer(Settings settings, MessageCodec messageCodec, Peers peers, RequestHandler requests, ServerTls tls) {
         this.settings = settings;
         this.messageCodec = messageCodec;
         this.peers = peers;
         this.requests = requests;
+        this.tls = tls;
     }
+
+    /** Null for plaintext. */
+    private final ServerTls tls;
+    /** Refusals that anyone who reaches the port can cause (TLS, identity) are logged at most once a second. */
+    private final RateLimitedLog refusals = new RateLimitedLog(1, TimeUnit.SECONDS);
 
     /** Binds the port; a port in use fails with a one-line {@link IOException}. */
     public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
@@ -133,6 +144,9 @@ public final class NodeServer implements AutoCloseable {
                         }
                         accepted.add(ch);
                         FrameDecoder frames = new FrameDecoder(settings.maxFrameBytes());
+                        if (tls != null) {
+                            ch.pipeline().addLast(new TlsGate(tls, settings.nodeId(), settings.clusterId(), refusals));
+                        }
                         ch.pipeline().addLast(
                                 new IdleStateHandler(settings.idleSeconds(), 0, 0, TimeUnit.SECONDS),
                                 frames,
@@ -253,14 +267,22 @@ public final class NodeServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (!ctx.channel().isActive()) {
+                return; // refused: what the other side sent after its hello is not read
+            }
             Hello hello = WireCodec.decodeHello(frame.nioBuffer());
             String refusal = null;
             boolean full = false;
+            boolean unauthenticated = false;
             boolean anyCluster = hello.role() == Hello.Role.CLIENT && hello.clusterId().isEmpty();
             if (!anyCluster && !hello.clusterId().equals(settings.clusterId())) {
                 refusal = "cluster id '" + hello.clusterId() + "' does not match this node's '" + settings.clusterId() + "'";
             } else if (hello.role() != Hello.Role.CLIENT) {
                 refusal = settings.peerRefusal().apply(hello.nodeId()); // peers and relays are never refused for capacity
+                if (refusal == null && tls != null) {
+                    refusal = tls.identityRefusal(ctx.channel(), hello.nodeId());
+                    unauthenticated = refusal != null;
+                }
             } else if (!admitClient(ctx.channel())) {
                 full = true;
                 refusal = "this node serves " + settings.connections().maxConnections()
@@ -275,6 +297,12 @@ public final class NodeServer implements AutoCloseable {
                 refusedClients.incrementAndGet();
                 clientRefusals.event(n -> log.warn("refused {} client connection(s), the latest from {}: {} clients are connected "
                         + "(--max-connections)", n, describe(ctx.channel().remoteAddress()), settings.connections().maxConnections()));
+                ctx.close();
+                return;
+            }
+            if (unauthenticated) {
+                closedForBadInput.incrementAndGet();
+                refusals.warn(log, "closing connection from {}: {}", describe(ctx.channel().remoteAddress()), refusal);
                 ctx.close();
                 return;
             }

@@ -1,5 +1,6 @@
 package io.flotilla.server.net;
 
+import io.flotilla.client.NodeTls;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.WireCodec;
 import io.flotilla.core.Transport;
@@ -64,9 +65,21 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
     private volatile Consumer<Message> inbound = m -> { };
+    /** Null for plaintext. */
+    private final NodeTls tls;
 
     public PeerTransport(int selfId, String clusterId, Map<Integer, InetSocketAddress> peers, MessageCodec codec,
                          EventLoopGroup group) {
+        this(selfId, clusterId, peers, codec, group, null);
+    }
+
+    /**
+     * Links over TLS unless {@code tls} is null: a link is up only once the peer presented the
+     * certificate of the node it should be ({@code CN=node-<peer id>}).
+     */
+    public PeerTransport(int selfId, String clusterId, Map<Integer, InetSocketAddress> peers, MessageCodec codec,
+                         EventLoopGroup group, NodeTls tls) {
+        this.tls = tls;
         this.selfId = selfId;
         this.clusterId = clusterId;
         this.codec = codec;
@@ -222,6 +235,9 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (tls != null) {
+                                tls.addTo(ch, address);
+                            }
                             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY_BYTES, 0, 4, 0, 4),
                                     new FlushConsolidationHandler(256, true), new LengthFieldPrepender(4), new HelloReplyHandler());
                         }
@@ -275,7 +291,9 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
 
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                if (!(cause instanceof java.io.IOException)) {
+                if (NodeTls.isTlsFailure(cause)) {
+                    reportDown(NodeTls.describeFailure(cause, "peer " + peerId + " at " + NodeServer.describe(address)));
+                } else if (!(cause instanceof java.io.IOException)) {
                     log.warn("closing the link to peer {}: {}", peerId, cause.getMessage());
                 }
                 ctx.close();
@@ -288,10 +306,13 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
                 return;
             }
             if (!reply.accepted()) {
-                if (!reportedDown) {
-                    log.warn("peer {} at {} refused this node: {}", peerId, NodeServer.describe(address), reply.message());
-                    reportedDown = true;
-                }
+                reportDown("peer " + peerId + " at " + NodeServer.describe(address) + " refused this node: " + reply.message());
+                ch.close();
+                return;
+            }
+            String impostor = tls == null ? null : NodeTls.notNode(ch, peerId);
+            if (impostor != null) {
+                reportDown("the node at " + NodeServer.describe(address) + " is not peer " + peerId + ": " + impostor);
                 ch.close();
                 return;
             }
@@ -302,6 +323,14 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
             }
             everConnected = true;
             reportedDown = false;
+        }
+
+        /** One WARN line until the link is up again: a refusal repeats on every reconnect. */
+        private void reportDown(String why) {
+            if (!reportedDown) {
+                log.warn("{}", why);
+                reportedDown = true;
+            }
         }
 
         void reconnectLater() {

@@ -1,11 +1,12 @@
 package io.flotilla.server.net;
 
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
 
 /**
  * One log line for the first of a kind of event, then at most one per interval saying how many
- * happened since: a flood of refused connections must not flood the log too.
+ * happened since: anyone who can reach the port can cause refusals, and must not flood the log too.
  */
 final class RateLimitedLog {
     private final long intervalNanos;
@@ -30,5 +31,10 @@ final class RateLimitedLog {
             suppressed = 0;
         }
         line.accept(count);
+    }
+
+    /** A WARN line on {@code log}, if it is time, saying how many like it were left out before it. */
+    void warn(Logger log, String format, Object... args) {
+        event(n -> log.warn(n <= 1 ? format : format + " (" + (n - 1) + " similar lines left out)", args));
     }
 }
