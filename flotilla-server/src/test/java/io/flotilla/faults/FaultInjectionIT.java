@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.core.check.CheckResult;
 import io.flotilla.core.check.Outcome;
+import io.flotilla.server.tls.DevCertificates;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -64,6 +65,14 @@ class FaultInjectionIT {
     @Test
     void mixedFaults(TestInfo test) throws Exception {
         run(test, FaultKind.withoutMembership());
+    }
+
+    /** Kills, pauses and partitions with TLS on every connection: peers, relays and clients. */
+    @Test
+    void mixedFaultsOverTls(TestInfo test) throws Exception {
+        Path certs = dir.resolve("certs");
+        assertThat(DevCertificates.commandLine().execute("3", "--dir", certs.toString())).as("bin/flotilla-certs 3").isZero();
+        run(test, new ProcessCluster.Options(3, true, List.of(), certs), FaultKind.withoutMembership());
     }
 
     /**
@@ -171,6 +180,10 @@ class FaultInjectionIT {
 
     /** Nodes run with fsync on and default timings, as the README starts them. */
     private void run(TestInfo test, FaultKind... kinds) throws Exception {
+        run(test, new ProcessCluster.Options(3, true, List.of()), kinds);
+    }
+
+    private void run(TestInfo test, ProcessCluster.Options options, FaultKind... kinds) throws Exception {
         String name = test.getTestMethod().orElseThrow().getName();
         FaultSchedule schedule = FaultSchedule.of(name, duration(), seed(), kinds);
         String replay = "./mvnw -pl flotilla-server -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false"
@@ -178,7 +191,7 @@ class FaultInjectionIT {
                 + " -Dfaults.duration=" + schedule.duration().toSeconds() + "s";
         System.out.println("[faults] " + schedule + "; replay with " + replay);
 
-        cluster = new ProcessCluster(dir, new ProcessCluster.Options(3, true, List.of()));
+        cluster = new ProcessCluster(dir, options);
         cluster.startAll();
         assertThat(cluster.awaitLeader(Duration.ofSeconds(30))).as("a first leader").isPresent();
         recorder = new HistoryRecorder(cluster::clientOptions, Integer.getInteger("faults.clients", 5), 4, 60, schedule.seed());

@@ -1,6 +1,7 @@
 package io.flotilla.faults;
 
 import io.flotilla.client.ClientOptions;
+import io.flotilla.client.ClientTls;
 import io.flotilla.client.ClusterStatus;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.RetryPolicy;
@@ -42,10 +43,18 @@ final class ProcessCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly), "kill-flotilla-nodes"));
     }
 
-    /** How the nodes are run. {@code extraArgs} go to every node (e.g. --no-fsync, --election-ticks). */
-    record Options(int size, boolean proxies, List<String> extraArgs) {
+    /**
+     * How the nodes are run. {@code extraArgs} go to every node (e.g. --no-fsync, --election-ticks);
+     * {@code certs}, if not null, is what {@code bin/flotilla-certs} wrote: nodes, clients and the
+     * command line then speak TLS.
+     */
+    record Options(int size, boolean proxies, List<String> extraArgs, Path certs) {
         Options {
             extraArgs = List.copyOf(extraArgs);
+        }
+
+        Options(int size, boolean proxies, List<String> extraArgs) {
+            this(size, proxies, extraArgs, null);
         }
     }
 
@@ -152,10 +161,13 @@ final class ProcessCluster implements AutoCloseable {
     ClientOptions clientOptions() {
         List<InetSocketAddress> nodes = new ArrayList<>();
         serving().forEach(id -> nodes.add(new InetSocketAddress("127.0.0.1", ports.get(id))));
+        Path certs = options.certs();
         return ClientOptions.defaults().withCluster(nodes).withDeadline(Duration.ofSeconds(3))
                 .withAttemptTimeout(Duration.ofSeconds(1)).withConnectTimeout(Duration.ofMillis(500))
                 .withRetry(new RetryPolicy(16, Duration.ofMillis(20), Duration.ofMillis(250)))
-                .withLeaderCheckInterval(Duration.ofMillis(500));
+                .withLeaderCheckInterval(Duration.ofMillis(500))
+                .withTls(certs == null ? ClientTls.NONE
+                        : new ClientTls(certs.resolve("ca.pem"), certs.resolve("client.pem"), certs.resolve("client.key")));
     }
 
     /** Client options naming only node {@code id}: requests go there and nowhere else. */
@@ -212,6 +224,11 @@ final class ProcessCluster implements AutoCloseable {
             cmd.addAll(List.of("--peers", founders()));
         }
         cmd.addAll(List.of("--data-dir", dataDir(id).toString(), "--cluster-id", "faults"));
+        if (options.certs() != null) {
+            Path certs = options.certs();
+            cmd.addAll(List.of("--tls-cert", certs.resolve("node-" + id + ".pem").toString(),
+                    "--tls-key", certs.resolve("node-" + id + ".key").toString(), "--tls-ca", certs.resolve("ca.pem").toString()));
+        }
         cmd.addAll(options.extraArgs());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(id).toFile())).start();
@@ -426,7 +443,14 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Runs {@code bin/flotilla-client -o json --cluster <every member> ARGS...}. */
     Cli.Result cli(Duration timeout, String... args) throws IOException, InterruptedException {
-        return Cli.run(clientCluster(), timeout, args);
+        Path certs = options.certs();
+        if (certs == null) {
+            return Cli.run(clientCluster(), timeout, args);
+        }
+        List<String> withTls = new ArrayList<>(List.of("--tls-ca", certs.resolve("ca.pem").toString(),
+                "--tls-cert", certs.resolve("client.pem").toString(), "--tls-key", certs.resolve("client.key").toString()));
+        withTls.addAll(List.of(args));
+        return Cli.run(clientCluster(), timeout, withTls.toArray(String[]::new));
     }
 
     /** Copies every node's log to {@code target}, so that they outlive the temporary directory. */
