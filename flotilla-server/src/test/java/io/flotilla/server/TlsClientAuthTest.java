@@ -56,7 +56,9 @@ class TlsClientAuthTest {
     }
 
     private static ClientOptions options(ClientTls tls) {
-        return ClientOptions.of(cluster.clusterAddresses()).withDeadline(Duration.ofMillis(1500)).withTls(tls);
+        // A first TLS handshake in a cold JVM on a loaded machine takes over a second: room for it.
+        return ClientOptions.of(cluster.clusterAddresses()).withDeadline(Duration.ofSeconds(5))
+                .withConnectTimeout(Duration.ofSeconds(3)).withTls(tls);
     }
 
     @Test

@@ -109,7 +109,7 @@ class TlsClusterTest {
 
     @Test
     void aPlaintextClientIsToldTheNodeRequiresTls() {
-        try (FlotillaClient client = FlotillaClient.create(clientOptions().withDeadline(Duration.ofMillis(1500)))) {
+        try (FlotillaClient client = FlotillaClient.create(clientOptions().withDeadline(Duration.ofSeconds(5)).withConnectTimeout(Duration.ofSeconds(3)))) {
             assertThatThrownBy(() -> client.get("city")).isInstanceOf(ClusterUnavailableException.class)
                     .hasMessageContaining("this node requires TLS");
         }
@@ -117,7 +117,7 @@ class TlsClusterTest {
 
     @Test
     void aClientTrustingAnotherCaRefusesTheNodes() {
-        try (FlotillaClient client = FlotillaClient.create(clientOptions().withDeadline(Duration.ofMillis(1500))
+        try (FlotillaClient client = FlotillaClient.create(clientOptions().withDeadline(Duration.ofSeconds(5)).withConnectTimeout(Duration.ofSeconds(3))
                 .withTls(ClientTls.trusting(otherCerts.resolve("ca.pem"))))) {
             assertThatThrownBy(() -> client.get("city")).isInstanceOf(ClusterUnavailableException.class)
                     .hasMessageContaining("is not signed by the trusted CA");

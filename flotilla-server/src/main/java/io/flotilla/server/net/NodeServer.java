@@ -458,7 +458,8 @@ public final class NodeServer implements AutoCloseable {
             if (now > limits.maxOutputBufferBytes()) {
                 held.addAndGet(-size);
                 inFlight.decrementAndGet();
-                closeSlowReader(now);
+                closeSlowReader("its unread answers would take " + now + " bytes, over --max-connection-buffer-bytes ("
+                        + limits.maxOutputBufferBytes() + ")");
                 return;
             }
             peakHeldBytes.accumulateAndGet(now, Math::max);
@@ -510,15 +511,14 @@ public final class NodeServer implements AutoCloseable {
             }
         }
 
-        private void closeSlowReader(long wouldHold) {
+        private void closeSlowReader(String why) {
             if (closing) {
                 return;
             }
             closing = true;
             closedSlowReaders.incrementAndGet();
-            slowReaderCloses.event(n -> log.warn("disconnected {} {} connection(s), the latest from {}: its unread answers would take {} "
-                    + "bytes, over --max-connection-buffer-bytes ({})", n, forwarded ? "relay" : "client",
-                    describe(ctx.channel().remoteAddress()), wouldHold, limits.maxOutputBufferBytes()));
+            slowReaderCloses.event(n -> log.warn("disconnected {} {} connection(s), the latest from {}: {}", n,
+                    forwarded ? "relay" : "client", describe(ctx.channel().remoteAddress()), why));
             ctx.channel().close();
         }
 
@@ -537,6 +537,13 @@ public final class NodeServer implements AutoCloseable {
             }
             long timeout = limits.clientIdleTimeout().toNanos();
             long idle = System.nanoTime() - lastActiveNanos;
+            if (held.get() > 0 && idle >= timeout) {
+                // Answers waited unwritten for the whole timeout: the client stopped reading, and would
+                // otherwise keep up to --max-connection-buffer-bytes of the node's memory for good.
+                closeSlowReader("it read none of its answers (" + held.get() + " bytes) for " + limits.clientIdleTimeout().toSeconds()
+                        + " s (--client-idle-timeout-s)");
+                return;
+            }
             if (inFlight.get() > 0 || frames.hasPartialFrame() || idle < timeout) {
                 checkIdleIn(inFlight.get() > 0 || idle >= timeout ? timeout : timeout - idle);
                 return;
