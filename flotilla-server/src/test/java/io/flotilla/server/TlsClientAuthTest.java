@@ -82,7 +82,7 @@ class TlsClientAuthTest {
     }
 
     private static Run cli(String cluster, String... args) {
-        List<String> all = new ArrayList<>(List.of("--cluster", cluster, "--timeout", "2s"));
+        List<String> all = new ArrayList<>(List.of("--cluster", cluster, "--timeout", "5s"));
         all.addAll(List.of(args));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -53,9 +53,9 @@ public final class ServerTls {
                 throw new IllegalArgumentException("TLS certificate " + config.cert() + " is for CN=" + NodeTls.commonName(chain.get(0))
                         + ", not this node: node " + selfId + " needs a certificate for CN=" + NodeTls.NODE_CN_PREFIX + selfId);
             }
-            SslContext server = SslContextBuilder.forServer(key, chain).trustManager(ca)
+            SslContext server = SslContextBuilder.forServer(key, chain).sslProvider(NodeTls.provider()).trustManager(ca)
                     .clientAuth(config.clientAuth() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL).build();
-            NodeTls outbound = NodeTls.of(SslContextBuilder.forClient().trustManager(ca).keyManager(key, chain)
+            NodeTls outbound = NodeTls.of(SslContextBuilder.forClient().sslProvider(NodeTls.provider()).trustManager(ca).keyManager(key, chain)
                     .endpointIdentificationAlgorithm(null), true);
             return new ServerTls(server, outbound, selfId);
         } catch (IllegalArgumentException | SSLException e) {
