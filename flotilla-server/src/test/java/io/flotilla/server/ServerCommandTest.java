@@ -261,7 +261,8 @@ class ServerCommandTest {
         int port = TestPorts.next();
         FlotillaServer first = FlotillaServer.start(new ServerCommandConfig(1, port, data).config());
         first.close();
-        Run run = run("--id", "2", "--peers", "1=127.0.0.1:" + TestPorts.next() + ",2=127.0.0.1:" + port,
+        // Node 2 on a port of its own: the refusal under test is the data directory's, not the port's.
+        Run run = run("--id", "2", "--peers", "1=127.0.0.1:" + port + ",2=127.0.0.1:" + TestPorts.next(),
                 "--data-dir", data.toString());
         assertOneLineRefusal(run, "belongs to cluster 'flotilla' node 1");
     }
