@@ -153,7 +153,7 @@ public final class FlotillaServer implements AutoCloseable {
         if (stopped.getCount() == 0) {
             return; // closed while a joining node waited
         }
-        state = new KvStateMachine(config.limits());
+        state = new KvStateMachine();
         raft = RaftRuntime.start(options, state, new KvCodec(), storage, transport);
         // Off the dying node thread, which must finish failing its requests.
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());

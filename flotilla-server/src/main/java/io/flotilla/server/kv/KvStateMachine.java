@@ -8,6 +8,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -24,7 +25,6 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     /** 2 adds the session limits; 1 (before limits were in the log) is still read, under the initial limits. */
     private static final int SNAPSHOT_VERSION = 2;
 
-    private final KvLimits limits;
     private final SessionLimits initialSessionLimits;
     private final Map<Bytes, Bytes> data = new HashMap<>();
     private final Sessions sessions;
@@ -35,16 +35,17 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     private volatile long publishedOutcomes;
 
     /**
-     * A store whose sessions start under {@link SessionLimits#DEFAULTS} until the log sets others;
-     * {@code limits} bound keys and values read from a snapshot (the session limits in it are unused).
+     * A store whose sessions start under {@link SessionLimits#DEFAULTS} until the log sets others.
+     * It takes no limits of this node's: what it applies must be the same on every replica, so every
+     * limit that decides an answer comes from the log ({@link KvLimits} are checked at the door, in
+     * {@code KvService}).
      */
-    public KvStateMachine(KvLimits limits) {
-        this(limits, SessionLimits.DEFAULTS);
+    public KvStateMachine() {
+        this(SessionLimits.DEFAULTS);
     }
 
     /** For tests: sessions start under {@code initial}. Every replica of one log must use the same. */
-    KvStateMachine(KvLimits limits, SessionLimits initial) {
-        this.limits = limits;
+    KvStateMachine(SessionLimits initial) {
         this.initialSessionLimits = initial;
         this.sessions = new Sessions(initial);
         publish();
@@ -181,7 +182,7 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
             throw new IOException("key-value snapshot claims " + count + " keys");
         }
         for (int i = 0; i < count; i++) {
-            data.put(read(in, limits.maxKeyBytes()), read(in, limits.maxValueBytes()));
+            data.put(read(in), read(in));
         }
         sessions.readFrom(in, sessionLimits);
         publish();
@@ -192,13 +193,21 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
         out.write(b.unsafeArray());
     }
 
-    private static Bytes read(DataInputStream in, int limit) throws IOException {
+    /**
+     * A length-prefixed string. Not checked against this node's own --max-key-bytes or
+     * --max-value-bytes: the leader admitted it under its limits, which may be larger, and a follower
+     * must still install its snapshot. The buffer grows with the bytes actually read, so a corrupt
+     * length costs no more memory than the stream holds.
+     */
+    private static Bytes read(DataInputStream in) throws IOException {
         int length = in.readInt();
-        if (length < 0 || length > limit) {
-            throw new IOException("key-value snapshot holds a " + length + "-byte string; the limit is " + limit);
+        if (length < 0) {
+            throw new IOException("key-value snapshot holds a string of negative length " + length);
         }
-        byte[] data = new byte[length];
-        in.readFully(data);
+        byte[] data = in.readNBytes(length);
+        if (data.length != length) {
+            throw new EOFException("key-value snapshot ends inside a " + length + "-byte string, after " + data.length + " bytes");
+        }
         return Bytes.wrap(data);
     }
 }

@@ -50,7 +50,7 @@ public final class RestartBench {
             }
         }
         ClusterConfig cluster = ClusterConfig.ofVoters(addresses(peers));
-        KvStateMachine state = new KvStateMachine(KvLimits.DEFAULTS);
+        KvStateMachine state = new KvStateMachine();
         long client = 7;
         for (int i = 0; i < keys; i++) {
             state.apply(i + 2, new KvCommand.Write(1, new Request.Set(new Session(client, i + 1, i + 1), key(i), value(i))));

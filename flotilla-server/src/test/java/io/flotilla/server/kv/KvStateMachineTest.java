@@ -20,7 +20,7 @@ class KvStateMachineTest {
 
     /** A store whose sessions start under {@code limits}' session limits (as if the log had set them). */
     private static KvStateMachine machine(KvLimits limits) {
-        return new KvStateMachine(limits, limits.sessions());
+        return new KvStateMachine(limits.sessions());
     }
 
     private static Bytes b(String s) {
@@ -173,7 +173,19 @@ class KvStateMachineTest {
         // Claim 2^31-1 keys then a key of 2 GiB (after the version, log time and session limits).
         java.nio.ByteBuffer.wrap(bad).putInt(32, Integer.MAX_VALUE).putInt(36, Integer.MAX_VALUE);
         assertThatThrownBy(() -> machine(LIMITS).restore(new ByteArrayInputStream(bad)))
-                .isInstanceOf(IOException.class).hasMessageContaining("limit");
+                .isInstanceOf(IOException.class).hasMessageContaining("ends inside a 2147483647-byte string");
+    }
+
+    /** Key and value limits are each node's own flags: a follower with smaller ones still installs the leader's snapshot. */
+    @Test
+    void aSnapshotWithValuesOverThisNodesOwnLimitsIsRestored() throws IOException {
+        KvStateMachine leader = machine(new KvLimits(64, 256, 1000, 3, 5, 1000));
+        leader.apply(1, new KvCommand.Write(1, new Request.Set(session(1, 1), b("k".repeat(40)), Bytes.wrap(new byte[200]))));
+
+        KvStateMachine follower = machine(LIMITS); // keys up to 16 bytes, values up to 64
+        follower.restore(new ByteArrayInputStream(snapshot(leader)));
+
+        assertThat(follower.query(new Request.Get(b("k".repeat(40)), false))).isEqualTo(new Response.Value(Bytes.wrap(new byte[200])));
     }
 
     @Test
@@ -280,9 +292,9 @@ class KvStateMachineTest {
 
     @Test
     void limitsFromTheLogDecideAtTheSameIndexWhateverEachNodeWasStartedWith() {
-        // Two replicas whose nodes were started with different flags: only the log's limits count.
-        KvStateMachine a = new KvStateMachine(new KvLimits(16, 64, 1000, 3, 2, 10));
-        KvStateMachine b = new KvStateMachine(new KvLimits(16, 64, 99_000, 50, 500, 900));
+        // Two replicas: a state machine takes no flags of its node (whatever they were), only the log's limits count.
+        KvStateMachine a = new KvStateMachine();
+        KvStateMachine b = new KvStateMachine();
         KvCodec codec = new KvCodec();
         java.util.List<KvCommand> log = new java.util.ArrayList<>();
         for (long seq = 1; seq <= 4; seq++) {
@@ -330,7 +342,7 @@ class KvStateMachineTest {
             set(7, seq, 1, "k");
         }
         set(8, 1, 1, "x");
-        KvStateMachine restored = new KvStateMachine(LIMITS); // started with other limits: the snapshot's count
+        KvStateMachine restored = new KvStateMachine(); // starts under the defaults: the snapshot's limits count
         restored.restore(new ByteArrayInputStream(snapshot(kv)));
         assertThat(restored.sessionLimits()).isEqualTo(new SessionLimits(5000, 4, 3, 7));
         assertThat(restored.outcomeCount()).isEqualTo(4);
@@ -347,7 +359,7 @@ class KvStateMachineTest {
         // Version 1 is version 2 without the 20 bytes of limits after the log time.
         byte[] v1 = new byte[v2.length - 20];
         java.nio.ByteBuffer.wrap(v1).putInt(1).put(v2, 4, 8).put(v2, 32, v2.length - 32);
-        KvStateMachine restored = new KvStateMachine(LIMITS);
+        KvStateMachine restored = new KvStateMachine();
         restored.restore(new ByteArrayInputStream(v1));
         assertThat(restored.sessionLimits()).isEqualTo(SessionLimits.DEFAULTS);
         assertThat(restored.query(new Request.Get(b("k"), false))).isEqualTo(new Response.Value(b("v")));
@@ -385,8 +397,8 @@ class KvStateMachineTest {
             Session session = new Session(client + 1, seq, Math.min(acked[client], seq), random.nextBoolean());
             log.add(new KvCommand.Write(time, new Request.Set(session, b("k" + random.nextInt(20)), b("v" + i))));
         }
-        KvStateMachine whole = new KvStateMachine(LIMITS);
-        KvStateMachine first = new KvStateMachine(LIMITS);
+        KvStateMachine whole = new KvStateMachine();
+        KvStateMachine first = new KvStateMachine();
         java.util.List<Response> wholeAnswers = new java.util.ArrayList<>();
         for (int i = 0; i < log.size(); i++) {
             wholeAnswers.add(whole.apply(i + 1, log.get(i)));
@@ -394,7 +406,7 @@ class KvStateMachineTest {
                 first.apply(i + 1, log.get(i));
             }
         }
-        KvStateMachine restored = new KvStateMachine(new KvLimits(16, 64, 7, 1, 1, 1)); // other flags
+        KvStateMachine restored = new KvStateMachine();
         restored.restore(new ByteArrayInputStream(snapshot(first)));
         for (int i = 1700; i < log.size(); i++) {
             assertThat(restored.apply(i + 1, log.get(i))).as("answer at index %d", i + 1).isEqualTo(wholeAnswers.get(i));
