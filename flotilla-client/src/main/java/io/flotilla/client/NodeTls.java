@@ -165,11 +165,23 @@ public final class NodeTls {
 
     /** As {@link #describeFailure(Throwable, String)}, knowing whether this side presented a certificate. */
     public String describe(Throwable error, String where) {
-        String lower = String.valueOf(error).toLowerCase(Locale.ROOT) + " " + String.valueOf(error.getCause()).toLowerCase(Locale.ROOT);
+        String lower = String.valueOf(error).toLowerCase(Locale.ROOT) + " " + causes(error);
         if (!presentsCertificate && (lower.contains("bad_certificate") || lower.contains("certificate_required"))) {
             return where + " requires a client certificate signed by the cluster's CA (give --tls-cert and --tls-key)";
         }
         return describeFailure(error, where);
+    }
+
+    /**
+     * Every message in {@code error}'s cause chain, lower case: the TLS engines differ in where they
+     * say why (BoringSSL wraps the JDK's PKIX failure in "General OpenSslEngine problem").
+     */
+    public static String causes(Throwable error) {
+        StringBuilder out = new StringBuilder();
+        for (Throwable c = error; c != null && out.length() < 4096; c = c.getCause() == c ? null : c.getCause()) {
+            out.append(c.getMessage()).append('\n');
+        }
+        return out.toString().toLowerCase(Locale.ROOT);
     }
 
     /** One line for a TLS failure talking to {@code where}, saying what to check. */
@@ -179,12 +191,7 @@ public final class NodeTls {
             e = e.getCause();
         }
         String message = String.valueOf(e.getMessage());
-        // The engines differ in where they say why (BoringSSL wraps the JDK's PKIX failure): look at every cause.
-        StringBuilder causes = new StringBuilder();
-        for (Throwable c = error; c != null && causes.length() < 4096; c = c.getCause() == c ? null : c.getCause()) {
-            causes.append(c.getMessage()).append('\n');
-        }
-        String lower = causes.toString().toLowerCase(Locale.ROOT);
+        String lower = causes(error);
         if (e instanceof NotSslRecordException || lower.contains("not an ssl/tls record")) {
             return where + " does not speak TLS: the node runs without TLS (leave out the TLS options), or this is not a Flotilla node";
         }

@@ -66,7 +66,7 @@ final class TlsGate extends ByteToMessageDecoder {
             e = e.getCause();
         }
         String message = String.valueOf(e.getMessage());
-        String lower = message.toLowerCase(java.util.Locale.ROOT);
+        String lower = NodeTls.causes(error);
         if (lower.contains("received fatal alert")) {
             return "the other side refused this node's certificate (" + message + "): it trusts another CA?";
         }
