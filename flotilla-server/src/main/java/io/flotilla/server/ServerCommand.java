@@ -131,6 +131,25 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--max-outcomes", description = "Unacknowledged write outcomes all sessions may hold together; more writes are refused (default: 1000000).")
     Integer maxOutcomes;
 
+    @Option(names = "--http-port", description = "HTTP port for /health, /metrics, /status and the cluster page at /; 0 for none "
+            + "(default: --port + 1000).")
+    Integer httpPort;
+
+    @Option(names = "--health-max-lag", description = "Entries the applied index may trail the leader's commit index before /health "
+            + "answers 503 (default: 10000).")
+    Long healthMaxLag;
+
+    @Option(names = "--restore", paramLabel = "FILE", description = "Seed this founder's empty data directory from a backup "
+            + "(flotilla-client snapshot save); refused if the directory holds data.")
+    Path restore;
+
+    @Option(names = "--log-file", paramLabel = "FILE", description = "Also write the log to FILE, rolled daily and at 100 MiB, "
+            + "keeping 14 files (default: the terminal only).")
+    Path logFile;
+
+    @Option(names = "--log-format", description = "text or json (one object per line, for log shippers) (default: text).")
+    String logFormat;
+
     @Option(names = "--no-fsync", description = "Do not fsync the log: faster, but a machine crash may lose acknowledged writes. For tests only.")
     Boolean noFsync;
 
@@ -144,9 +163,11 @@ public final class ServerCommand implements Callable<Integer> {
                       Integer maxValueBytes, Integer maxFrameBytes, Integer requestTimeoutMs, Integer idleTimeoutS, Long snapshotEntries,
                       Boolean noFsync, String join, Path tlsCert, Path tlsKey, Path tlsCa, Boolean tlsClientAuth,
                       Integer maxConnections, Integer maxHandshakes, Integer clientIdleTimeoutS, Integer maxInFlight,
-                      Integer maxConnectionBufferBytes, Integer maxSessions, Integer maxSessionOutcomes, Integer maxOutcomes) {
+                      Integer maxConnectionBufferBytes, Integer maxSessions, Integer maxSessionOutcomes, Integer maxOutcomes,
+                      Integer httpPort, Long healthMaxLag, Path restore, Path logFile, String logFormat) {
         static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
@@ -214,6 +235,7 @@ public final class ServerCommand implements Callable<Integer> {
         KvLimits limits = new KvLimits(maxKey, maxValue, KvLimits.DEFAULTS.sessionTimeoutMillis(), sessions, sessionOutcomes, outcomes);
         ConnectionLimits connections = connectionLimits(file, maxFrame);
         TlsConfig tls = tls(file);
+        AdminConfig admin = admin(file, listenPort);
         return new ServerConfig(id,
                 pick(host, file.host(), self.getHostString()),
                 listenPort,
@@ -221,7 +243,7 @@ public final class ServerCommand implements Callable<Integer> {
                 pick(clusterId, file.clusterId(), "flotilla"),
                 pick(dataDir, file.dataDir(), Path.of("data", "node-" + id)),
                 Duration.ofMillis(tick), election, heartbeat, limits, maxFrame, Duration.ofMillis(timeout), Duration.ofSeconds(idle), snapshots,
-                !pick(noFsync, file.noFsync(), false), joining, connections, tls);
+                !pick(noFsync, file.noFsync(), false), joining, connections, tls, admin);
     }
 
     private ConnectionLimits connectionLimits(ConfigFile file, int maxFrame) {
@@ -240,6 +262,33 @@ public final class ServerCommand implements Callable<Integer> {
                     + maxFrame + ")");
         }
         return new ConnectionLimits(connections, handshakes, Duration.ofSeconds(idle), inFlight, buffer);
+    }
+
+    private AdminConfig admin(ConfigFile file, int listenPort) {
+        int http = pick(httpPort, file.httpPort(), listenPort + 1000 <= 65535 ? listenPort + 1000 : 0);
+        long lag = pick(healthMaxLag, file.healthMaxLag(), AdminConfig.NONE.maxHealthyLag());
+        Path backup = pick(restore, file.restore(), null);
+        if (http == listenPort) {
+            throw new IllegalArgumentException("--http-port " + http + " is the node's own --port");
+        }
+        if (backup != null && !Files.isReadable(backup)) {
+            throw new IllegalArgumentException("--restore " + backup + " does not exist or is not readable");
+        }
+        return new AdminConfig(http, lag, backup);
+    }
+
+    /** The log settings of the command line and the config file (applied before the node logs anything). */
+    LogSettings logSettings() {
+        ConfigFile file = config == null ? ConfigFile.EMPTY : readConfig(config);
+        String format = pick(logFormat, file.logFormat(), "text").toLowerCase(Locale.ROOT);
+        if (!format.equals("text") && !format.equals("json")) {
+            throw new IllegalArgumentException("--log-format must be text or json, got '" + format + "'");
+        }
+        return new LogSettings(pick(logFile, file.logFile(), null), format.equals("json"));
+    }
+
+    /** @param file null for the terminal only */
+    record LogSettings(Path file, boolean json) {
     }
 
     /** TLS is on when a certificate is given, and then needs its key and the CA. */

@@ -20,11 +20,13 @@ import java.util.Map;
  *                founds a cluster, and waits to be added (if its data directory is empty)
  * @param connections what connections may hold on this node
  * @param tls     {@link TlsConfig#PLAINTEXT} or the node's certificates
+ * @param admin   the HTTP port, health threshold and backup to restore
  */
 public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetSocketAddress> peers, String clusterId,
                            Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
                            int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries,
-                           boolean fsync, InetSocketAddress join, ConnectionLimits connections, TlsConfig tls) {
+                           boolean fsync, InetSocketAddress join, ConnectionLimits connections, TlsConfig tls,
+                           AdminConfig admin) {
     public ServerConfig {
         peers = Map.copyOf(peers);
         dataDir = dataDir.toAbsolutePath().normalize();
@@ -41,25 +43,31 @@ public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetS
                         Path dataDir, Duration tick, int electionTicks, int heartbeatTicks, KvLimits limits,
                         int maxFrameBytes, Duration requestTimeout, Duration idleTimeout, long snapshotEntries, boolean fsync) {
         this(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits, maxFrameBytes,
-                requestTimeout, idleTimeout, snapshotEntries, fsync, null, ConnectionLimits.DEFAULTS, TlsConfig.PLAINTEXT);
+                requestTimeout, idleTimeout, snapshotEntries, fsync, null, ConnectionLimits.DEFAULTS, TlsConfig.PLAINTEXT, AdminConfig.NONE);
     }
 
     /** The same node, joining the cluster that {@code member} belongs to instead of founding one. */
     public ServerConfig joining(InetSocketAddress member) {
         return new ServerConfig(nodeId, host, port, Map.of(), clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits,
-                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, member, connections, tls);
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, member, connections, tls, admin);
     }
 
     /** The same node with other connection limits. */
     public ServerConfig with(ConnectionLimits limits) {
         return new ServerConfig(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, this.limits,
-                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, join, limits, tls);
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, join, limits, tls, admin);
     }
 
     /** The same node with TLS. */
     public ServerConfig with(TlsConfig tls) {
         return new ServerConfig(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits,
-                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, join, connections, tls);
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, join, connections, tls, admin);
+    }
+
+    /** The same node with other operator settings. */
+    public ServerConfig with(AdminConfig admin) {
+        return new ServerConfig(nodeId, host, port, peers, clusterId, dataDir, tick, electionTicks, heartbeatTicks, limits,
+                maxFrameBytes, requestTimeout, idleTimeout, snapshotEntries, fsync, join, connections, tls, admin);
     }
 
     /** This node's address as its peers reach it: {@code --host} and {@code --port}. */

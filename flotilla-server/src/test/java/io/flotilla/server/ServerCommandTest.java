@@ -95,7 +95,7 @@ class ServerCommandTest {
         assertRefused(run("--config", unknown.toString()), 2, "config file " + unknown + ": unknown setting 'colour'; the settings are "
                 + "clientIdleTimeoutS, clusterId, dataDir, electionTicks, heartbeatTicks, host, id, idleTimeoutS, join, "
                 + "maxConnectionBufferBytes, maxConnections, maxFrameBytes, maxHandshakes, maxInFlight, maxKeyBytes, maxOutcomes, "
-                + "maxSessionOutcomes, maxSessions, maxValueBytes, noFsync, peers, port, requestTimeoutMs, snapshotEntries, tickMs, "
+                + "maxSessionOutcomes, maxSessions, maxValueBytes, noFsync, peers, port, requestTimeoutMs, restore, snapshotEntries, tickMs, "
                 + "tlsCa, tlsCert, tlsClientAuth, tlsKey");
     }
 
