@@ -93,8 +93,8 @@ class ServerCommandTest {
 
         Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "id: 1\ncolour: blue\n");
         assertRefused(run("--config", unknown.toString()), 2, "config file " + unknown + ": unknown setting 'colour'; the settings are "
-                + "clientIdleTimeoutS, clusterId, dataDir, electionTicks, heartbeatTicks, host, id, idleTimeoutS, join, "
-                + "maxConnectionBufferBytes, maxConnections, maxFrameBytes, maxHandshakes, maxInFlight, maxKeyBytes, maxOutcomes, "
+                + "clientIdleTimeoutS, clusterId, dataDir, electionTicks, healthMaxLag, heartbeatTicks, host, httpPort, id, idleTimeoutS, join, "
+                + "logFile, logFormat, maxConnectionBufferBytes, maxConnections, maxFrameBytes, maxHandshakes, maxInFlight, maxKeyBytes, maxOutcomes, "
                 + "maxSessionOutcomes, maxSessions, maxValueBytes, noFsync, peers, port, requestTimeoutMs, restore, snapshotEntries, tickMs, "
                 + "tlsCa, tlsCert, tlsClientAuth, tlsKey");
     }
