@@ -337,7 +337,8 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         running = false;
         Status last = status;
         status = new Status(id, Role.FOLLOWER, last.term(), RaftNode.NONE, last.commitIndex(), last.appliedIndex(),
-                last.lastIndex(), Map.of(), last.members(), last.membersCommitted(), last.removed(), last.droppedInvalid());
+                last.lastIndex(), Map.of(), last.members(), last.membersCommitted(), last.removed(), last.droppedInvalid(),
+                last.leaderCommit());
         String why = fatal == null ? "stopped" : "failed (" + fatal.getMessage() + ")";
         if (fatal != null && saysItAll(fatal)) {
             if (failure.getNumberOfDependents() == 0) { // whoever listens to failure() says it, once

@@ -20,6 +20,7 @@ import io.flotilla.server.kv.KvCodec;
 import io.flotilla.server.kv.KvCommand;
 import io.flotilla.server.kv.KvStateMachine;
 import io.flotilla.server.kv.SessionLimits;
+import io.flotilla.server.http.HttpPort;
 import io.flotilla.server.net.NodeServer;
 import io.flotilla.server.net.PeerTransport;
 import io.flotilla.server.net.ServerTls;
@@ -67,11 +68,15 @@ public final class FlotillaServer implements AutoCloseable {
     /** Null for plaintext. */
     private ServerTls tls;
     private NodeServer server;
+    /** Null when --http-port is 0. */
+    private HttpPort http;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final StatusReporter reporter;
 
     private FlotillaServer(ServerConfig config, IntConsumer exit) {
         this.config = config;
         this.exit = exit;
+        this.reporter = new StatusReporter(config, System::nanoTime);
     }
 
     /**
@@ -117,6 +122,10 @@ public final class FlotillaServer implements AutoCloseable {
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")), tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
+        if (config.admin().httpPort() != 0) {
+            http = new HttpPort(new AdminRoutes(reporter, () -> server).routes(), tls, HttpPort.Limits.DEFAULTS);
+            http.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().httpPort()));
+        }
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
                 .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
         if (config.join() == null) {
@@ -125,8 +134,9 @@ public final class FlotillaServer implements AutoCloseable {
             config.peers().forEach((id, a) -> founders.put(id, describe(a)));
             options = options.withFounders(ClusterConfig.ofVoters(founders));
         }
-        log.info("node {} of cluster '{}' serving on {}:{}, {}, data in {}", config.nodeId(), config.clusterId(),
-                config.host(), config.port(), config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
+        log.info("node {} of cluster '{}' serving on {}:{}{}, {}, data in {}", config.nodeId(), config.clusterId(),
+                config.host(), config.port(), http == null ? "" : " (http" + (tls == null ? "" : "s") + "://" + config.host() + ":"
+                        + config.admin().httpPort() + "/)", config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
                 config.dataDir());
         serving = true;
         if (config.join() != null && fresh) {
@@ -158,7 +168,8 @@ public final class FlotillaServer implements AutoCloseable {
         // Off the dying node thread, which must finish failing its requests.
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());
         raft.removed().thenAcceptAsync(this::removed, task -> new Thread(task, "flotilla-removed-" + config.nodeId()).start());
-        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout());
+        reporter.attach(raft, state);
+        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout(), reporter::status);
         followConfiguration();
         proposeSessionLimits();
     }
@@ -391,6 +402,11 @@ public final class FlotillaServer implements AutoCloseable {
         return server;
     }
 
+    /** The HTTP port actually bound ; 0 when there is none. */
+    int httpPort() {
+        return http == null ? 0 : http.port();
+    }
+
     /** This node's outbound peer links, for diagnostics. */
     public String describePeerLinks() {
         return transport == null ? "not started" : transport.describeLinks();
@@ -440,6 +456,9 @@ public final class FlotillaServer implements AutoCloseable {
             } else {
                 raft.close();
             }
+        }
+        if (http != null) {
+            http.close();
         }
         if (server != null) {
             server.close();

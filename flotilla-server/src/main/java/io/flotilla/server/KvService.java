@@ -20,14 +20,13 @@ import io.flotilla.core.protocol.Role;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Turns client requests into Raft operations: writes are proposed, GETs are linearizable reads
@@ -39,9 +38,12 @@ final class KvService implements NodeServer.RequestHandler {
     private final KvLimits limits;
     private final Forwarder forwarder;
     private final Duration timeout;
+    private final Supplier<NodeStatus> status;
 
-    KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout) {
+    KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout,
+              Supplier<NodeStatus> status) {
         this.raft = raft;
+        this.status = status;
         this.limits = limits;
         this.forwarder = forwarder;
         this.timeout = timeout;
@@ -54,11 +56,7 @@ final class KvService implements NodeServer.RequestHandler {
             return CompletableFuture.completedFuture(refusal.get());
         }
         if (request instanceof Request.StatusQuery) {
-            Status s = raft.status();
-            SortedMap<Integer, Member.Kind> members = new TreeMap<>();
-            s.members().members().forEach((id, m) -> members.put(id, m.kind()));
-            return CompletableFuture.completedFuture(new Response.Status(new NodeStatus(s.id(), s.role().name(), s.term(),
-                    s.leader(), s.commitIndex(), s.appliedIndex(), s.lastIndex(), members, s.removed())));
+            return CompletableFuture.completedFuture(new Response.Status(status.get()));
         }
         if (request instanceof Request.MemberList || request instanceof Request.MemberChange) {
             return membership(request, forwarded);

@@ -532,6 +532,9 @@ public final class ServerCommand implements Callable<Integer> {
             resolved = resolve();
             checkDataDir(resolved.dataDir());
             checkListenAddress(resolved.host(), resolved.port());
+            if (resolved.admin().httpPort() != 0) {
+                checkListenAddress(resolved.host(), resolved.admin().httpPort());
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("flotilla-server: " + e.getMessage());
             return USAGE;

@@ -223,7 +223,7 @@ final class ProcessCluster implements AutoCloseable {
         } else {
             cmd.addAll(List.of("--peers", founders()));
         }
-        cmd.addAll(List.of("--data-dir", dataDir(id).toString(), "--cluster-id", "faults"));
+        cmd.addAll(List.of("--data-dir", dataDir(id).toString(), "--cluster-id", "faults", "--http-port", "0"));
         if (options.certs() != null) {
             Path certs = options.certs();
             cmd.addAll(List.of("--tls-cert", certs.resolve("node-" + id + ".pem").toString(),

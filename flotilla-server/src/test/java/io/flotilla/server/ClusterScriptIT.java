@@ -32,7 +32,7 @@ class ClusterScriptIT {
     private Process start(List<Integer> ports) throws IOException {
         Path bin = Path.of("..", "bin", "flotilla-cluster").toAbsolutePath().normalize();
         List<String> command = new ArrayList<>(List.of(bin.toString(), "--ports",
-                String.join(",", ports.stream().map(String::valueOf).toList()), "--data", dir.resolve("data").toString(), "--no-fsync"));
+                String.join(",", ports.stream().map(String::valueOf).toList()), "--data", dir.resolve("data").toString(), "--no-fsync", "--http-port", "0"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output().toFile());
         builder.environment().put("FLOTILLA_JAVA_OPTS", "-Xms64m -Xmx256m"); // three JVMs on a small test machine
         script = builder.start();

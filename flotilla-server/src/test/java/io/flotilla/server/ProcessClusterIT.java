@@ -53,7 +53,7 @@ class ProcessClusterIT {
     private void start(int id) throws Exception {
         Path script = Path.of("..", "bin", "flotilla-server").toAbsolutePath().normalize();
         ProcessBuilder pb = new ProcessBuilder(script.toString(), "--id", String.valueOf(id), "--port",
-                String.valueOf(ports.get(id)), "--peers", peers(), "--data-dir", data.resolve("node-" + id).toString())
+                String.valueOf(ports.get(id)), "--peers", peers(), "--data-dir", data.resolve("node-" + id).toString(), "--http-port", "0")
                 .redirectErrorStream(true)
                 .redirectOutput(data.resolve("node-" + id + ".log").toFile());
         processes.put(id, pb.start());

@@ -62,7 +62,7 @@ class TlsProcessIT {
         ports.forEach((id, port) -> peers.add(id + "=127.0.0.1:" + port));
         for (int id = 1; id <= 3; id++) {
             ProcessBuilder pb = new ProcessBuilder(bin("flotilla-server"), "--id", String.valueOf(id), "--port", String.valueOf(ports.get(id)),
-                    "--peers", String.join(",", peers), "--data-dir", dir.resolve("node-" + id).toString(), "--no-fsync",
+                    "--peers", String.join(",", peers), "--data-dir", dir.resolve("node-" + id).toString(), "--no-fsync", "--http-port", "0",
                     "--tls-cert", certs.resolve("node-" + id + ".pem").toString(), "--tls-key", certs.resolve("node-" + id + ".key").toString(),
                     "--tls-ca", certs.resolve("ca.pem").toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("node-" + id + ".log").toFile());

@@ -24,9 +24,10 @@ public final class WireCodec {
     public static final int MAGIC = 0x464C4F54;
     /**
      * The newest protocol version: 2 added the limits to the hello reply; 3 added the membership
-     * requests and the configuration in a node's status. Every node still speaks 1.
+     * requests and the configuration in a node's status; 4 the details in a node's status (version,
+     * uptime, snapshot, keys, disk, health). Every node still speaks 1.
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
 
     static final int GET = 1;
     static final int SET = 2;
@@ -48,6 +49,8 @@ public final class WireCodec {
     /** Version 3: a node status followed by the configuration it uses. */
     static final int FORM_STATUS_3 = 3;
     static final int FORM_MEMBERS = 4;
+    /** Version 4: a version-3 status followed by its details. */
+    static final int FORM_STATUS_4 = 5;
 
     private WireCodec() {
     }
@@ -221,7 +224,7 @@ public final class WireCodec {
             out.buf.put((byte) FORM_VALUE);
             out.bytes(v.value());
         } else if (response instanceof Response.Status s) {
-            out.buf.put((byte) (version >= 3 ? FORM_STATUS_3 : FORM_STATUS));
+            out.buf.put((byte) (version >= 4 ? FORM_STATUS_4 : version >= 3 ? FORM_STATUS_3 : FORM_STATUS));
             NodeStatus st = s.status();
             out.buf.putInt(st.nodeId());
             out.string(st.role());
@@ -231,6 +234,14 @@ public final class WireCodec {
                 out.buf.putInt(st.members().size());
                 st.members().forEach((id, kind) -> out.buf.putInt(id).put((byte) kind(kind)));
                 out.buf.put((byte) (st.removed() ? 1 : 0));
+            }
+            if (version >= 4) {
+                NodeStatus.Details d = st.details();
+                out.string(d.version());
+                out.ensure(56);
+                out.buf.putLong(d.uptimeMillis()).putLong(d.leaderCommit()).putLong(d.snapshotIndex()).putLong(d.snapshotTerm())
+                        .putLong(d.snapshotTimeMillis()).putLong(d.keyCount()).putLong(d.dataDirBytes());
+                out.string(d.healthProblem());
             }
         } else if (response instanceof Response.Members m) {
             out.buf.put((byte) FORM_MEMBERS);
@@ -277,6 +288,7 @@ public final class WireCodec {
                         case FORM_STATUS -> new Response.Status(new NodeStatus(in.getInt(), string(in), in.getLong(),
                                 in.getInt(), in.getLong(), in.getLong(), in.getLong()));
                         case FORM_STATUS_3 -> new Response.Status(status3(in));
+                        case FORM_STATUS_4 -> new Response.Status(status4(in));
                         case FORM_MEMBERS -> new Response.Members(membership(in));
                         default -> throw new ProtocolException("unknown OK form " + form);
                     };
@@ -304,6 +316,14 @@ public final class WireCodec {
             members.put(in.getInt(), kind(in.get()));
         }
         return new NodeStatus(nodeId, role, term, leader, commit, applied, last, members, bool(in));
+    }
+
+    private static NodeStatus status4(ByteBuffer in) {
+        NodeStatus s = status3(in);
+        NodeStatus.Details details = new NodeStatus.Details(string(in), in.getLong(), in.getLong(), in.getLong(), in.getLong(),
+                in.getLong(), in.getLong(), in.getLong(), string(in));
+        return new NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(), s.commitIndex(), s.appliedIndex(), s.lastIndex(),
+                s.members(), s.removed(), details);
     }
 
     private static Membership membership(ByteBuffer in) {

@@ -64,6 +64,8 @@ public final class RaftNode {
     private BootstrapCheck bootstrapCheck;
     /** Messages dropped because they contradict what this node knows (forged, corrupt or buggy senders). */
     private long droppedInvalid;
+    /** The highest commit index the leader of this term announced; what a follower's lag is measured against. */
+    private long leaderCommit;
 
     private int electionElapsed;
     private int heartbeatElapsed;
@@ -487,7 +489,8 @@ public final class RaftNode {
             progress.forEach((peer, p) -> peers.put(peer, new Status.PeerStatus(p.match, p.next, p.state.name())));
         }
         return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers, configs.latest(),
-                configs.latestIndex() <= log.committed, removed(), droppedInvalid);
+                configs.latestIndex() <= log.committed, removed(), droppedInvalid,
+                role == Role.LEADER ? log.committed : Math.max(leaderCommit, log.committed));
     }
 
     public int id() {
@@ -633,6 +636,7 @@ public final class RaftNode {
         if (newTerm > term) {
             term = newTerm;
             votedFor = NONE;
+            leaderCommit = 0;
         }
         role = Role.FOLLOWER;
         leader = newLeader;
@@ -687,6 +691,7 @@ public final class RaftNode {
             prev = log.committed;
             prevTerm = log.term(prev);
         }
+        leaderCommit = Math.max(leaderCommit, m.leaderCommit()); // also when the logs do not match yet: that is lag too
         if (log.matchTerm(prev, prevTerm)) {
             long replaced = log.appendFromLeader(prev, entries);
             if (replaced > 0) {

@@ -12,10 +12,13 @@ import java.util.Map;
  * @param removed a committed configuration removed this node: it takes no further part
  * @param droppedInvalid messages dropped because they contradicted what this node knows (forged, corrupt
  *                or from a buggy sender; docs/security.md)
+ * @param leaderCommit the leader's commit index as far as this node knows it (its own on a leader; on a
+ *                follower the highest the leader of this term announced, at least its own): how far
+ *                behind {@code appliedIndex} is
  */
 public record Status(int id, Role role, long term, int leader, long commitIndex, long appliedIndex,
                      long lastIndex, Map<Integer, PeerStatus> peers, ClusterConfig members, boolean membersCommitted,
-                     boolean removed, long droppedInvalid) {
+                     boolean removed, long droppedInvalid, long leaderCommit) {
     /** @param state PROBE (finding where logs agree) or REPLICATE (streaming) */
     public record PeerStatus(long matchIndex, long nextIndex, String state) {
     }

@@ -33,6 +33,8 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     /** Copies for other threads (the leader's check of its limits, diagnostics), published after each apply. */
     private volatile SessionLimits publishedLimits;
     private volatile long publishedOutcomes;
+    private volatile int publishedKeys;
+    private volatile int publishedSessions;
 
     /**
      * A store whose sessions start under {@link SessionLimits#DEFAULTS} until the log sets others.
@@ -73,9 +75,21 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
         return sessions.outcomes(clientId);
     }
 
+    /** Keys held, as of the last entry applied (any thread). */
+    public int keyCount() {
+        return publishedKeys;
+    }
+
+    /** Client sessions remembered, as of the last entry applied (any thread). */
+    public int sessionCount() {
+        return publishedSessions;
+    }
+
     private void publish() {
         publishedLimits = sessions.limits();
         publishedOutcomes = sessions.outcomeCount();
+        publishedKeys = data.size();
+        publishedSessions = sessions.size();
     }
 
     @Override

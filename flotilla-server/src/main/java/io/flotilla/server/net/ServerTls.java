@@ -63,7 +63,7 @@ public final class ServerTls {
         }
     }
 
-    SslHandler newHandler(Channel ch) {
+    public SslHandler newHandler(Channel ch) {
         return server.newHandler(ch.alloc());
     }
 
