@@ -22,10 +22,12 @@ final class AdminRoutes {
 
     private final StatusReporter reporter;
     private final Supplier<NodeServer> port;
+    private final RequestCounters requests;
 
-    AdminRoutes(StatusReporter reporter, Supplier<NodeServer> port) {
+    AdminRoutes(StatusReporter reporter, Supplier<NodeServer> port, RequestCounters requests) {
         this.reporter = reporter;
         this.port = port;
+        this.requests = requests;
     }
 
     /** The routes this class answers, by path. */
@@ -79,6 +81,7 @@ final class AdminRoutes {
             out.put("removedIds", raft.members().removed());
             out.put("droppedInvalidMessages", raft.droppedInvalid());
         }
+        out.put("requests", Map.of("writes", requests.writes(), "reads", requests.reads()));
         NodeServer server = port.get();
         if (server != null) {
             Map<String, Object> connections = new LinkedHashMap<>();

@@ -72,6 +72,7 @@ public final class FlotillaServer implements AutoCloseable {
     private HttpPort http;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final StatusReporter reporter;
+    private final RequestCounters requests = new RequestCounters();
 
     private FlotillaServer(ServerConfig config, IntConsumer exit) {
         this.config = config;
@@ -123,7 +124,7 @@ public final class FlotillaServer implements AutoCloseable {
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")), tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         if (config.admin().httpPort() != 0) {
-            http = new HttpPort(new AdminRoutes(reporter, () -> server).routes(), tls, HttpPort.Limits.DEFAULTS);
+            http = new HttpPort(new AdminRoutes(reporter, () -> server, requests).routes(), tls, HttpPort.Limits.DEFAULTS);
             http.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().httpPort()));
         }
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
@@ -169,7 +170,7 @@ public final class FlotillaServer implements AutoCloseable {
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());
         raft.removed().thenAcceptAsync(this::removed, task -> new Thread(task, "flotilla-removed-" + config.nodeId()).start());
         reporter.attach(raft, state);
-        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout(), reporter::status);
+        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout(), reporter::status, requests);
         followConfiguration();
         proposeSessionLimits();
     }

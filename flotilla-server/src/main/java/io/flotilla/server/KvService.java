@@ -39,11 +39,13 @@ final class KvService implements NodeServer.RequestHandler {
     private final Forwarder forwarder;
     private final Duration timeout;
     private final Supplier<NodeStatus> status;
+    private final RequestCounters counters;
 
     KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout,
-              Supplier<NodeStatus> status) {
+              Supplier<NodeStatus> status, RequestCounters counters) {
         this.raft = raft;
         this.status = status;
+        this.counters = counters;
         this.limits = limits;
         this.forwarder = forwarder;
         this.timeout = timeout;
@@ -65,6 +67,11 @@ final class KvService implements NodeServer.RequestHandler {
             // An empty state machine would answer "absent" for keys the cluster holds.
             return done(new Response.Failure(Response.Code.UNAVAILABLE, "node " + raft.status().id()
                     + " has no data yet: it waits to be added to the cluster (or to learn whether it exists); ask another node"));
+        }
+        if (request instanceof Request.Get) {
+            counters.read();
+        } else {
+            counters.write();
         }
         CompletableFuture<Response> local = request instanceof Request.Get get
                 ? (get.stale() ? raft.readStale(get) : raft.read(get))
