@@ -110,12 +110,14 @@ final class StatusReporter {
         if (s.leader() == 0) {
             return "no leader is known (an election may be running)";
         }
-        long lag = s.leaderCommit() - s.appliedIndex();
-        if (lag > config.admin().maxHealthyLag()) {
-            return "applied index " + s.appliedIndex() + " trails the leader's commit index " + s.leaderCommit() + " by " + lag
-                    + " entries (more than --health-max-lag " + config.admin().maxHealthyLag() + ")";
-        }
-        return "";
+        return lagProblem(s.appliedIndex(), s.leaderCommit(), config.admin().maxHealthyLag());
+    }
+
+    /** Why {@code applied} is too far behind the leader's commit index; empty if it is not. */
+    static String lagProblem(long applied, long leaderCommit, long maxLag) {
+        long lag = leaderCommit - applied;
+        return lag <= maxLag ? "" : "applied index " + applied + " trails the leader's commit index " + leaderCommit + " by " + lag
+                + " entries (more than --health-max-lag " + maxLag + ")";
     }
 
     private synchronized Disk disk() {

@@ -52,8 +52,18 @@ final class TestCluster implements AutoCloseable {
     /** With TLS: clients must present a certificate (--tls-client-auth). */
     boolean clientAuth;
 
+    /** Nodes get HTTP ports (/health, /status ...), from {@link #httpPort}. */
+    boolean http;
+    private final Map<Integer, Integer> httpPorts = new ConcurrentHashMap<>();
+
+    /** Node {@code id}'s HTTP port (when {@link #http} is set). */
+    int httpPort(int id) {
+        return httpPorts.computeIfAbsent(id, k -> TestPorts.next());
+    }
+
     ServerConfig config(int id) {
-        return withTls(id, plainConfig(id));
+        ServerConfig config = withTls(id, plainConfig(id));
+        return http ? config.with(config.admin().withHttpPort(httpPort(id))) : config;
     }
 
     ServerConfig withTls(int id, ServerConfig config) {
@@ -165,8 +175,13 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** A connection of protocol version 1, which every node speaks. */
     NodeConnection connect(int id) throws Exception {
-        return NodeConnection.open(clientGroup, addresses.containsKey(id) ? addresses.get(id) : joiners.get(id), new Hello(Hello.Role.CLIENT, 0, ""), 4 << 20, 1024,
+        return connect(id, new Hello(Hello.Role.CLIENT, 0, ""));
+    }
+
+    NodeConnection connect(int id, Hello hello) throws Exception {
+        return NodeConnection.open(clientGroup, addresses.containsKey(id) ? addresses.get(id) : joiners.get(id), hello, 4 << 20, 1024,
                 Duration.ofSeconds(2), clientTls(), 0).get(5, TimeUnit.SECONDS);
     }
 

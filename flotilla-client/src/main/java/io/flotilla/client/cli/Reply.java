@@ -53,6 +53,11 @@ final class Reply {
         return outcome(result, exitCode, error.getMessage());
     }
 
+    /** The text lines printed on stdout (tests). */
+    List<String> lines() {
+        return List.copyOf(out);
+    }
+
     int exitCode() {
         return exitCode;
     }

@@ -55,6 +55,23 @@ class WireCodecTest {
     }
 
     @Test
+    void aStatusCarriesItsDetailsFromVersion4AndNotBefore() {
+        TreeMap<Integer, Member.Kind> members = new TreeMap<>();
+        members.put(2, Member.Kind.VOTER);
+        NodeStatus.Details details = new NodeStatus.Details("1.2.3", 61_000, 40, 30, 2, 1_700_000_000_000L, 7, 123_456,
+                "no leader is known");
+        NodeStatus full = new NodeStatus(2, "FOLLOWER", 3, 0, 10, 9, 11, members, false, details);
+        assertThat(WireCodec.decodeResponse(WireCodec.encodeResponse(1, new Response.Status(full), 4)).body())
+                .isEqualTo(new Response.Status(full));
+        assertThat(full.lag()).isEqualTo(31);
+        assertThat(details.healthy()).isFalse();
+        // A client of version 3 reads the version-3 fields only; the details are then unknown.
+        NodeStatus v3 = ((Response.Status) WireCodec.decodeResponse(WireCodec.encodeResponse(1, new Response.Status(full), 3)).body()).status();
+        assertThat(v3).isEqualTo(new NodeStatus(2, "FOLLOWER", 3, 0, 10, 9, 11, members, false));
+        assertThat(v3.details().known()).isFalse();
+    }
+
+    @Test
     void helloRepliesSayTheirVersionAndMalformedMembershipIsRefused() {
         Hello.Limits limits = new Hello.Limits(1, 2, 3);
         for (int version = 1; version <= WireCodec.VERSION; version++) {
