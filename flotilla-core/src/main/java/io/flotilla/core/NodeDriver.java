@@ -1,11 +1,13 @@
 package io.flotilla.core;
 
+import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.Message;
 import io.flotilla.core.protocol.ProposeOutcome;
 import io.flotilla.core.protocol.RaftNode;
 import io.flotilla.core.protocol.ReadOutcome;
 import io.flotilla.core.protocol.Ready;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.function.Consumer;
@@ -15,6 +17,9 @@ import java.util.function.Consumer;
  * persists and syncs each batch of entries once (group commit), sends messages, applies committed
  * commands to the state machine and completes the callers' callbacks with the results. The runtime
  * wraps it in a thread; the deterministic simulation drives it directly, so both run this code.
+ *
+ * <p>It reads {@link System#nanoTime()} for one purpose only: to time syncs for {@link RaftMetrics},
+ * which never steers anything.
  */
 public final class NodeDriver<C, Q, R> {
     /** Receives the outcome of one proposal or read. */
@@ -40,6 +45,7 @@ public final class NodeDriver<C, Q, R> {
     private final Consumer<Message> send;
     private final Consumer<Ready.SoftState> roleListener;
     private final Snapshotter snapshotter;
+    private final RaftMetrics metrics;
 
     private final Map<Long, PendingProposal<R>> proposals = new HashMap<>();
     private final Map<Long, PendingProposal<ClusterConfig>> membershipChanges = new HashMap<>();
@@ -57,16 +63,27 @@ public final class NodeDriver<C, Q, R> {
         this(node, storage, stateMachine, codec, send, roleListener, Snapshotting.NEVER);
     }
 
-    /** Restores the state machine from storage's newest snapshot, if any; the log after it is applied as it commits. */
+    /** A driver that reports nothing to metrics. */
     public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                       Consumer<Message> send, Consumer<Ready.SoftState> roleListener, Snapshotting snapshotting) {
+        this(node, storage, stateMachine, codec, send, roleListener, snapshotting, RaftMetrics.NONE);
+    }
+
+    /**
+     * Restores the state machine from storage's newest snapshot, if any; the log after it is applied as
+     * it commits. Reports syncs, AppendEntries batches, snapshots and role changes to {@code metrics}.
+     */
+    public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
+                      Consumer<Message> send, Consumer<Ready.SoftState> roleListener, Snapshotting snapshotting,
+                      RaftMetrics metrics) {
         this.node = node;
+        this.metrics = metrics;
         this.storage = storage;
         this.stateMachine = stateMachine;
         this.codec = codec;
         this.send = send;
         this.roleListener = roleListener;
-        this.snapshotter = new Snapshotter(node, storage, stateMachine, snapshotting);
+        this.snapshotter = new Snapshotter(node, storage, stateMachine, snapshotting, metrics);
         this.applied = Math.max(snapshotter.restoreAtStart(), node.status().appliedIndex());
     }
 
@@ -140,11 +157,13 @@ public final class NodeDriver<C, Q, R> {
     public void process() {
         while (node.hasReady()) {
             Ready ready = node.ready();
-            ready.messages().forEach(send);
+            send(ready.messages());
             if (!ready.entries().isEmpty() || !ready.hardState().equals(storage.hardState())) {
                 storage.append(ready.entries());
                 storage.saveHardState(ready.hardState());
+                long started = System.nanoTime();
                 storage.sync();
+                metrics.synced(ready.entries().size(), System.nanoTime() - started);
             }
             for (var chunk : ready.snapshotChunks()) {
                 long installed = snapshotter.receive(chunk);
@@ -154,7 +173,7 @@ public final class NodeDriver<C, Q, R> {
                     failProposalsUpTo(installed);
                 }
             }
-            ready.messagesAfterSync().forEach(send);
+            send(ready.messagesAfterSync());
             ready.committed().forEach(this::apply);
             snapshotter.maybeTake(applied, appliedTerm);
             for (ReadOutcome outcome : ready.reads()) {
@@ -169,8 +188,19 @@ public final class NodeDriver<C, Q, R> {
             if (!ready.role().equals(lastRole)) {
                 lastRole = ready.role();
                 roleListener.accept(lastRole);
+                metrics.roleChanged(lastRole.role(), lastRole.term(), lastRole.leader());
             }
             node.advance(ready);
+        }
+    }
+
+    private void send(List<Message> messages) {
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = messages.get(i);
+            if (m instanceof AppendEntries a && !a.entries().isEmpty()) {
+                metrics.appendEntriesSent(a.entries().size());
+            }
+            send.accept(m);
         }
     }
 

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -56,9 +57,11 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      *                      then asks the other founders before founding the cluster, and halts if the
      *                      cluster exists (see {@link RaftNode#RaftNode(RaftConfig, Storage, java.util.random.RandomGenerator, ClusterConfig)});
      *                      null if the storage is always bootstrapped beforehand
+     * @param metrics       where the node reports syncs, replication batches, snapshots and role changes
+     *                      ({@link RaftMetrics#NONE} for nowhere)
      */
     public record Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed, long snapshotEvery,
-                          long snapshotTrail, ClusterConfig founders) {
+                          long snapshotTrail, ClusterConfig founders, RaftMetrics metrics) {
         public Options {
             if (tickInterval.isNegative() || tickInterval.isZero()) {
                 throw new IllegalArgumentException("tickInterval must be positive, got " + tickInterval);
@@ -69,19 +72,24 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
             if (snapshotEvery < 0 || snapshotTrail < 0) {
                 throw new IllegalArgumentException("snapshotEvery and snapshotTrail must not be negative");
             }
+            Objects.requireNonNull(metrics, "metrics (RaftMetrics.NONE for none)");
         }
 
         /** The same options without automatic snapshots. */
         public Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed) {
-            this(raft, tickInterval, inboxCapacity, seed, 0, 0, null);
+            this(raft, tickInterval, inboxCapacity, seed, 0, 0, null, RaftMetrics.NONE);
         }
 
         public Options withSnapshots(long every, long trail) {
-            return new Options(raft, tickInterval, inboxCapacity, seed, every, trail, founders);
+            return new Options(raft, tickInterval, inboxCapacity, seed, every, trail, founders, metrics);
         }
 
         public Options withFounders(ClusterConfig founders) {
-            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders);
+            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders, metrics);
+        }
+
+        public Options withMetrics(RaftMetrics metrics) {
+            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders, metrics);
         }
 
         /**
@@ -89,7 +97,8 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
          * every 100,000 entries, keeping 10,000 behind it.
          */
         public static Options defaults(int id) {
-            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id, 100_000, 10_000, null);
+            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id, 100_000, 10_000, null,
+                    RaftMetrics.NONE);
         }
     }
 
@@ -121,7 +130,8 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         });
         Snapshotting snapshotting = new Snapshotting(options.snapshotEvery(), options.snapshotTrail(), snapshotWriter,
                 this::runOnNodeThread);
-        this.driver = new NodeDriver<>(node, storage, stateMachine, codec, transport::send, this::roleChanged, snapshotting);
+        this.driver = new NodeDriver<>(node, storage, stateMachine, codec, transport::send, this::roleChanged, snapshotting,
+                options.metrics());
         this.status = node.status();
         this.thread = new Thread(this::run, "flotilla-raft-" + options.raft().id());
     }

@@ -20,12 +20,16 @@ final class Snapshotter {
     private final Storage storage;
     private final StateMachine<?, ?, ?> stateMachine;
     private final Snapshotting settings;
+    private final RaftMetrics metrics;
     private boolean writing;
     private long lastIndex;
     private SnapshotSink incoming;
+    /** When the first chunk of {@link #incoming} arrived (System.nanoTime), for metrics only. */
+    private long incomingSince;
 
-    Snapshotter(RaftNode node, Storage storage, StateMachine<?, ?, ?> stateMachine, Snapshotting settings) {
+    Snapshotter(RaftNode node, Storage storage, StateMachine<?, ?, ?> stateMachine, Snapshotting settings, RaftMetrics metrics) {
         this.node = node;
+        this.metrics = metrics;
         this.storage = storage;
         this.stateMachine = stateMachine;
         this.settings = settings;
@@ -89,6 +93,7 @@ final class Snapshotter {
         }
         log.info("node {}: snapshot at index {} ({} bytes in {} ms); log starts at {}", node.id(), meta.index(), bytes,
                 nanos / 1_000_000, storage.firstIndex());
+        metrics.snapshotTaken(bytes, nanos);
     }
 
     /**
@@ -97,18 +102,21 @@ final class Snapshotter {
      * The protocol core hands out only chunks that match the checksum they carry (SnapshotReceiver).
      */
     long receive(InstallSnapshot chunk) {
+        long bytes;
         try {
             if (chunk.offset() == 0) {
                 if (incoming != null) {
                     incoming.abort();
                 }
                 incoming = storage.beginSnapshot(chunk.meta());
+                incomingSince = System.nanoTime();
             }
             incoming.out().write(chunk.chunk().unsafeArray());
             if (!chunk.done()) {
                 return 0;
             }
             incoming.commit();
+            bytes = incoming.size();
             incoming = null;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store the snapshot received from node " + chunk.from(), e);
@@ -118,6 +126,7 @@ final class Snapshotter {
         restore(meta);
         lastIndex = meta.index();
         log.info("node {}: installed the snapshot at index {} sent by leader {}", node.id(), meta.index(), chunk.from());
+        metrics.snapshotInstalled(bytes, System.nanoTime() - incomingSince);
         return meta.index();
     }
 

@@ -16,9 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -103,6 +105,7 @@ class RaftRuntimeTest {
     private final Map<Integer, RaftRuntime<Long, String, Long>> nodes = new TreeMap<>();
     private final Map<Integer, Journal> journals = new TreeMap<>();
     private final Map<Integer, FaultyStorage> storages = new TreeMap<>();
+    private final Map<Integer, RecordedMetrics> metrics = new TreeMap<>();
     private long snapshotEvery;
 
     private void startCluster() {
@@ -120,7 +123,8 @@ class RaftRuntimeTest {
         Journal journal = new Journal();
         journals.put(id, journal);
         RaftRuntime.Options options = new RaftRuntime.Options(RaftConfig.defaults(id), Duration.ofMillis(10), 4096, id)
-                .withSnapshots(snapshotEvery, 10);
+                .withSnapshots(snapshotEvery, 10)
+                .withMetrics(metrics.computeIfAbsent(id, k -> new RecordedMetrics()));
         nodes.put(id, RaftRuntime.start(options, journal, LONGS, storages.get(id), network.transport(id)));
     }
 
@@ -204,6 +208,83 @@ class RaftRuntimeTest {
         network.heal(lagging);
         await(() -> journals.get(lagging).copy().equals(journals.get(leader).copy()), "the follower caught up");
         assertThat(storages.get(lagging).latestSnapshot()).isPresent();
+    }
+
+    @Test
+    void reportsSyncsReplicationBatchesSnapshotsAndRoleChangesToItsMetrics() throws Exception {
+        snapshotEvery = 50;
+        startCluster();
+        int leader = awaitLeader();
+        int lagging = leader % 3 + 1;
+        await(() -> metrics.get(lagging).roles.contains(Role.FOLLOWER + "@" + leader), "the follower reported its leader");
+        network.isolate(lagging);
+        List<CompletableFuture<Long>> results = new ArrayList<>();
+        for (long i = 0; i < 300; i++) {
+            results.add(nodes.get(leader).propose(i));
+        }
+        CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        await(() -> storages.get(leader).firstIndex() > storages.get(lagging).lastIndex() + 1, "the leader compacted past the follower");
+        network.heal(lagging);
+        await(() -> metrics.get(lagging).installed.get() == 1, "the follower reported the snapshot it installed");
+
+        RecordedMetrics led = metrics.get(leader);
+        assertThat(led.roles).contains(Role.LEADER + "@" + leader);
+        // Group commit: every entry was synced once, in batches the leader reports with their sizes.
+        assertThat(led.syncedEntries.get()).isGreaterThanOrEqualTo(300);
+        assertThat(led.syncs.get()).isPositive().isLessThanOrEqualTo(led.syncedEntries.get());
+        assertThat(led.syncNanos.get()).isPositive();
+        assertThat(led.sentEntries.get()).isGreaterThanOrEqualTo(300); // at least one follower got each entry
+        assertThat(led.taken.get()).isPositive();
+        assertThat(led.takenBytes.get()).isPositive();
+        RecordedMetrics lag = metrics.get(lagging);
+        assertThat(lag.installedBytes.get()).isPositive();
+        assertThat(lag.installedNanos.get()).isPositive();
+    }
+
+    /** Counts what a node reports, from its thread; read from the test's. */
+    static final class RecordedMetrics implements RaftMetrics {
+        final AtomicLong syncs = new AtomicLong();
+        final AtomicLong syncedEntries = new AtomicLong();
+        final AtomicLong syncNanos = new AtomicLong();
+        final AtomicLong sentEntries = new AtomicLong();
+        final AtomicLong taken = new AtomicLong();
+        final AtomicLong takenBytes = new AtomicLong();
+        final AtomicLong installed = new AtomicLong();
+        final AtomicLong installedBytes = new AtomicLong();
+        final AtomicLong installedNanos = new AtomicLong();
+        /** "ROLE@leader" as reported. */
+        final List<String> roles = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void synced(int entries, long nanos) {
+            syncs.incrementAndGet();
+            syncedEntries.addAndGet(entries);
+            syncNanos.addAndGet(nanos);
+        }
+
+        @Override
+        public void appendEntriesSent(int entries) {
+            assertThat(entries).isPositive();
+            sentEntries.addAndGet(entries);
+        }
+
+        @Override
+        public void snapshotTaken(long bytes, long nanos) {
+            taken.incrementAndGet();
+            takenBytes.addAndGet(bytes);
+        }
+
+        @Override
+        public void snapshotInstalled(long bytes, long nanos) {
+            installed.incrementAndGet();
+            installedBytes.addAndGet(bytes);
+            installedNanos.addAndGet(nanos);
+        }
+
+        @Override
+        public void roleChanged(Role role, long term, int leader) {
+            roles.add(role + "@" + leader);
+        }
     }
 
     @Test

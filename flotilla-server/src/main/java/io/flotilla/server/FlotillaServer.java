@@ -30,6 +30,7 @@ import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -73,11 +74,14 @@ public final class FlotillaServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final StatusReporter reporter;
     private final RequestCounters requests = new RequestCounters();
+    private final NodeMetrics metrics;
 
     private FlotillaServer(ServerConfig config, IntConsumer exit) {
         this.config = config;
         this.exit = exit;
         this.reporter = new StatusReporter(config, System::nanoTime);
+        this.metrics = new NodeMetrics(config.nodeId(), config.clusterId(), StatusReporter.VERSION, () -> raft, () -> state,
+                () -> server, () -> transport, () -> reporter.healthProblem(false));
     }
 
     /**
@@ -119,16 +123,19 @@ public final class FlotillaServer implements AutoCloseable {
                 config.limits().maxKeyBytes(), config.limits().maxValueBytes());
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes(), outboundTls());
         KvService[] service = new KvService[1];
-        server = new NodeServer(settings, messageCodec, transport,
+        server = new NodeServer(settings, messageCodec, transport, metrics.instrument(
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
-                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")), tls);
+                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting"))), tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         if (config.admin().httpPort() != 0) {
-            http = new HttpPort(new AdminRoutes(reporter, () -> server, requests).routes(), tls, HttpPort.Limits.DEFAULTS);
+            Map<String, HttpPort.Route> routes = new HashMap<>(new AdminRoutes(reporter, () -> server, requests).routes());
+            routes.put("/metrics", metrics::route);
+            http = new HttpPort(routes, tls, HttpPort.Limits.DEFAULTS);
             http.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().httpPort()));
         }
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
-                .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10);
+                .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10)
+                .withMetrics(metrics);
         if (config.join() == null) {
             // Only founders run the bootstrap check; a node without founders and without data waits to be added.
             Map<Integer, String> founders = new TreeMap<>();

@@ -88,6 +88,7 @@ public final class NodeServer implements AutoCloseable {
     private final AtomicLong closedSlowReaders = new AtomicLong();
     private final AtomicLong closedIdle = new AtomicLong();
     private final AtomicLong peakHeldBytes = new AtomicLong();
+    private final TrafficCounter traffic = new TrafficCounter();
     private final RateLimitedLog handshakeRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
     private final RateLimitedLog clientRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
     private final RateLimitedLog slowReaderCloses = new RateLimitedLog(10, TimeUnit.SECONDS);
@@ -143,6 +144,7 @@ public final class NodeServer implements AutoCloseable {
                             return;
                         }
                         accepted.add(ch);
+                        ch.pipeline().addLast(traffic);
                         FrameDecoder frames = new FrameDecoder(settings.maxFrameBytes());
                         if (tls != null) {
                             ch.pipeline().addLast(new TlsGate(tls, settings.nodeId(), settings.clusterId(), refusals));
@@ -193,6 +195,21 @@ public final class NodeServer implements AutoCloseable {
     /** Client connections closed for being idle. */
     public long closedIdle() {
         return closedIdle.get();
+    }
+
+    /** Connections open now on this port: clients, peers, relays and those still in their hello. */
+    public int openConnections() {
+        return accepted.size();
+    }
+
+    /** Bytes read from this port's connections (as on the wire, so encrypted under TLS). */
+    public long bytesReceived() {
+        return traffic.received();
+    }
+
+    /** Bytes written to this port's connections (as on the wire). */
+    public long bytesSent() {
+        return traffic.sent();
     }
 
     /** The most bytes of answers that one connection ever held unwritten (encoded, not yet in the socket). */

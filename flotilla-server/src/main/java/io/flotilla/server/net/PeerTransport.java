@@ -63,6 +63,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
     private final Map<Integer, Channel> inboundChannels = new ConcurrentHashMap<>();
     private volatile boolean started;
     private final AtomicLong dropped = new AtomicLong();
+    private final TrafficCounter traffic = new TrafficCounter();
     private volatile boolean closed;
     private volatile Consumer<Message> inbound = m -> { };
     /** Null for plaintext. */
@@ -94,6 +95,16 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
     /** Messages dropped because their peer was unreachable or backed up. */
     public long droppedMessages() {
         return dropped.get();
+    }
+
+    /** Bytes read from this node's links to its peers (as on the wire). */
+    public long bytesReceived() {
+        return traffic.received();
+    }
+
+    /** Bytes written to this node's links to its peers (as on the wire). */
+    public long bytesSent() {
+        return traffic.sent();
     }
 
     /** Each link's state, for diagnostics: "2: up (writable), 3: down (connects tried 4)". */
@@ -238,6 +249,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
                             if (tls != null) {
                                 tls.addTo(ch, address);
                             }
+                            ch.pipeline().addFirst(traffic); // before TLS: it counts the bytes on the wire
                             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY_BYTES, 0, 4, 0, 4),
                                     new FlushConsolidationHandler(256, true), new LengthFieldPrepender(4), new HelloReplyHandler());
                         }
