@@ -23,6 +23,8 @@ final class Snapshotter {
     private boolean writing;
     private long lastIndex;
     private SnapshotSink incoming;
+    /** When the first chunk of {@link #incoming} arrived (System.nanoTime), for its log line. */
+    private long incomingStarted;
 
     Snapshotter(RaftNode node, Storage storage, StateMachine<?, ?, ?> stateMachine, Snapshotting settings) {
         this.node = node;
@@ -87,8 +89,8 @@ final class Snapshotter {
         if (compactTo >= storage.firstIndex()) {
             storage.compact(compactTo);
         }
-        log.info("node {}: snapshot at index {} ({} bytes in {} ms); log starts at {}", node.id(), meta.index(), bytes,
-                nanos / 1_000_000, storage.firstIndex());
+        log.info("node {}: snapshot at index {} of term {} ({} bytes in {} ms); log starts at {}", node.id(), meta.index(), meta.term(),
+                bytes, nanos / 1_000_000, storage.firstIndex());
     }
 
     /**
@@ -97,17 +99,20 @@ final class Snapshotter {
      * The protocol core hands out only chunks that match the checksum they carry (SnapshotReceiver).
      */
     long receive(InstallSnapshot chunk) {
+        long bytes;
         try {
             if (chunk.offset() == 0) {
                 if (incoming != null) {
                     incoming.abort();
                 }
                 incoming = storage.beginSnapshot(chunk.meta());
+                incomingStarted = System.nanoTime();
             }
             incoming.out().write(chunk.chunk().unsafeArray());
             if (!chunk.done()) {
                 return 0;
             }
+            bytes = incoming.size();
             incoming.commit();
             incoming = null;
         } catch (IOException e) {
@@ -117,7 +122,8 @@ final class Snapshotter {
         storage.resetToSnapshot(meta);
         restore(meta);
         lastIndex = meta.index();
-        log.info("node {}: installed the snapshot at index {} sent by leader {}", node.id(), meta.index(), chunk.from());
+        log.info("node {}: installed the snapshot at index {} of term {} sent by leader {} ({} bytes in {} ms)", node.id(), meta.index(),
+                meta.term(), chunk.from(), bytes, (System.nanoTime() - incomingStarted) / 1_000_000);
         return meta.index();
     }
 
