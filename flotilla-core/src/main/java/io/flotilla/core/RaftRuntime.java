@@ -9,6 +9,7 @@ import io.flotilla.core.protocol.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -114,6 +115,10 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private final CompletableFuture<Long> removed = new CompletableFuture<>();
     private volatile Status status;
     private volatile boolean running = true;
+    /** For the role lines, on the node's thread: the last role seen, and the last leader known and its term. */
+    private Ready.SoftState lastRole;
+    private int lastLeader = RaftNode.NONE;
+    private long lastLeaderTerm;
     /** Completes when this node stops leading; replaced each time it becomes leader. */
     private volatile CompletableFuture<Void> steppedDown = CompletableFuture.completedFuture(null);
 
@@ -288,19 +293,71 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         };
     }
 
+    /**
+     * One INFO line per election and per leader change, with what an operator reads them for: the
+     * term, the votes needed, how far the log goes, and who led before. On the node's thread.
+     */
     private void roleChanged(Ready.SoftState role) {
         int id = options.raft().id();
+        Role before = lastRole == null ? null : lastRole.role();
         if (role.role() != Role.LEADER) {
             steppedDown.complete(null);
         }
+        Status now = driver.node().status();
+        ClusterConfig members = now.members();
+        String previous = lastLeader == RaftNode.NONE ? "no leader known before"
+                : "previous leader: node " + lastLeader + " in term " + lastLeaderTerm;
         if (role.role() == Role.LEADER) {
             steppedDown = new CompletableFuture<>();
-            log.info("node {} is leader in term {}", id, role.term());
+            log.info("node {} is leader in term {}, elected by a quorum of {} of the voters {} ({}); its log ends at index {}, "
+                    + "commit index {}", id, role.term(), members.quorum(), members.voters(), previous, now.lastIndex(), now.commitIndex());
         } else if (role.role() == Role.CANDIDATE) {
-            log.info("node {} starts an election for term {}", id, role.term());
+            log.info("node {} starts an election for term {}: it needs {} votes of the voters {}; its log ends at index {} ({})",
+                    id, role.term(), members.quorum(), members.voters(), now.lastIndex(), previous);
         } else if (role.role() == Role.FOLLOWER && role.leader() != RaftNode.NONE) {
-            log.info("node {} follows leader {} in term {}", id, role.leader(), role.term());
+            log.info("node {} follows leader {} in term {} ({})", id, role.leader(), role.term(), previous);
+        } else if (before == Role.LEADER) {
+            log.info("node {} steps down: it led term {}, and knows no leader in term {}", id, lastRole.term(), role.term());
+        } else if (before == Role.CANDIDATE && role.role() == Role.FOLLOWER) {
+            log.info("node {} lost the election for term {}; no leader known in term {}", id, lastRole.term(), role.term());
         }
+        if (role.leader() != RaftNode.NONE) {
+            lastLeader = role.leader();
+            lastLeaderTerm = role.term();
+        }
+        lastRole = role;
+    }
+
+    /** One INFO line per change of the configuration this node uses: the index, what changed, before and after. */
+    private void membersChanged(ClusterConfig before, Status now) {
+        ClusterConfig after = now.members();
+        List<String> changes = new ArrayList<>();
+        for (Member m : after.members().values()) {
+            Member old = before.members().get(m.id());
+            if (old == null) {
+                changes.add("node " + m.id() + " added as " + (m.kind() == Member.Kind.JOINING ? "a joining learner" : "a " + kind(m)));
+            } else if (old.kind() != m.kind()) {
+                changes.add("node " + m.id() + " from " + kind(old) + " to " + kind(m));
+            } else if (!old.address().equals(m.address())) {
+                changes.add("node " + m.id() + " moved to " + m.address());
+            }
+        }
+        for (int gone : before.members().keySet()) {
+            if (!after.members().containsKey(gone)) {
+                changes.add("node " + gone + " removed");
+            }
+        }
+        String index = driver.node().membersIndex() + (now.membersCommitted() ? "" : " (not committed yet)");
+        if (before.members().isEmpty()) { // founding, or a joining node's first: nothing to compare with
+            log.info("node {} uses the configuration of index {}: {}", options.raft().id(), index, after);
+        } else {
+            log.info("node {} uses the configuration of index {}: {}; was {}, now {}", options.raft().id(), index,
+                    changes.isEmpty() ? "no member changed" : String.join(", ", changes), before, after);
+        }
+    }
+
+    private static String kind(Member m) {
+        return m.kind().name().toLowerCase(Locale.ROOT);
     }
 
     private void run() {
@@ -327,7 +384,11 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
                     nextTick = Math.max(nextTick + tickNanos, now);
                 }
                 driver.process();
-                status = driver.node().status();
+                Status next = driver.node().status();
+                if (next.members() != status.members() && !next.members().equals(status.members())) {
+                    membersChanged(status.members(), next);
+                }
+                status = next;
                 if (status.removed() && !removed.isDone()) {
                     removed.complete(status.commitIndex());
                 }

@@ -24,8 +24,8 @@ final class Snapshotter {
     private boolean writing;
     private long lastIndex;
     private SnapshotSink incoming;
-    /** When the first chunk of {@link #incoming} arrived (System.nanoTime), for metrics only. */
-    private long incomingSince;
+    /** When the first chunk of {@link #incoming} arrived (System.nanoTime), for its log line. */
+    private long incomingStarted;
 
     Snapshotter(RaftNode node, Storage storage, StateMachine<?, ?, ?> stateMachine, Snapshotting settings, RaftMetrics metrics) {
         this.node = node;
@@ -91,8 +91,8 @@ final class Snapshotter {
         if (compactTo >= storage.firstIndex()) {
             storage.compact(compactTo);
         }
-        log.info("node {}: snapshot at index {} ({} bytes in {} ms); log starts at {}", node.id(), meta.index(), bytes,
-                nanos / 1_000_000, storage.firstIndex());
+        log.info("node {}: snapshot at index {} of term {} ({} bytes in {} ms); log starts at {}", node.id(), meta.index(), meta.term(),
+                bytes, nanos / 1_000_000, storage.firstIndex());
         metrics.snapshotTaken(bytes, nanos);
     }
 
@@ -109,14 +109,14 @@ final class Snapshotter {
                     incoming.abort();
                 }
                 incoming = storage.beginSnapshot(chunk.meta());
-                incomingSince = System.nanoTime();
+                incomingStarted = System.nanoTime();
             }
             incoming.out().write(chunk.chunk().unsafeArray());
             if (!chunk.done()) {
                 return 0;
             }
-            incoming.commit();
             bytes = incoming.size();
+            incoming.commit();
             incoming = null;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store the snapshot received from node " + chunk.from(), e);
@@ -125,8 +125,9 @@ final class Snapshotter {
         storage.resetToSnapshot(meta);
         restore(meta);
         lastIndex = meta.index();
-        log.info("node {}: installed the snapshot at index {} sent by leader {}", node.id(), meta.index(), chunk.from());
-        metrics.snapshotInstalled(bytes, System.nanoTime() - incomingSince);
+        log.info("node {}: installed the snapshot at index {} of term {} sent by leader {} ({} bytes in {} ms)", node.id(), meta.index(),
+                meta.term(), chunk.from(), bytes, (System.nanoTime() - incomingStarted) / 1_000_000);
+        metrics.snapshotInstalled(bytes, System.nanoTime() - incomingStarted);
         return meta.index();
     }
 

@@ -143,8 +143,8 @@ public final class ServerCommand implements Callable<Integer> {
             + "(flotilla-client snapshot save); refused if the directory holds data.")
     Path restore;
 
-    @Option(names = "--log-file", paramLabel = "FILE", description = "Also write the log to FILE, rolled daily and at 100 MiB, "
-            + "keeping 14 files (default: the terminal only).")
+    @Option(names = "--log-file", paramLabel = "FILE", description = "Also write the log to FILE, rolled daily and at 100 MiB "
+            + "into FILE.<date>.<n>.gz; rolled files are kept 14 days and 2 GiB at most (default: the terminal only).")
     Path logFile;
 
     @Option(names = "--log-format", description = "text or json (one object per line, for log shippers) (default: text).")
@@ -535,6 +535,7 @@ public final class ServerCommand implements Callable<Integer> {
             if (resolved.admin().httpPort() != 0) {
                 checkListenAddress(resolved.host(), resolved.admin().httpPort());
             }
+            LogSetup.apply(logSettings());
         } catch (IllegalArgumentException e) {
             System.err.println("flotilla-server: " + e.getMessage());
             return USAGE;

@@ -140,7 +140,10 @@ final class Membership {
         }
     }
 
-    /** Checks a joining node's identity against the new configuration and says what changed for this node. */
+    /**
+     * Checks a joining node's identity against the new configuration and says what changed for this node
+     * (at DEBUG: RaftRuntime gives every configuration change its INFO line).
+     */
     private boolean changed(ClusterConfig before) {
         ClusterConfig now = latest();
         if (now.equals(before)) {
@@ -159,14 +162,14 @@ final class Membership {
             }
             if (now.isMember(id)) {
                 joining = false;
-                LOG.info("node {} was added to the cluster as a learner: {}", id, now);
+                LOG.debug("node {} was added to the cluster as a learner: {}", id, now);
             }
         }
         if (before.isMember(id) && !now.isMember(id)) {
-            LOG.info("node {} is not in the configuration at index {} ({}): it was removed and takes no further part"
+            LOG.debug("node {} is not in the configuration at index {} ({}): it was removed and takes no further part"
                     + " once that commits", id, latestIndex(), now);
         } else if (before.isMember(id) && !before.isVoter(id) && now.isVoter(id)) {
-            LOG.info("node {} is a voter from index {}", id, latestIndex());
+            LOG.debug("node {} is a voter from index {}", id, latestIndex());
         }
         return true;
     }

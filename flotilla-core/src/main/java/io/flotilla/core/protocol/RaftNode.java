@@ -332,7 +332,7 @@ public final class RaftNode {
         }
         LogEntry entry = new LogEntry(log.lastIndex() + 1, term, EntryType.CONFIG, next.encode());
         appendOwn(entry);
-        LOG.info("node {} proposes {} at index {}: {}", id, change, entry.index(), next);
+        LOG.debug("node {} proposes {} at index {}: {}", id, change, entry.index(), next);
         return new ProposeOutcome.Accepted(entry.index(), entry.term());
     }
 
@@ -491,6 +491,11 @@ public final class RaftNode {
         return new Status(id, role, term, leader, log.committed, log.applied, log.lastIndex(), peers, configs.latest(),
                 configs.latestIndex() <= log.committed, removed(), droppedInvalid,
                 role == Role.LEADER ? log.committed : Math.max(leaderCommit, log.committed));
+    }
+
+    /** The index of the entry (or snapshot) holding the configuration this node uses ({@link Status#members()}); 0 if none. */
+    public long membersIndex() {
+        return configs.latestIndex();
     }
 
     public int id() {

@@ -89,10 +89,13 @@ public final class NodeServer implements AutoCloseable {
     private final AtomicLong closedIdle = new AtomicLong();
     private final AtomicLong peakHeldBytes = new AtomicLong();
     private final TrafficCounter traffic = new TrafficCounter();
-    private final RateLimitedLog handshakeRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
-    private final RateLimitedLog clientRefusals = new RateLimitedLog(10, TimeUnit.SECONDS);
-    private final RateLimitedLog slowReaderCloses = new RateLimitedLog(10, TimeUnit.SECONDS);
-    private final RateLimitedLog silentCloses = new RateLimitedLog(10, TimeUnit.SECONDS);
+    // A line per refused or closed connection, naming its address and why, up to RateLimitedLog's limit for each kind.
+    private final RateLimitedLog handshakeRefusals = new RateLimitedLog();
+    private final RateLimitedLog clientRefusals = new RateLimitedLog();
+    private final RateLimitedLog slowReaderCloses = new RateLimitedLog();
+    private final RateLimitedLog silentCloses = new RateLimitedLog();
+    /** Peers and clients refused at their hello (another cluster, a removed node) or closed for bad input. */
+    private final RateLimitedLog rejections = new RateLimitedLog();
     private Channel listener;
     /** Every accepted connection, so that closing the node cuts them all (peers then notice at once). */
     private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -123,8 +126,8 @@ public final class NodeServer implements AutoCloseable {
 
     /** Null for plaintext. */
     private final ServerTls tls;
-    /** Refusals that anyone who reaches the port can cause (TLS, identity) are logged at most once a second. */
-    private final RateLimitedLog refusals = new RateLimitedLog(1, TimeUnit.SECONDS);
+    /** Refusals for TLS and identity (TlsGate, ServerTls). */
+    private final RateLimitedLog refusals = new RateLimitedLog();
 
     /** Binds the port; a port in use fails with a one-line {@link IOException}. */
     public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
@@ -137,9 +140,8 @@ public final class NodeServer implements AutoCloseable {
                         if (handshaking.incrementAndGet() > settings.connections().maxHandshakes()) {
                             handshaking.decrementAndGet();
                             refusedHandshakes.incrementAndGet();
-                            handshakeRefusals.event(n -> log.warn("closed {} new connection(s), the latest from {}: {} connections have not "
-                                    + "completed their hello (--max-handshakes)", n, describe(ch.remoteAddress()),
-                                    settings.connections().maxHandshakes()));
+                            handshakeRefusals.warn(log, "refused a connection from {}: {} connections have not completed their hello "
+                                    + "(--max-handshakes)", describe(ch.remoteAddress()), settings.connections().maxHandshakes());
                             ch.close();
                             return;
                         }
@@ -231,7 +233,7 @@ public final class NodeServer implements AutoCloseable {
 
     private void reject(ChannelHandlerContext ctx, String reason) {
         closedForBadInput.incrementAndGet();
-        log.warn("closing connection from {}: {}", describe(ctx.channel().remoteAddress()), reason);
+        rejections.warn(log, "closing connection from {}: {}", describe(ctx.channel().remoteAddress()), reason);
         ctx.close();
     }
 
@@ -312,8 +314,8 @@ public final class NodeServer implements AutoCloseable {
                     refusal == null, settings.nodeId(), settings.clusterId(), refusal == null ? "" : refusal, limits, version))));
             if (full) {
                 refusedClients.incrementAndGet();
-                clientRefusals.event(n -> log.warn("refused {} client connection(s), the latest from {}: {} clients are connected "
-                        + "(--max-connections)", n, describe(ctx.channel().remoteAddress()), settings.connections().maxConnections()));
+                clientRefusals.warn(log, "refused a client connection from {}: {} clients are connected (--max-connections)",
+                        describe(ctx.channel().remoteAddress()), settings.connections().maxConnections());
                 ctx.close();
                 return;
             }
@@ -346,8 +348,8 @@ public final class NodeServer implements AutoCloseable {
         void onIdle(ChannelHandlerContext ctx) {
             // Many at once is a flood of silent connections: say so once, not once each.
             closedForBadInput.incrementAndGet();
-            silentCloses.event(n -> log.warn("closed {} connection(s), the latest from {}: no hello within {} s", n,
-                    describe(ctx.channel().remoteAddress()), settings.idleSeconds()));
+            silentCloses.warn(log, "closed a connection from {}: no hello within {} s", describe(ctx.channel().remoteAddress()),
+                    settings.idleSeconds());
             ctx.close();
         }
     }
@@ -534,8 +536,8 @@ public final class NodeServer implements AutoCloseable {
             }
             closing = true;
             closedSlowReaders.incrementAndGet();
-            slowReaderCloses.event(n -> log.warn("disconnected {} {} connection(s), the latest from {}: {}", n,
-                    forwarded ? "relay" : "client", describe(ctx.channel().remoteAddress()), why));
+            slowReaderCloses.warn(log, "disconnected a {} connection from {}: {}", forwarded ? "relay" : "client",
+                    describe(ctx.channel().remoteAddress()), why);
             ctx.channel().close();
         }
 

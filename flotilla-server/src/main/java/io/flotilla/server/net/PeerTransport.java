@@ -128,7 +128,8 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
 
     /**
      * The peers to keep links to, by id (this node's own id is ignored): links to new peers (or to a
-     * peer's new address) are opened, links to peers no longer listed are closed for good.
+     * peer's new address) are opened, links to peers no longer listed are closed for good. Logged at
+     * DEBUG: the node's INFO line for the configuration change (RaftRuntime) says what changed.
      */
     public synchronized void setPeers(Map<Integer, InetSocketAddress> peers) {
         for (Map.Entry<Integer, InetSocketAddress> e : peers.entrySet()) {
@@ -142,7 +143,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
             }
             Link link = new Link(id, e.getValue());
             links.put(id, link);
-            log.info("peer {} at {} {}", id, NodeServer.describe(e.getValue()), current == null ? "joined the configuration" : "moved");
+            log.debug("peer {} at {} {}", id, NodeServer.describe(e.getValue()), current == null ? "joined the configuration" : "moved");
             if (started && !closed) {
                 link.connect();
             }
@@ -151,7 +152,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
             if (!peers.containsKey(link.peerId)) {
                 links.remove(link.peerId, link);
                 link.retire();
-                log.info("peer {} left the configuration; its link is closed", link.peerId);
+                log.debug("peer {} left the configuration; its link is closed", link.peerId);
             }
         }
     }

@@ -5,35 +5,57 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 
 /**
- * One log line for the first of a kind of event, then at most one per interval saying how many
- * happened since: anyone who can reach the port can cause refusals, and must not flood the log too.
+ * One log line per event, for at most {@code lines} events in each interval; events beyond that are
+ * only counted, and the next line that is logged says how many were left out: anyone who can reach
+ * the port can cause refusals, and must not flood the log with them.
  */
 final class RateLimitedLog {
+    /** Ten lines per ten seconds: every refusal of a quiet node is seen, a flood costs one line a second. */
+    static final int LINES = 10;
+    static final long INTERVAL_SECONDS = 10;
+
+    private final int lines;
     private final long intervalNanos;
-    private long nextNanos = Long.MIN_VALUE;
+    private long windowStart;
+    private int logged;
     private long suppressed;
 
-    RateLimitedLog(long interval, TimeUnit unit) {
+    RateLimitedLog() {
+        this(LINES, INTERVAL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    RateLimitedLog(int lines, long interval, TimeUnit unit) {
+        if (lines <= 0) {
+            throw new IllegalArgumentException("lines must be positive: " + lines);
+        }
+        this.lines = lines;
         this.intervalNanos = unit.toNanos(interval);
     }
 
-    /** Passes the number of events this line stands for (1, or more after quiet lines) to {@code line}, if it is time. */
+    /**
+     * Passes the number of events this line stands for (1, plus those left out before it) to
+     * {@code line}, if the interval has room for another line.
+     */
     void event(Consumer<Long> line) {
         long count;
         synchronized (this) {
             long now = System.nanoTime();
-            suppressed++;
-            if (nextNanos != Long.MIN_VALUE && now - nextNanos < 0) {
+            if (logged == 0 || now - windowStart >= intervalNanos) {
+                windowStart = now;
+                logged = 0;
+            }
+            if (logged >= lines) {
+                suppressed++;
                 return;
             }
-            nextNanos = now + intervalNanos;
-            count = suppressed;
+            logged++;
+            count = suppressed + 1;
             suppressed = 0;
         }
         line.accept(count);
     }
 
-    /** A WARN line on {@code log}, if it is time, saying how many like it were left out before it. */
+    /** A WARN line on {@code log}, if there is room for it, saying how many like it were left out before it. */
     void warn(Logger log, String format, Object... args) {
         event(n -> log.warn(n <= 1 ? format : format + " (" + (n - 1) + " similar lines left out)", args));
     }
