@@ -30,6 +30,7 @@ import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -70,6 +71,8 @@ public final class FlotillaServer implements AutoCloseable {
     private NodeServer server;
     /** Null when --http-port is 0. */
     private HttpPort http;
+    /** The cluster page and what it polls; null when --http-port is 0. */
+    private ClusterPage clusterPage;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final StatusReporter reporter;
     private final RequestCounters requests = new RequestCounters();
@@ -77,7 +80,7 @@ public final class FlotillaServer implements AutoCloseable {
     private FlotillaServer(ServerConfig config, IntConsumer exit) {
         this.config = config;
         this.exit = exit;
-        this.reporter = new StatusReporter(config, System::nanoTime);
+        this.reporter = new StatusReporter(config, requests, System::nanoTime);
     }
 
     /**
@@ -124,7 +127,11 @@ public final class FlotillaServer implements AutoCloseable {
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")), tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         if (config.admin().httpPort() != 0) {
-            http = new HttpPort(new AdminRoutes(reporter, () -> server, requests).routes(), tls, HttpPort.Limits.DEFAULTS);
+            clusterPage = new ClusterPage(config.nodeId(), config.clusterId(), this::members, this::addressOf, reporter::status,
+                    workers, config.maxFrameBytes(), outboundTls(), System::nanoTime);
+            Map<String, HttpPort.Route> routes = new HashMap<>(new AdminRoutes(reporter, () -> server).routes());
+            routes.putAll(clusterPage.routes());
+            http = new HttpPort(routes, tls, HttpPort.Limits.DEFAULTS);
             http.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().httpPort()));
         }
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
@@ -255,6 +262,12 @@ public final class FlotillaServer implements AutoCloseable {
         }
         InetSocketAddress peer = config.peers().get(id);
         return peer == null ? Optional.empty() : Optional.of(resolve(describe(peer)));
+    }
+
+    /** The configuration this node uses; NONE before it has one. */
+    private ClusterConfig members() {
+        RaftRuntime<?, ?, ?> r = raft;
+        return r == null ? ClusterConfig.NONE : r.status().members();
     }
 
     /** Resolved addresses by "host:port", so a host name is looked up once, not on every reconnect. */
@@ -460,6 +473,9 @@ public final class FlotillaServer implements AutoCloseable {
         }
         if (http != null) {
             http.close();
+        }
+        if (clusterPage != null) {
+            clusterPage.close();
         }
         if (server != null) {
             server.close();

@@ -52,8 +52,18 @@ final class TestCluster implements AutoCloseable {
     /** With TLS: clients must present a certificate (--tls-client-auth). */
     boolean clientAuth;
 
+    /** Per node, its HTTP port (--http-port); nodes have none unless a test calls {@link #withHttp}. */
+    final Map<Integer, Integer> httpPorts = new TreeMap<>();
+
+    /** Gives every founder an HTTP port of its own, kept across restarts. */
+    TestCluster withHttp() {
+        addresses.keySet().forEach(id -> httpPorts.put(id, TestPorts.next()));
+        return this;
+    }
+
     ServerConfig config(int id) {
-        return withTls(id, plainConfig(id));
+        ServerConfig config = withTls(id, plainConfig(id));
+        return httpPorts.containsKey(id) ? config.with(config.admin().withHttpPort(httpPorts.get(id))) : config;
     }
 
     ServerConfig withTls(int id, ServerConfig config) {

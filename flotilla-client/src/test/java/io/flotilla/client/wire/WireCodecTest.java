@@ -55,6 +55,19 @@ class WireCodecTest {
     }
 
     @Test
+    void aStatusCarriesItsDetailsAndRequestCountersFromVersion4AndNotBefore() {
+        TreeMap<Integer, Member.Kind> members = new TreeMap<>();
+        members.put(1, Member.Kind.VOTER);
+        NodeStatus.Details details = new NodeStatus.Details("1.2.3", 5_000, 12, 8, 2, 1_700_000_000_000L, 42, 4096,
+                "no leader is known", 1_234_567_890_123L, 77);
+        NodeStatus full = new NodeStatus(1, "FOLLOWER", 3, 0, 10, 9, 11, members, false, details);
+        Response v4 = WireCodec.decodeResponse(WireCodec.encodeResponse(1, new Response.Status(full), 4)).body();
+        assertThat(v4).isEqualTo(new Response.Status(full));
+        Response v3 = WireCodec.decodeResponse(WireCodec.encodeResponse(1, new Response.Status(full), 3)).body();
+        assertThat(((Response.Status) v3).status().details()).isEqualTo(NodeStatus.Details.UNKNOWN);
+    }
+
+    @Test
     void helloRepliesSayTheirVersionAndMalformedMembershipIsRefused() {
         Hello.Limits limits = new Hello.Limits(1, 2, 3);
         for (int version = 1; version <= WireCodec.VERSION; version++) {
