@@ -22,12 +22,10 @@ final class AdminRoutes {
 
     private final StatusReporter reporter;
     private final Supplier<NodeServer> port;
-    private final RequestCounters requests;
 
-    AdminRoutes(StatusReporter reporter, Supplier<NodeServer> port, RequestCounters requests) {
+    AdminRoutes(StatusReporter reporter, Supplier<NodeServer> port) {
         this.reporter = reporter;
         this.port = port;
-        this.requests = requests;
     }
 
     /** The routes this class answers, by path. */
@@ -81,7 +79,6 @@ final class AdminRoutes {
             out.put("removedIds", raft.members().removed());
             out.put("droppedInvalidMessages", raft.droppedInvalid());
         }
-        out.put("requests", Map.of("writes", requests.writes(), "reads", requests.reads()));
         NodeServer server = port.get();
         if (server != null) {
             Map<String, Object> connections = new LinkedHashMap<>();
@@ -121,6 +118,11 @@ final class AdminRoutes {
             out.put("healthProblem", d.healthProblem());
         }
         out.put("removed", s.removed());
+        // Clients' requests sent to this node since it started (a relayed one counts where it entered).
+        Map<String, Object> requests = new LinkedHashMap<>();
+        requests.put("writes", d.writes());
+        requests.put("reads", d.reads());
+        out.put("requests", requests);
         return out;
     }
 

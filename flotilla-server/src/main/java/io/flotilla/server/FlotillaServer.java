@@ -71,6 +71,8 @@ public final class FlotillaServer implements AutoCloseable {
     private NodeServer server;
     /** Null when --http-port is 0. */
     private HttpPort http;
+    /** The cluster page and what it polls; null when --http-port is 0. */
+    private ClusterPage clusterPage;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final StatusReporter reporter;
     private final RequestCounters requests = new RequestCounters();
@@ -79,7 +81,7 @@ public final class FlotillaServer implements AutoCloseable {
     private FlotillaServer(ServerConfig config, IntConsumer exit) {
         this.config = config;
         this.exit = exit;
-        this.reporter = new StatusReporter(config, System::nanoTime);
+        this.reporter = new StatusReporter(config, requests, System::nanoTime);
         this.metrics = new NodeMetrics(config.nodeId(), config.clusterId(), StatusReporter.VERSION, () -> raft, () -> state,
                 () -> server, () -> transport, () -> reporter.healthProblem(false));
     }
@@ -128,7 +130,10 @@ public final class FlotillaServer implements AutoCloseable {
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting"))), tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
         if (config.admin().httpPort() != 0) {
-            Map<String, HttpPort.Route> routes = new HashMap<>(new AdminRoutes(reporter, () -> server, requests).routes());
+            clusterPage = new ClusterPage(config.nodeId(), config.clusterId(), this::members, this::addressOf, reporter::status,
+                    workers, config.maxFrameBytes(), outboundTls(), System::nanoTime);
+            Map<String, HttpPort.Route> routes = new HashMap<>(new AdminRoutes(reporter, () -> server).routes());
+            routes.putAll(clusterPage.routes());
             routes.put("/metrics", metrics::route);
             http = new HttpPort(routes, tls, HttpPort.Limits.DEFAULTS);
             http.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().httpPort()));
@@ -262,6 +267,12 @@ public final class FlotillaServer implements AutoCloseable {
         }
         InetSocketAddress peer = config.peers().get(id);
         return peer == null ? Optional.empty() : Optional.of(resolve(describe(peer)));
+    }
+
+    /** The configuration this node uses; NONE before it has one. */
+    private ClusterConfig members() {
+        RaftRuntime<?, ?, ?> r = raft;
+        return r == null ? ClusterConfig.NONE : r.status().members();
     }
 
     /** Resolved addresses by "host:port", so a host name is looked up once, not on every reconnect. */
@@ -467,6 +478,9 @@ public final class FlotillaServer implements AutoCloseable {
         }
         if (http != null) {
             http.close();
+        }
+        if (clusterPage != null) {
+            clusterPage.close();
         }
         if (server != null) {
             server.close();

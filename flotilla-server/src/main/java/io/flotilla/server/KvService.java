@@ -68,10 +68,12 @@ final class KvService implements NodeServer.RequestHandler {
             return done(new Response.Failure(Response.Code.UNAVAILABLE, "node " + raft.status().id()
                     + " has no data yet: it waits to be added to the cluster (or to learn whether it exists); ask another node"));
         }
-        if (request instanceof Request.Get) {
-            counters.read();
-        } else {
-            counters.write();
+        if (!forwarded) { // a relayed request was counted where the client sent it
+            if (request instanceof Request.Get) {
+                counters.read();
+            } else {
+                counters.write();
+            }
         }
         CompletableFuture<Response> local = request instanceof Request.Get get
                 ? (get.stale() ? raft.readStale(get) : raft.read(get))

@@ -33,6 +33,7 @@ final class StatusReporter {
     private static final long DISK_EVERY_NANOS = 1_000_000_000L;
 
     private final ServerConfig config;
+    private final RequestCounters requests;
     private final LongSupplier nanoClock;
     private final long startedNanos;
     private volatile RaftRuntime<?, ?, ?> raft;
@@ -44,8 +45,9 @@ final class StatusReporter {
     private record Disk(long bytes, long snapshotIndex, long snapshotTerm, long snapshotTimeMillis, long measuredNanos) {
     }
 
-    StatusReporter(ServerConfig config, LongSupplier nanoClock) {
+    StatusReporter(ServerConfig config, RequestCounters requests, LongSupplier nanoClock) {
         this.config = config;
+        this.requests = requests;
         this.nanoClock = nanoClock;
         this.startedNanos = nanoClock.getAsLong();
     }
@@ -65,13 +67,14 @@ final class StatusReporter {
         if (r == null) {
             return new NodeStatus(config.nodeId(), "WAITING", 0, 0, 0, 0, 0, new TreeMap<>(), false,
                     new NodeStatus.Details(VERSION, uptime, 0, d.snapshotIndex(), d.snapshotTerm(), d.snapshotTimeMillis(), 0,
-                            d.bytes(), "the node waits to be added to the cluster"));
+                            d.bytes(), "the node waits to be added to the cluster", requests.writes(), requests.reads()));
         }
         Status s = r.status();
         SortedMap<Integer, Member.Kind> members = new TreeMap<>();
         s.members().members().forEach((id, m) -> members.put(id, m.kind()));
         NodeStatus.Details details = new NodeStatus.Details(VERSION, uptime, s.leaderCommit(), d.snapshotIndex(), d.snapshotTerm(),
-                d.snapshotTimeMillis(), kv == null ? 0 : kv.keyCount(), d.bytes(), healthProblem(s, r.failure().isDone(), false));
+                d.snapshotTimeMillis(), kv == null ? 0 : kv.keyCount(), d.bytes(), healthProblem(s, r.failure().isDone(), false),
+                requests.writes(), requests.reads());
         return new NodeStatus(s.id(), s.role().name(), s.term(), s.leader(), s.commitIndex(), s.appliedIndex(), s.lastIndex(),
                 members, s.removed(), details);
     }

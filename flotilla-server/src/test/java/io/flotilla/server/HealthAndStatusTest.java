@@ -42,7 +42,7 @@ class HealthAndStatusTest {
     @Test
     void healthyNodesSay200AndStatusShowsWhatTheyHold() throws Exception {
         try (TestCluster cluster = new TestCluster(dir, 3)) {
-            cluster.http = true;
+            cluster.withHttp();
             cluster.startAll();
             int leader = cluster.awaitLeader();
             try (NodeConnection c = cluster.connect(leader)) {
@@ -105,7 +105,7 @@ class HealthAndStatusTest {
     @Test
     void aNodeWithoutALeaderSays503WithTheReasonButIsAliveForALivenessProbe() throws Exception {
         try (TestCluster cluster = new TestCluster(dir, 3)) {
-            cluster.http = true;
+            cluster.withHttp();
             cluster.startAll();
             int leader = cluster.awaitLeader();
             int survivor = leader == 1 ? 2 : 1;
@@ -139,7 +139,7 @@ class HealthAndStatusTest {
         Path certs = dir.resolve("certs");
         assertThat(DevCertificates.commandLine().execute("3", "--dir", certs.toString())).isZero();
         try (TestCluster cluster = new TestCluster(dir.resolve("data"), 3)) {
-            cluster.http = true;
+            cluster.withHttp();
             cluster.certs = certs;
             cluster.startAll();
             cluster.awaitLeader();

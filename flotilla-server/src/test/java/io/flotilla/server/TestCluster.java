@@ -52,18 +52,23 @@ final class TestCluster implements AutoCloseable {
     /** With TLS: clients must present a certificate (--tls-client-auth). */
     boolean clientAuth;
 
-    /** Nodes get HTTP ports (/health, /status ...), from {@link #httpPort}. */
-    boolean http;
-    private final Map<Integer, Integer> httpPorts = new ConcurrentHashMap<>();
+    /** Per node, its HTTP port (--http-port); nodes have none unless a test calls {@link #withHttp}. */
+    final Map<Integer, Integer> httpPorts = new TreeMap<>();
 
-    /** Node {@code id}'s HTTP port (when {@link #http} is set). */
+    /** Gives every founder an HTTP port of its own, kept across restarts. */
+    TestCluster withHttp() {
+        addresses.keySet().forEach(id -> httpPorts.put(id, TestPorts.next()));
+        return this;
+    }
+
+    /** Node {@code id}'s HTTP port (after {@link #withHttp}). */
     int httpPort(int id) {
-        return httpPorts.computeIfAbsent(id, k -> TestPorts.next());
+        return httpPorts.get(id);
     }
 
     ServerConfig config(int id) {
         ServerConfig config = withTls(id, plainConfig(id));
-        return http ? config.with(config.admin().withHttpPort(httpPort(id))) : config;
+        return httpPorts.containsKey(id) ? config.with(config.admin().withHttpPort(httpPorts.get(id))) : config;
     }
 
     ServerConfig withTls(int id, ServerConfig config) {

@@ -38,10 +38,21 @@ public record NodeStatus(int nodeId, String role, long term, int leaderId, long 
      * @param keyCount         keys in the state machine
      * @param dataDirBytes     bytes of the data directory (measured at most once a second)
      * @param healthProblem    why the node is unhealthy; empty when healthy (the /health check)
+     * @param writes           writes clients sent to this node since it started (relayed to the leader or not);
+     *                         a write relayed to the leader counts only where it entered, so the members' sum is
+     *                         the cluster's (for writes/s on the cluster page)
+     * @param reads            reads likewise
      */
     public record Details(String version, long uptimeMillis, long leaderCommit, long snapshotIndex, long snapshotTerm,
-                          long snapshotTimeMillis, long keyCount, long dataDirBytes, String healthProblem) {
-        public static final Details UNKNOWN = new Details("", 0, 0, 0, 0, 0, 0, 0, "");
+                          long snapshotTimeMillis, long keyCount, long dataDirBytes, String healthProblem, long writes, long reads) {
+        public static final Details UNKNOWN = new Details("", 0, 0, 0, 0, 0, 0, 0, "", 0, 0);
+
+        /** Details without request counters. */
+        public Details(String version, long uptimeMillis, long leaderCommit, long snapshotIndex, long snapshotTerm,
+                       long snapshotTimeMillis, long keyCount, long dataDirBytes, String healthProblem) {
+            this(version, uptimeMillis, leaderCommit, snapshotIndex, snapshotTerm, snapshotTimeMillis, keyCount, dataDirBytes,
+                    healthProblem, 0, 0);
+        }
 
         public boolean known() {
             return !version.isEmpty();

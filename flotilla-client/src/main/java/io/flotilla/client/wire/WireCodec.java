@@ -25,7 +25,7 @@ public final class WireCodec {
     /**
      * The newest protocol version: 2 added the limits to the hello reply; 3 added the membership
      * requests and the configuration in a node's status; 4 the details in a node's status (version,
-     * uptime, snapshot, keys, disk, health). Every node still speaks 1.
+     * uptime, snapshot, keys, disk, health, request counters). Every node still speaks 1.
      */
     public static final int VERSION = 4;
 
@@ -242,6 +242,8 @@ public final class WireCodec {
                 out.buf.putLong(d.uptimeMillis()).putLong(d.leaderCommit()).putLong(d.snapshotIndex()).putLong(d.snapshotTerm())
                         .putLong(d.snapshotTimeMillis()).putLong(d.keyCount()).putLong(d.dataDirBytes());
                 out.string(d.healthProblem());
+                out.ensure(16);
+                out.buf.putLong(d.writes()).putLong(d.reads());
             }
         } else if (response instanceof Response.Members m) {
             out.buf.put((byte) FORM_MEMBERS);
@@ -321,7 +323,7 @@ public final class WireCodec {
     private static NodeStatus status4(ByteBuffer in) {
         NodeStatus s = status3(in);
         NodeStatus.Details details = new NodeStatus.Details(string(in), in.getLong(), in.getLong(), in.getLong(), in.getLong(),
-                in.getLong(), in.getLong(), in.getLong(), string(in));
+                in.getLong(), in.getLong(), in.getLong(), string(in), in.getLong(), in.getLong());
         return new NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(), s.commitIndex(), s.appliedIndex(), s.lastIndex(),
                 s.members(), s.removed(), details);
     }
