@@ -112,7 +112,7 @@ final class Snapshotter {
         SnapshotSink sink;
         try {
             sink = storage.beginSnapshot(meta);
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) { // the latter: a newer snapshot was installed meanwhile
             log.warn("node {}: cannot start a snapshot at index {}: {}", node.id(), applied, e.getMessage());
             failRequests(new RaftException("node " + node.id() + " cannot start a snapshot at index " + applied + ": " + e.getMessage()));
             return;

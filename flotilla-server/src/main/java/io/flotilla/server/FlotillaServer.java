@@ -363,8 +363,10 @@ public final class FlotillaServer implements AutoCloseable {
 
     /** The node stopped for good: one line, then exit (in production the process halts here). */
     private void failed(Throwable error) {
-        // A founder started blank finds the cluster exists: if the others were just restored from a backup, it was forgotten.
-        String hint = foundsAfresh && error instanceof NodeHaltedException
+        // A founder started blank finds, before founding anything, that the cluster exists: if the others were just
+        // restored from a backup, this one was forgotten.
+        RaftRuntime<?, ?, ?> r = raft;
+        String hint = foundsAfresh && error instanceof NodeHaltedException && r != null && r.status().members().members().isEmpty()
                 ? " If the other founders were just restored from a backup, start this one with the same --restore FILE." : "";
         log.error("node {} failed and exits with status {}: {}{} (data directory {})", config.nodeId(), EXIT_NODE_FAILED,
                 RaftRuntime.describeFailure(error), hint, config.dataDir().toAbsolutePath());
