@@ -31,6 +31,8 @@ final class Call {
     private final String what;
     private final long startNanos = System.nanoTime();
     private final long deadlineNanos;
+    /** How long one attempt waits for its answer before another node is tried. */
+    private final Duration attemptTimeout;
     private Request request;
     private WriteSession session;
     private int attempts;
@@ -50,12 +52,18 @@ final class Call {
     }
 
     Call(FlotillaClient client, String what, Request request, WriteSession session) {
+        this(client, what, request, session, client.options().attemptTimeout());
+    }
+
+    /** With its own attempt timeout: for a request the node takes long to answer (a snapshot). */
+    Call(FlotillaClient client, String what, Request request, WriteSession session, Duration attemptTimeout) {
         this.client = client;
         this.options = client.options();
         this.what = what;
         this.request = request;
         this.session = session;
         this.deadlineNanos = startNanos + options.deadline().toNanos();
+        this.attemptTimeout = attemptTimeout;
     }
 
     /** A write or a membership change: its outcome may be unknown. Only writes carry a session. */
@@ -80,7 +88,7 @@ final class Call {
         if (session != null) {
             request = withSession(request, session.refreshed(request.session()));
         }
-        Duration timeout = Duration.ofNanos(Math.min(left, options.attemptTimeout().toNanos()));
+        Duration timeout = Duration.ofNanos(Math.min(left, attemptTimeout.toNanos()));
         Request sending = request;
         AtomicReference<InetSocketAddress> target = new AtomicReference<>();
         // Whether the request was handed to a connection, decided once: an attempt that timed out while
@@ -117,7 +125,7 @@ final class Call {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         lastError = cause;
         // An attempt cut short by the deadline says nothing new: while polling through an election, it is one more poll.
-        boolean cutShort = cause instanceof TimeoutException && timeout.compareTo(options.attemptTimeout()) < 0;
+        boolean cutShort = cause instanceof TimeoutException && timeout.compareTo(attemptTimeout) < 0;
         lastWasNoLeader &= cutShort;
         if (cause instanceof OverLimitException) {
             finish(null, new RequestRejectedException(what + " was refused before sending: " + cause.getMessage()
@@ -143,7 +151,8 @@ final class Call {
     private void answered(InetSocketAddress node, Response response) {
         String where = ClientOptions.describe(node);
         if (response instanceof Response.Value || response instanceof Response.Outcome || response instanceof Response.Status
-                || response instanceof Response.Members) {
+                || response instanceof Response.Members || response instanceof Response.Snapshot
+                || response instanceof Response.SnapshotData) {
             finish(response, null);
         } else if (response instanceof Response.NotLeader n) {
             note(where, "not the leader" + (n.leaderId() == 0 ? "" : "; named node " + n.leaderId()

@@ -3,6 +3,7 @@ package io.flotilla.client;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.client.wire.Membership;
+import io.flotilla.client.wire.SnapshotInfo;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.Member;
 import io.flotilla.core.MembershipChange;
@@ -146,6 +147,50 @@ public final class FlotillaClient implements AutoCloseable {
     /** Removes member {@code id}; it stops, and its id is never used again in this cluster. */
     public CompletableFuture<Membership> removeMemberAsync(int id) {
         return change("member remove " + id, new MembershipChange.Remove(id));
+    }
+
+    /**
+     * Saves a backup of the whole store to {@code file} ({@link BackupFile}): the leader takes (or
+     * reuses) a snapshot holding every write acknowledged before this call, and this client reads it
+     * into {@code file.tmp}, checks its CRC32C, syncs it and renames it to {@code file} (replacing one
+     * that exists only with a complete, verified backup). Each step (the snapshot, each chunk of its
+     * data) is bounded by {@link ClientOptions#deadline()}; a large store may need a longer one.
+     * Blocking: do not call it from a callback on the client's thread.
+     *
+     * @throws IOException        if {@code file} cannot be written (nothing is left behind)
+     * @throws FlotillaException  if the cluster could not provide the snapshot in time
+     */
+    public BackupFile.Saved saveSnapshot(java.nio.file.Path file) throws java.io.IOException {
+        for (EventExecutor loop : group) {
+            if (loop.inEventLoop()) {
+                throw new IllegalStateException("saveSnapshot blocks; it cannot run on the client's own I/O thread");
+            }
+        }
+        return new SnapshotSaver(this).save(file);
+    }
+
+    /**
+     * Asks the leader for a consistent snapshot and holds it open for reading (the first step of
+     * {@link #saveSnapshot}); one attempt may wait the whole deadline, as taking a snapshot of a
+     * large store takes a while.
+     */
+    SnapshotInfo beginSnapshot() {
+        return await(run("snapshot", new Request.SnapshotBegin(), null, options.deadline()).thenApply(r -> {
+            if (r instanceof Response.Snapshot s) {
+                return s.info();
+            }
+            throw new CompletionException(new IllegalStateException("the cluster answered a snapshot request with " + r));
+        }));
+    }
+
+    /** One chunk of a snapshot {@link #beginSnapshot} opened. */
+    Response.SnapshotData readSnapshot(Request.SnapshotRead read) {
+        return await(run("snapshot read at " + read.offset(), read, null).thenApply(r -> {
+            if (r instanceof Response.SnapshotData d) {
+                return d;
+            }
+            throw new CompletionException(new IllegalStateException("the cluster answered a snapshot read with " + r));
+        }));
     }
 
     // ---- blocking, byte strings -----------------------------------------------------------------
@@ -298,6 +343,10 @@ public final class FlotillaClient implements AutoCloseable {
     }
 
     private CompletableFuture<Response> run(String what, Request request, WriteSession writeSession) {
+        return run(what, request, writeSession, options.attemptTimeout());
+    }
+
+    private CompletableFuture<Response> run(String what, Request request, WriteSession writeSession, Duration attemptTimeout) {
         if (closed || inProgress.incrementAndGet() > options.maxInFlight()) {
             if (!closed) {
                 inProgress.decrementAndGet();
@@ -307,7 +356,7 @@ public final class FlotillaClient implements AutoCloseable {
             }
             return refuse(what, writeSession != null);
         }
-        Call call = new Call(this, shorten(what), request, writeSession);
+        Call call = new Call(this, shorten(what), request, writeSession, attemptTimeout);
         calls.add(call);
         call.result.whenComplete((r, e) -> {
             calls.remove(call);

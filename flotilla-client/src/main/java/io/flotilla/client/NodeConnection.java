@@ -136,6 +136,10 @@ public final class NodeConnection implements AutoCloseable {
             overLimit = Optional.of("node " + nodeId + " at " + describe(address) + " speaks protocol version " + version
                     + ", which has no membership requests (version 3 does): upgrade it first");
         }
+        if ((request instanceof Request.SnapshotBegin || request instanceof Request.SnapshotRead) && version < 4 && askedVersion >= 4) {
+            overLimit = Optional.of("node " + nodeId + " at " + describe(address) + " speaks protocol version " + version
+                    + ", which has no snapshot requests (version 4 does): upgrade it first");
+        }
         if (overLimit.isPresent()) {
             answer.completeExceptionally(new OverLimitException(overLimit.get()));
             return answer;

@@ -80,6 +80,8 @@ public final class FakeCluster implements AutoCloseable {
     public volatile boolean followersForward = true;
     /** What every node announces in its hello reply (to clients that speak version 2). */
     public volatile Hello.Limits limits = new Hello.Limits(4096, 1 << 20, 4 << 20);
+    /** The highest protocol version the nodes answer in (from 2, when the reply carries the limits). */
+    public volatile int maxVersion = 2;
 
     public FakeCluster(int size) {
         for (int id = 1; id <= size; id++) {
@@ -220,8 +222,9 @@ public final class FakeCluster implements AutoCloseable {
                 if (!greeted) {
                     Hello hello = WireCodec.decodeHello(frame.nioBuffer());
                     greeted = true;
-                    Hello.Reply reply = new Hello.Reply(true, id, "flotilla", "",
-                            hello.version() >= 2 ? Optional.of(limits) : Optional.empty());
+                    int version = Math.min(hello.version(), Math.max(2, maxVersion));
+                    Hello.Reply reply = hello.version() >= 2 ? new Hello.Reply(true, id, "flotilla", "", Optional.of(limits), version)
+                            : new Hello.Reply(true, id, "flotilla", "", Optional.empty());
                     long delay = nextHelloDelayMillis.getAndSet(0);
                     Runnable answer = () -> {
                         hellosAnswered.incrementAndGet();

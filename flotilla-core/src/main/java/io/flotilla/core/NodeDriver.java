@@ -32,10 +32,15 @@ public final class NodeDriver<C, Q, R> {
     private record PendingProposal<R>(long term, Callback<R> callback) {
     }
 
-    private record PendingRead<Q, R>(Q query, Callback<R> callback) {
+    /** A read waiting for its index to be confirmed and applied: a query, or a request for a snapshot. */
+    private interface PendingRead {
+        /** Runs once every entry up to {@code readIndex} is applied. */
+        void serve(long readIndex);
+
+        void fail(RuntimeException error);
     }
 
-    private record WaitingRead<Q, R>(long index, long seq, PendingRead<Q, R> read) {
+    private record WaitingRead(long index, long seq, PendingRead read) {
     }
 
     private final RaftNode node;
@@ -49,8 +54,8 @@ public final class NodeDriver<C, Q, R> {
 
     private final Map<Long, PendingProposal<R>> proposals = new HashMap<>();
     private final Map<Long, PendingProposal<ClusterConfig>> membershipChanges = new HashMap<>();
-    private final Map<Long, PendingRead<Q, R>> reads = new HashMap<>();
-    private final PriorityQueue<WaitingRead<Q, R>> readsWaitingForApply = new PriorityQueue<>(
+    private final Map<Long, PendingRead> reads = new HashMap<>();
+    private final PriorityQueue<WaitingRead> readsWaitingForApply = new PriorityQueue<>(
             (a, b) -> a.index != b.index ? Long.compare(a.index, b.index) : Long.compare(a.seq, b.seq));
     private long nextReadId = 1;
     private long applied;
@@ -144,7 +149,39 @@ public final class NodeDriver<C, Q, R> {
 
     public void read(Q query, Callback<R> callback) {
         long id = nextReadId++;
-        reads.put(id, new PendingRead<>(query, callback));
+        reads.put(id, new PendingRead() {
+            @Override
+            public void serve(long readIndex) {
+                callback.complete(stateMachine.query(query), applied);
+            }
+
+            @Override
+            public void fail(RuntimeException error) {
+                callback.fail(error);
+            }
+        });
+        node.read(id);
+    }
+
+    /**
+     * Completes with a stored snapshot that holds every entry committed when this is called, for a
+     * backup: the leader first confirms it still leads (as for a linearizable read), then reuses its
+     * newest snapshot if that covers the read's index, else takes one at once. Fails with
+     * {@link NotLeaderException} on a follower.
+     */
+    public void snapshotNow(Callback<SnapshotMeta> callback) {
+        long id = nextReadId++;
+        reads.put(id, new PendingRead() {
+            @Override
+            public void serve(long readIndex) {
+                snapshotter.requestNow(readIndex, applied, appliedTerm, callback);
+            }
+
+            @Override
+            public void fail(RuntimeException error) {
+                callback.fail(error);
+            }
+        });
         node.read(id);
     }
 
@@ -177,11 +214,11 @@ public final class NodeDriver<C, Q, R> {
             ready.committed().forEach(this::apply);
             snapshotter.maybeTake(applied, appliedTerm);
             for (ReadOutcome outcome : ready.reads()) {
-                PendingRead<Q, R> read = reads.remove(outcome.id());
+                PendingRead read = reads.remove(outcome.id());
                 if (outcome instanceof ReadOutcome.Ready r) {
-                    readsWaitingForApply.add(new WaitingRead<>(r.index(), outcome.id(), read));
+                    readsWaitingForApply.add(new WaitingRead(r.index(), outcome.id(), read));
                 } else if (outcome instanceof ReadOutcome.NotLeader n) {
-                    read.callback().fail(new NotLeaderException(n.leader()));
+                    read.fail(new NotLeaderException(n.leader()));
                 }
             }
             serveReads();
@@ -261,8 +298,8 @@ public final class NodeDriver<C, Q, R> {
 
     private void serveReads() {
         while (!readsWaitingForApply.isEmpty() && readsWaitingForApply.peek().index() <= applied) {
-            PendingRead<Q, R> read = readsWaitingForApply.poll().read();
-            read.callback().complete(stateMachine.query(read.query()), applied);
+            WaitingRead waiting = readsWaitingForApply.poll();
+            waiting.read().serve(waiting.index());
         }
     }
 
@@ -276,8 +313,9 @@ public final class NodeDriver<C, Q, R> {
         proposals.values().forEach(p -> p.callback().fail(unknown));
         membershipChanges.values().forEach(p -> p.callback().fail(unknown));
         membershipChanges.clear();
-        reads.values().forEach(r -> r.callback().fail(error));
-        readsWaitingForApply.forEach(r -> r.read().callback().fail(error));
+        reads.values().forEach(r -> r.fail(error));
+        readsWaitingForApply.forEach(r -> r.read().fail(error));
+        snapshotter.failRequests(error);
         proposals.clear();
         reads.clear();
         readsWaitingForApply.clear();

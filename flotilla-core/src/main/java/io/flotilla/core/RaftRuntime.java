@@ -187,6 +187,19 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     }
 
     /**
+     * Completes with a stored snapshot that holds every entry committed when this is called (for a
+     * backup): the leader confirms it still leads as for {@link #read}, then reuses its newest
+     * snapshot if that covers the read's index, else takes one at once, whatever
+     * {@link Options#snapshotEvery()} says. Fails with {@link NotLeaderException} on a follower.
+     * The snapshot stays stored until newer ones replace it; read it through the storage.
+     */
+    public CompletableFuture<SnapshotMeta> snapshotNow() {
+        CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
+        submit(() -> driver.snapshotNow(callback(future)), future);
+        return future;
+    }
+
+    /**
      * Changes the cluster's membership (one change at a time; see {@link MembershipChange}) and
      * completes with the new configuration once it is committed and applied here. Outcomes follow
      * the rules of {@link #propose}: {@link NotLeaderException} on a follower, {@link ChangeRefusedException}

@@ -35,6 +35,8 @@ class RaftRuntimeTest {
     /** Appends each command to a list; queries return the list's size. */
     static final class Journal implements StateMachine<Long, String, Long> {
         final List<Long> applied = new ArrayList<>();
+        /** While set, the snapshot writer waits for it before writing (a slow snapshot). */
+        volatile CountDownLatch snapshotGate;
         /** Applying this command signals {@link #applying} and waits for {@link #release}. */
         volatile Long blockAt;
         volatile CountDownLatch applying;
@@ -64,7 +66,15 @@ class RaftRuntimeTest {
         @Override
         public synchronized Snapshot snapshot() {
             List<Long> copy = List.copyOf(applied);
+            CountDownLatch gate = snapshotGate;
             return out -> {
+                if (gate != null) {
+                    try {
+                        gate.await();
+                    } catch (InterruptedException e) {
+                        throw new IOException(e);
+                    }
+                }
                 DataOutputStream data = new DataOutputStream(out);
                 data.writeInt(copy.size());
                 for (long v : copy) {
@@ -301,6 +311,67 @@ class RaftRuntimeTest {
         nodes.remove(restarted).close();
         start(restarted);
         await(() -> journals.get(restarted).copy().equals(journals.get(leader).copy()), "the restarted node has the same state");
+    }
+
+    /** The journal a stored snapshot holds. */
+    private static List<Long> journalIn(Storage storage) throws IOException {
+        Journal restored = new Journal();
+        try (InputStream in = storage.openSnapshot()) {
+            restored.restore(in);
+        }
+        return restored.copy();
+    }
+
+    @Test
+    void snapshotNowOnTheLeaderHoldsEveryCommittedEntryAndIsReusedUntilMoreAreApplied() throws Exception {
+        startCluster(); // snapshotEvery 0: no snapshot unless asked for
+        int leader = awaitLeader();
+        for (long i = 0; i < 100; i++) {
+            nodes.get(leader).propose(i).get(5, TimeUnit.SECONDS);
+        }
+        SnapshotMeta first = nodes.get(leader).snapshotNow().get(10, TimeUnit.SECONDS);
+        assertThat(first.index()).isGreaterThanOrEqualTo(101); // the founding entry, a no-op, 100 commands at least
+        assertThat(first.config()).isEqualTo(ClusterConfig.of(1, 2, 3));
+        assertThat(storages.get(leader).latestSnapshot()).contains(first);
+        assertThat(journalIn(storages.get(leader))).hasSize(100);
+
+        assertThat(nodes.get(leader).snapshotNow().get(10, TimeUnit.SECONDS)).as("nothing new: the same snapshot").isEqualTo(first);
+        nodes.get(leader).propose(100L).get(5, TimeUnit.SECONDS);
+        SnapshotMeta second = nodes.get(leader).snapshotNow().get(10, TimeUnit.SECONDS);
+        assertThat(second.index()).isGreaterThan(first.index());
+        assertThat(journalIn(storages.get(leader))).hasSize(101);
+    }
+
+    @Test
+    void snapshotNowOnAFollowerFailsNamingTheLeader() throws Exception {
+        startCluster();
+        int leader = awaitLeader();
+        int follower = leader % 3 + 1;
+        await(() -> nodes.get(follower).status().leader() == leader, "the follower knows the leader");
+        assertThatThrownBy(() -> nodes.get(follower).snapshotNow().get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(NotLeaderException.class)
+                .satisfies(e -> assertThat(((NotLeaderException) e).leader()).isEqualTo(leader));
+    }
+
+    @Test
+    void snapshotNowDuringAPeriodicSnapshotWaitsForItThenTakesOneCoveringLaterEntries() throws Exception {
+        snapshotEvery = 50;
+        startCluster();
+        int leader = awaitLeader();
+        CountDownLatch gate = new CountDownLatch(1);
+        journals.get(leader).snapshotGate = gate; // the periodic snapshot at about 50 entries is held up
+        for (long i = 0; i < 80; i++) {
+            nodes.get(leader).propose(i).get(5, TimeUnit.SECONDS);
+        }
+        long committed = nodes.get(leader).status().commitIndex();
+        CompletableFuture<SnapshotMeta> asked = nodes.get(leader).snapshotNow();
+        Thread.sleep(200); // not a wait for a condition: the answer must NOT come while the writer is held
+        assertThat(asked).as("waits for the snapshot being written").isNotDone();
+        journals.get(leader).snapshotGate = null;
+        gate.countDown();
+        SnapshotMeta meta = asked.get(10, TimeUnit.SECONDS);
+        assertThat(meta.index()).isGreaterThanOrEqualTo(committed);
+        assertThat(journalIn(storages.get(leader))).hasSize(80);
     }
 
     @Test

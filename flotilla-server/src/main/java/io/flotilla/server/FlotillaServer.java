@@ -66,6 +66,7 @@ public final class FlotillaServer implements AutoCloseable {
     private volatile RaftRuntime<KvCommand, Request.Get, Response> raft;
     private volatile KvStateMachine state;
     private Forwarder forwarder;
+    private BackupStreams backups;
     /** Null for plaintext. */
     private ServerTls tls;
     private NodeServer server;
@@ -111,9 +112,13 @@ public final class FlotillaServer implements AutoCloseable {
 
     /** Synchronized with {@link #stop}: a signal while the node starts stops it once it has started. */
     private synchronized void open() throws IOException {
+        if (config.admin().restore() != null) {
+            Restore.seed(config, founders());
+        }
         storage = DurableStorage.open(config.dataDir(), new Identity(config.clusterId(), config.nodeId()),
                 DurableStorage.Options.defaults().withFsync(config.fsync()));
         boolean fresh = storage.isEmpty();
+        foundsAfresh = fresh && config.join() == null;
         MessageCodec messageCodec = new MessageCodec(config.maxFrameBytes());
         tls = ServerTls.load(config.tls(), config.nodeId());
         transport = new PeerTransport(config.nodeId(), config.clusterId(), resolvedPeers(), messageCodec, workers, outboundTls());
@@ -143,9 +148,7 @@ public final class FlotillaServer implements AutoCloseable {
                 .withMetrics(metrics);
         if (config.join() == null) {
             // Only founders run the bootstrap check; a node without founders and without data waits to be added.
-            Map<Integer, String> founders = new TreeMap<>();
-            config.peers().forEach((id, a) -> founders.put(id, describe(a)));
-            options = options.withFounders(ClusterConfig.ofVoters(founders));
+            options = options.withFounders(founders());
         }
         log.info("node {} of cluster '{}' serving on {}:{}{}, {}, data in {}", config.nodeId(), config.clusterId(),
                 config.host(), config.port(), http == null ? "" : " (http" + (tls == null ? "" : "s") + "://" + config.host() + ":"
@@ -168,6 +171,16 @@ public final class FlotillaServer implements AutoCloseable {
         }
     }
 
+    /** The founding configuration: the peer list, every member a voter at its address there. */
+    private ClusterConfig founders() {
+        Map<Integer, String> founders = new TreeMap<>();
+        config.peers().forEach((id, a) -> founders.put(id, describe(a)));
+        return ClusterConfig.ofVoters(founders);
+    }
+
+    /** Started with no data as a founder: the node asks the others whether the cluster exists. */
+    private volatile boolean foundsAfresh;
+
     private NodeTls outboundTls() {
         return tls == null ? null : tls.outbound();
     }
@@ -182,7 +195,10 @@ public final class FlotillaServer implements AutoCloseable {
         raft.failure().thenAcceptAsync(this::failed, task -> new Thread(task, "flotilla-failed-" + config.nodeId()).start());
         raft.removed().thenAcceptAsync(this::removed, task -> new Thread(task, "flotilla-removed-" + config.nodeId()).start());
         reporter.attach(raft, state);
-        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout(), reporter::status, requests);
+        backups = new BackupStreams(config.nodeId(), config.clusterId(), raft, storage::openSnapshotReader,
+                Math.max(1, config.maxFrameBytes() - 64), BackupStreams.IDLE);
+        workers.scheduleWithFixedDelay(backups::closeIdle, 5, 5, TimeUnit.SECONDS);
+        service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout(), reporter::status, requests, backups);
         followConfiguration();
         proposeSessionLimits();
     }
@@ -377,8 +393,13 @@ public final class FlotillaServer implements AutoCloseable {
 
     /** The node stopped for good: one line, then exit (in production the process halts here). */
     private void failed(Throwable error) {
-        log.error("node {} failed and exits with status {}: {} (data directory {})", config.nodeId(), EXIT_NODE_FAILED,
-                RaftRuntime.describeFailure(error), config.dataDir().toAbsolutePath());
+        // A founder started blank finds, before founding anything, that the cluster exists: if the others were just
+        // restored from a backup, this one was forgotten.
+        RaftRuntime<?, ?, ?> r = raft;
+        String hint = foundsAfresh && error instanceof NodeHaltedException && r != null && r.status().members().members().isEmpty()
+                ? " If the other founders were just restored from a backup, start this one with the same --restore FILE." : "";
+        log.error("node {} failed and exits with status {}: {}{} (data directory {})", config.nodeId(), EXIT_NODE_FAILED,
+                RaftRuntime.describeFailure(error), hint, config.dataDir().toAbsolutePath());
         System.out.flush();
         exit.accept(EXIT_NODE_FAILED);
         halt(); // only reached when exit did not end the process: stop serving at least
@@ -487,6 +508,9 @@ public final class FlotillaServer implements AutoCloseable {
         }
         if (forwarder != null) {
             forwarder.close();
+        }
+        if (backups != null) {
+            backups.close();
         }
         if (transport != null) {
             transport.close();

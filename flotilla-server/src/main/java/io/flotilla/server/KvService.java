@@ -40,15 +40,19 @@ final class KvService implements NodeServer.RequestHandler {
     private final Duration timeout;
     private final Supplier<NodeStatus> status;
     private final RequestCounters counters;
+    private final BackupStreams backups;
+    /** How long a snapshot for a backup may take (writing a large store's snapshot takes a while). */
+    static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(5);
 
     KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout,
-              Supplier<NodeStatus> status, RequestCounters counters) {
+              Supplier<NodeStatus> status, RequestCounters counters, BackupStreams backups) {
         this.raft = raft;
         this.status = status;
         this.counters = counters;
         this.limits = limits;
         this.forwarder = forwarder;
         this.timeout = timeout;
+        this.backups = backups;
     }
 
     @Override
@@ -62,6 +66,15 @@ final class KvService implements NodeServer.RequestHandler {
         }
         if (request instanceof Request.MemberList || request instanceof Request.MemberChange) {
             return membership(request, forwarded);
+        }
+        if (request instanceof Request.SnapshotBegin) {
+            // The leader takes the snapshot; a follower relays the request (NotLeaderException), as it does reads.
+            return backups.begin().orTimeout(SNAPSHOT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded))
+                    .thenCompose(Function.identity());
+        }
+        if (request instanceof Request.SnapshotRead read) {
+            return snapshotRead(read, forwarded);
         }
         if (request instanceof Request.Get get && get.stale() && raft.status().members().members().isEmpty()) {
             // An empty state machine would answer "absent" for keys the cluster holds.
@@ -106,6 +119,23 @@ final class KvService implements NodeServer.RequestHandler {
         return done(new Response.Members(membership(s, s.members())));
     }
 
+    /**
+     * A snapshot is read from the node that holds it open (named in the request), leader or not: any
+     * other node relays the read there, once.
+     */
+    private CompletableFuture<Response> snapshotRead(Request.SnapshotRead read, boolean forwarded) {
+        int self = raft.status().id();
+        if (read.nodeId() == self) {
+            return backups.read(read);
+        }
+        if (forwarded) {
+            return done(new Response.Failure(Response.Code.INVALID, "snapshot stream " + Long.toHexString(read.streamId())
+                    + " is held by node " + read.nodeId() + ", not node " + self));
+        }
+        return forwarder.forward(read.nodeId(), read, timeout).exceptionally(error -> new Response.Failure(Response.Code.UNAVAILABLE,
+                "cannot reach node " + read.nodeId() + ", which holds the snapshot: " + unwrap(error).getMessage()));
+    }
+
     /** {@code config} with each member's progress as the leader's {@code status} has it. */
     static Membership membership(Status status, ClusterConfig config) {
         List<Membership.MemberInfo> members = new ArrayList<>();
@@ -131,7 +161,8 @@ final class KvService implements NodeServer.RequestHandler {
             }
             // A leader this node cannot reach is most likely gone and about to be replaced: say there is
             // no leader (the client polls and looks for one) rather than send the client to it.
-            return forwarder.forward(n.leader(), request, timeout).handle((response, relayError) -> {
+            Duration relayTimeout = request instanceof Request.SnapshotBegin ? SNAPSHOT_TIMEOUT : timeout;
+            return forwarder.forward(n.leader(), request, relayTimeout).handle((response, relayError) -> {
                 Throwable cause = relayError == null ? null : unwrap(relayError);
                 return cause == null ? response : cause instanceof NotSentException
                         ? new Response.Failure(Response.Code.NO_LEADER, cause.getMessage() + "; retry shortly")

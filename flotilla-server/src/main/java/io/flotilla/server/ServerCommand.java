@@ -236,6 +236,10 @@ public final class ServerCommand implements Callable<Integer> {
         ConnectionLimits connections = connectionLimits(file, maxFrame);
         TlsConfig tls = tls(file);
         AdminConfig admin = admin(file, listenPort);
+        if (admin.restore() != null && joining != null) {
+            throw new IllegalArgumentException("--restore and --join exclude each other: --restore seeds a founder of a new cluster,"
+                    + " a node that joins copies the data from the cluster's leader");
+        }
         return new ServerConfig(id,
                 pick(host, file.host(), self.getHostString()),
                 listenPort,

@@ -162,6 +162,17 @@ class ServerCommandTest {
     }
 
     @Test
+    void restoreIsForFoundersOnly() throws Exception {
+        Path backup = Files.writeString(dir.resolve("backup.flot"), "not even a backup: the file is read when the node starts");
+        assertRefused(run("--id", "4", "--port", "6004", "--join", "127.0.0.1:6001", "--restore", backup.toString()), 2,
+                "--restore and --join exclude each other: --restore seeds a founder of a new cluster, a node that joins copies the"
+                        + " data from the cluster's leader");
+        ServerCommand founder = new ServerCommand();
+        new CommandLine(founder).parseArgs("--id", "1", "--restore", backup.toString());
+        assertThat(founder.resolve().admin().restore()).isEqualTo(backup);
+    }
+
+    @Test
     void aJoiningNodeNeedsNoPeerListAndTheConfigFileCanSayJoin() throws Exception {
         ServerCommand command = new ServerCommand();
         new CommandLine(command).parseArgs("--id", "4", "--port", "6004", "--join", "10.0.0.1:5001");

@@ -161,6 +161,7 @@ public final class FlotillaCli {
         COMMANDS.put("cas", CasCommand::new);
         COMMANDS.put("status", StatusCommand::new);
         COMMANDS.put("member", MemberCommand::new);
+        COMMANDS.put("snapshot", SnapshotCommand::new);
         COMMANDS.put("shell", ShellCommand::new);
         COMMANDS.put("bench", BenchCommand::new);
     }

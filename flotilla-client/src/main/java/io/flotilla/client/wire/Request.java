@@ -37,6 +37,22 @@ public sealed interface Request {
     record MemberChange(MembershipChange change) implements Request {
     }
 
+    /**
+     * Asks the leader for a consistent snapshot of the whole store, for a backup (protocol version 4);
+     * followers relay it. Answered with a {@link Response.Snapshot} once the leader holds a snapshot
+     * covering every write committed when the request arrived (it confirms its leadership first).
+     */
+    record SnapshotBegin() implements Request {
+    }
+
+    /**
+     * Reads up to {@code maxBytes} of the data of snapshot {@code streamId} held open by node
+     * {@code nodeId}, from {@code offset} (protocol version 4). Any node relays it to {@code nodeId}
+     * (leader or not). Answered with a {@link Response.SnapshotData}, empty at the end.
+     */
+    record SnapshotRead(int nodeId, long streamId, long offset, int maxBytes) implements Request {
+    }
+
     /** Writes only: the session that makes retries safe. */
     default Session session() {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " carries no session");

@@ -60,6 +60,22 @@ public sealed interface Response {
         }
     }
 
+    /** The answer to {@link Request.SnapshotBegin}: the snapshot held open for reading. */
+    record Snapshot(SnapshotInfo info) implements Response {
+        @Override
+        public Code code() {
+            return Code.OK;
+        }
+    }
+
+    /** The answer to {@link Request.SnapshotRead}: {@code data} from {@code offset}, empty at the end. */
+    record SnapshotData(long offset, Bytes data) implements Response {
+        @Override
+        public Code code() {
+            return Code.OK;
+        }
+    }
+
     Outcome OK = new Outcome(Code.OK);
     Outcome NOT_FOUND = new Outcome(Code.NOT_FOUND);
     Outcome CAS_MISMATCH = new Outcome(Code.CAS_MISMATCH);

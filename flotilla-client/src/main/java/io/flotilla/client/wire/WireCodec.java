@@ -25,7 +25,8 @@ public final class WireCodec {
     /**
      * The newest protocol version: 2 added the limits to the hello reply; 3 added the membership
      * requests and the configuration in a node's status; 4 the details in a node's status (version,
-     * uptime, snapshot, keys, disk, health, request counters). Every node still speaks 1.
+     * uptime, snapshot, keys, disk, health, request counters) and the snapshot requests (backups).
+     * Every node still speaks 1.
      */
     public static final int VERSION = 4;
 
@@ -36,6 +37,9 @@ public final class WireCodec {
     static final int STATUS = 5;
     static final int MEMBER_LIST = 6;
     static final int MEMBER_CHANGE = 7;
+    /** Version 4: a consistent snapshot for a backup, and reading its data. */
+    static final int SNAPSHOT_BEGIN = 8;
+    static final int SNAPSHOT_READ = 9;
 
     /** MEMBER_CHANGE kinds: add a member promoted once caught up, add a learner, promote, remove. */
     static final int CHANGE_ADD = 1;
@@ -51,6 +55,9 @@ public final class WireCodec {
     static final int FORM_MEMBERS = 4;
     /** Version 4: a version-3 status followed by its details. */
     static final int FORM_STATUS_4 = 5;
+    /** Version 4: the snapshot a SNAPSHOT_BEGIN opened, and a piece of its data. */
+    static final int FORM_SNAPSHOT = 6;
+    static final int FORM_SNAPSHOT_DATA = 7;
 
     private WireCodec() {
     }
@@ -174,6 +181,10 @@ public final class WireCodec {
                 out.buf.put((byte) (change instanceof MembershipChange.Promote ? CHANGE_PROMOTE : CHANGE_REMOVE)).putInt(change.id());
                 out.string("");
             }
+        } else if (request instanceof Request.SnapshotBegin) {
+            out.buf.put((byte) SNAPSHOT_BEGIN);
+        } else if (request instanceof Request.SnapshotRead r) {
+            out.buf.put((byte) SNAPSHOT_READ).putInt(r.nodeId()).putLong(r.streamId()).putLong(r.offset()).putInt(r.maxBytes());
         } else {
             throw new AssertionError(request);
         }
@@ -200,6 +211,8 @@ public final class WireCodec {
                 case STATUS -> new Request.StatusQuery();
                 case MEMBER_LIST -> new Request.MemberList();
                 case MEMBER_CHANGE -> new Request.MemberChange(change(in));
+                case SNAPSHOT_BEGIN -> new Request.SnapshotBegin();
+                case SNAPSHOT_READ -> new Request.SnapshotRead(in.getInt(), in.getLong(), in.getLong(), in.getInt());
                 default -> throw new ProtocolException("unknown request type " + type);
             };
             return new Tagged<>(id, request);
@@ -259,6 +272,18 @@ public final class WireCodec {
             out.ensure(4 + 4 * ms.removed().size());
             out.buf.putInt(ms.removed().size());
             ms.removed().forEach(out.buf::putInt);
+        } else if (response instanceof Response.Snapshot s) {
+            SnapshotInfo info = s.info();
+            out.buf.put((byte) FORM_SNAPSHOT).putInt(info.nodeId()).putLong(info.streamId());
+            out.string(info.clusterId());
+            out.ensure(16);
+            out.buf.putLong(info.index()).putLong(info.term());
+            out.bytes(info.config());
+            out.ensure(12);
+            out.buf.putLong(info.dataLength()).putInt(info.dataCrc());
+        } else if (response instanceof Response.SnapshotData d) {
+            out.buf.put((byte) FORM_SNAPSHOT_DATA).putLong(d.offset());
+            out.bytes(d.data());
         } else if (response instanceof Response.Outcome o) {
             if (o.code() == Response.Code.OK) {
                 out.buf.put((byte) FORM_PLAIN);
@@ -292,6 +317,9 @@ public final class WireCodec {
                         case FORM_STATUS_3 -> new Response.Status(status3(in));
                         case FORM_STATUS_4 -> new Response.Status(status4(in));
                         case FORM_MEMBERS -> new Response.Members(membership(in));
+                        case FORM_SNAPSHOT -> new Response.Snapshot(new SnapshotInfo(in.getInt(), in.getLong(), string(in),
+                                in.getLong(), in.getLong(), bytes(in), in.getLong(), in.getInt()));
+                        case FORM_SNAPSHOT_DATA -> new Response.SnapshotData(in.getLong(), bytes(in));
                         default -> throw new ProtocolException("unknown OK form " + form);
                     };
                 }

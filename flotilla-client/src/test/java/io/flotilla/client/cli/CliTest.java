@@ -188,7 +188,7 @@ class CliTest {
 
     @Test
     void everyCommandHasHelpAndTheToolHasAVersion() {
-        for (String command : List.of("get", "set", "delete", "cas", "status", "member", "shell", "bench")) {
+        for (String command : List.of("get", "set", "delete", "cas", "status", "member", "snapshot", "shell", "bench")) {
             CliRun help = CliRun.of(command, "--help");
             assertThat(help.exit()).as("%s --help", command).isZero();
             assertThat(help.out()).contains("Usage: flotilla-client " + command, "--cluster", "--timeout", "--output");

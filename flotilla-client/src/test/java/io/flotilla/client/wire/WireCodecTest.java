@@ -3,6 +3,7 @@ package io.flotilla.client.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flotilla.core.Bytes;
 import io.flotilla.core.Member;
 import io.flotilla.core.MembershipChange;
 import java.nio.ByteBuffer;
@@ -11,7 +12,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
-/** Round trips of protocol version 3's membership messages, and what older versions still read. */
+/** Round trips of protocol version 3's membership messages and version 4's snapshots, and what older versions still read. */
 class WireCodecTest {
     @Test
     void membershipRequestsRoundTrip() {
@@ -82,5 +83,37 @@ class WireCodecTest {
         huge.putInt(14, Integer.MAX_VALUE); // the member count
         assertThatThrownBy(() -> WireCodec.decodeResponse(huge)).isInstanceOf(ProtocolException.class)
                 .hasMessageContaining("members with");
+    }
+
+    @Test
+    void snapshotRequestsAndAnswersRoundTrip() {
+        for (Request r : List.of(new Request.SnapshotBegin(), new Request.SnapshotRead(3, Long.MAX_VALUE, 1L << 40, 1 << 20))) {
+            assertThat(WireCodec.decodeRequest(WireCodec.encodeRequest(7, r)).body()).isEqualTo(r);
+            assertThat(r.changesState()).isFalse();
+        }
+        SnapshotInfo info = new SnapshotInfo(2, 0x1234_5678_9abcL, "prod", 4096, 7, Bytes.utf8("config"), 1L << 33, 0xcafebabe);
+        for (Response r : List.of(new Response.Snapshot(info), new Response.SnapshotData(1L << 32, Bytes.wrap(new byte[100_000])),
+                new Response.SnapshotData(5, Bytes.EMPTY))) {
+            for (int version = 1; version <= WireCodec.VERSION; version++) { // relays between nodes speak version 1
+                assertThat(WireCodec.decodeResponse(WireCodec.encodeResponse(7, r, version)).body()).isEqualTo(r);
+            }
+        }
+    }
+
+    @Test
+    void malformedSnapshotAnswersAreRefusedBeforeAnythingIsAllocated() {
+        ByteBuffer data = WireCodec.encodeResponse(1, new Response.SnapshotData(0, Bytes.wrap(new byte[10])));
+        data.putInt(18, Integer.MAX_VALUE); // the data's length, after id, code, form and offset
+        assertThatThrownBy(() -> WireCodec.decodeResponse(data)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("byte string of 2147483647 bytes");
+        ByteBuffer truncated = WireCodec.encodeResponse(1, new Response.Snapshot(
+                new SnapshotInfo(1, 1, "c", 1, 1, Bytes.EMPTY, 0, 0)));
+        truncated.limit(truncated.limit() - 1);
+        assertThatThrownBy(() -> WireCodec.decodeResponse(truncated)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("truncated response");
+        ByteBuffer badIndex = WireCodec.encodeResponse(1, new Response.Snapshot(new SnapshotInfo(1, 1, "c", 1, 1, Bytes.EMPTY, 0, 0)));
+        badIndex.putLong(8 + 1 + 1 + 4 + 8 + 3, 0); // the index, after id, code, form, node, stream and "c"
+        assertThatThrownBy(() -> WireCodec.decodeResponse(badIndex)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("invalid response");
     }
 }

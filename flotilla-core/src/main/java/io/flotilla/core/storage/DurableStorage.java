@@ -399,6 +399,95 @@ public final class DurableStorage implements Storage, Closeable {
         return snapshots.open();
     }
 
+    /**
+     * Opens the stored snapshot {@code meta} for reading from any thread until the reader is closed,
+     * even after newer snapshots and compaction delete its file (see {@link SnapshotReader}): for a
+     * backup, which may take longer than the node keeps the snapshot.
+     *
+     * @return empty if {@code meta} is not (or no longer) a stored snapshot
+     */
+    public synchronized Optional<SnapshotReader> openSnapshotReader(SnapshotMeta meta) throws IOException {
+        checkUsable();
+        return snapshots.openReader(meta);
+    }
+
+    /**
+     * Creates the data directory {@code dir} of node {@code identity} holding nothing but the snapshot
+     * {@code meta} (its data read from {@code data}) and the hard state of its term with no vote: what a
+     * node holds right after installing that snapshot from a leader, with the log starting after it.
+     * This is how a backup seeds the founders of a new cluster ({@code meta} then carries the new
+     * cluster's configuration).
+     *
+     * <p>Atomic: the directory is built beside {@code dir} (in {@code <dir>.restoring}, removed first if
+     * an interrupted attempt left it), synced, and renamed into place, so a crash leaves either no data
+     * directory or a complete one.
+     *
+     * @throws StorageException if {@code dir} exists and is not an empty directory, or on any I/O error
+     */
+    public static void createFromSnapshot(Path dir, Identity identity, Options options, SnapshotMeta meta, InputStream data) {
+        Path target = dir.toAbsolutePath().normalize();
+        Path temp = target.resolveSibling(target.getFileName() + ".restoring");
+        try {
+            if (Files.exists(target) && !isEmptyDirectory(target)) {
+                throw new StorageException("data directory " + target + " already holds data; a snapshot seeds only an empty one");
+            }
+            deleteTree(temp);
+            try (DurableStorage storage = open(temp, identity, options)) {
+                SnapshotSink sink = storage.beginSnapshot(meta);
+                try {
+                    data.transferTo(sink.out());
+                    sink.commit();
+                } finally {
+                    sink.close(); // aborts unless committed
+                }
+                storage.resetToSnapshot(meta);
+                storage.saveHardState(new HardState(meta.term(), 0));
+                storage.sync();
+            }
+            if (Files.exists(target)) {
+                Files.delete(target); // empty, checked above
+            }
+            Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            if (options.fsync()) {
+                FileSync.syncDirectory(target.getParent());
+            }
+        } catch (IOException e) {
+            try {
+                deleteTree(temp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new StorageException("cannot seed data directory " + target + " from a snapshot: " + e, e);
+        } catch (RuntimeException e) {
+            try {
+                deleteTree(temp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static boolean isEmptyDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     /** The sink writes its own temporary file without this storage's lock; only its commit takes it. */
     @Override
     public synchronized SnapshotSink beginSnapshot(SnapshotMeta meta) throws IOException {

@@ -125,6 +125,34 @@ final class SnapshotStore implements Closeable {
         }
     }
 
+    /**
+     * Opens the kept snapshot {@code meta} for reading on its own file descriptor, independent of the
+     * pinned reader and of later deletions; empty if it is not kept.
+     */
+    Optional<SnapshotReader> openReader(SnapshotMeta meta) throws IOException {
+        SnapshotFiles.SnapshotFile file = files.stream().filter(f -> f.index() == meta.index() && f.term() == meta.term())
+                .findFirst().orElse(null);
+        if (file == null) {
+            return Optional.empty();
+        }
+        FileChannel ch = FileChannel.open(file.path(), StandardOpenOption.READ);
+        try {
+            StoredSnapshot s = newest != null && newest.path().equals(file.path()) ? newest
+                    : new StoredSnapshot(file.path(), SnapshotFormat.readHeader(ch, ch.size()));
+            if (!s.meta().equals(meta)) {
+                ch.close();
+                return Optional.empty();
+            }
+            return Optional.of(new SnapshotReader(file.path(), ch, s));
+        } catch (SnapshotFormat.DamagedSnapshotException e) {
+            ch.close();
+            throw new IOException("snapshot " + file.path() + " is damaged: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
     InputStream open() throws IOException {
         return new BufferedInputStream(VerifyingSnapshotStream.open(requireNewest()), STREAM_BUFFER_BYTES);
     }

@@ -202,6 +202,30 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
         publish();
     }
 
+    /**
+     * How many keys a snapshot of this store holds, read from the start of its data without restoring
+     * it (a restored backup says how many keys it brought).
+     */
+    public static long keyCount(InputStream stream) throws IOException {
+        DataInputStream in = new DataInputStream(stream);
+        int version = in.readInt();
+        if (version != 1 && version != SNAPSHOT_VERSION) {
+            throw new IOException("key-value snapshot version " + version + " is not supported");
+        }
+        in.readLong(); // log time
+        if (version >= 2) {
+            in.readLong(); // the session limits
+            in.readInt();
+            in.readInt();
+            in.readInt();
+        }
+        int count = in.readInt();
+        if (count < 0) {
+            throw new IOException("key-value snapshot claims " + count + " keys");
+        }
+        return count;
+    }
+
     private static void write(DataOutputStream out, Bytes b) throws IOException {
         out.writeInt(b.length());
         out.write(b.unsafeArray());
