@@ -49,8 +49,8 @@ final class NodeMetrics implements RaftMetrics {
     private static final double[] BATCH_ENTRIES = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
     /** The {@code command} label of each request kind. */
-    private enum Command {
-        GET, SET, DELETE, CAS, STATUS, MEMBER_LIST, MEMBER_CHANGE;
+    enum Command {
+        GET, SET, DELETE, CAS, STATUS, MEMBER_LIST, MEMBER_CHANGE, SNAPSHOT_BEGIN, SNAPSHOT_READ;
 
         final String label = name().toLowerCase(Locale.ROOT);
 
@@ -69,8 +69,12 @@ final class NodeMetrics implements RaftMetrics {
                 return MEMBER_LIST;
             } else if (r instanceof Request.MemberChange) {
                 return MEMBER_CHANGE;
+            } else if (r instanceof Request.SnapshotBegin) {
+                return SNAPSHOT_BEGIN;
+            } else if (r instanceof Request.SnapshotRead) {
+                return SNAPSHOT_READ;
             }
-            throw new AssertionError(r);
+            throw new AssertionError(r); // a new request kind needs its label here (NodeMetricsTest)
         }
     }
 
