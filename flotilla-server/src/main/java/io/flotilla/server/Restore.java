@@ -6,12 +6,12 @@ import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.storage.DurableStorage;
 import io.flotilla.core.storage.Identity;
 import io.flotilla.server.kv.KvStateMachine;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,14 +84,13 @@ final class Restore {
      * The backup's data, checked again as it is copied: at its end, its length and CRC32C must be the
      * header's, or reading fails and the snapshot is never committed (the file changed since it was verified).
      */
-    private static final class Checked extends FilterInputStream {
+    private static final class Checked extends CheckedInputStream {
         private final BackupFile.Header header;
         private final Path file;
-        private final CRC32C crc = new CRC32C();
         private long read;
 
         Checked(InputStream in, BackupFile.Header header, Path file) {
-            super(in);
+            super(in, new CRC32C());
             this.header = header;
             this.file = file;
         }
@@ -106,12 +105,11 @@ final class Restore {
         public int read(byte[] b, int off, int len) throws IOException {
             int n = super.read(b, off, len);
             if (n > 0) {
-                crc.update(b, off, n);
                 read += n;
-            } else if (n < 0 && (read != header.dataLength() || (int) crc.getValue() != header.dataCrc())) {
+            } else if (n < 0 && (read != header.dataLength() || (int) getChecksum().getValue() != header.dataCrc())) {
                 throw new IOException("backup " + file + " changed while it was restored: " + read + " bytes with checksum "
-                        + BackupFile.describeCrc((int) crc.getValue()) + ", its header says " + header.dataLength() + " bytes with "
-                        + header.checksum());
+                        + BackupFile.describeCrc((int) getChecksum().getValue()) + ", its header says " + header.dataLength()
+                        + " bytes with " + header.checksum());
             }
             return n;
         }
