@@ -99,12 +99,36 @@ final class SnapshotStore implements Closeable {
         if (pinned != null && pinned.meta().equals(meta)) {
             return pinned;
         }
+        closeReader();
+        Opened opened = openKept(meta);
+        if (opened == null) {
+            return null;
+        }
+        reader = opened.channel();
+        pinned = opened.snapshot();
+        return pinned;
+    }
+
+    /**
+     * Opens the kept snapshot {@code meta} for reading on its own file descriptor, independent of the
+     * pinned reader and of later deletions; empty if it is not kept.
+     */
+    Optional<SnapshotReader> openReader(SnapshotMeta meta) throws IOException {
+        Opened opened = openKept(meta);
+        return opened == null ? Optional.empty() : Optional.of(new SnapshotReader(opened.snapshot().path(), opened.channel(),
+                opened.snapshot()));
+    }
+
+    private record Opened(FileChannel channel, StoredSnapshot snapshot) {
+    }
+
+    /** {@code meta}'s file, opened and its header read; null if that snapshot is not kept. */
+    private Opened openKept(SnapshotMeta meta) throws IOException {
         SnapshotFiles.SnapshotFile file = files.stream().filter(f -> f.index() == meta.index() && f.term() == meta.term())
                 .findFirst().orElse(null);
         if (file == null) {
             return null;
         }
-        closeReader();
         FileChannel ch = FileChannel.open(file.path(), StandardOpenOption.READ);
         try {
             StoredSnapshot s = newest != null && newest.path().equals(file.path()) ? newest
@@ -113,37 +137,7 @@ final class SnapshotStore implements Closeable {
                 ch.close();
                 return null; // same index and term, other voters: not the snapshot asked for
             }
-            reader = ch;
-            pinned = s;
-            return s;
-        } catch (SnapshotFormat.DamagedSnapshotException e) {
-            ch.close();
-            throw new IOException("snapshot " + file.path() + " is damaged: " + e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
-    /**
-     * Opens the kept snapshot {@code meta} for reading on its own file descriptor, independent of the
-     * pinned reader and of later deletions; empty if it is not kept.
-     */
-    Optional<SnapshotReader> openReader(SnapshotMeta meta) throws IOException {
-        SnapshotFiles.SnapshotFile file = files.stream().filter(f -> f.index() == meta.index() && f.term() == meta.term())
-                .findFirst().orElse(null);
-        if (file == null) {
-            return Optional.empty();
-        }
-        FileChannel ch = FileChannel.open(file.path(), StandardOpenOption.READ);
-        try {
-            StoredSnapshot s = newest != null && newest.path().equals(file.path()) ? newest
-                    : new StoredSnapshot(file.path(), SnapshotFormat.readHeader(ch, ch.size()));
-            if (!s.meta().equals(meta)) {
-                ch.close();
-                return Optional.empty();
-            }
-            return Optional.of(new SnapshotReader(file.path(), ch, s));
+            return new Opened(ch, s);
         } catch (SnapshotFormat.DamagedSnapshotException e) {
             ch.close();
             throw new IOException("snapshot " + file.path() + " is damaged: " + e.getMessage());
