@@ -466,7 +466,8 @@ class RaftRuntimeTest {
         ClusterConfig added = nodes.get(leader).changeMembership(new MembershipChange.AddLearner(4, "", true))
                 .get(5, TimeUnit.SECONDS);
         assertThat(added.member(4).orElseThrow().kind()).isEqualTo(Member.Kind.JOINING);
-        await(() -> nodes.get(leader).status().members().isVoter(4), "node 4 promoted once caught up");
+        await(() -> nodes.get(leader).status().members().isVoter(4) && nodes.get(leader).status().membersCommitted(),
+                "node 4's promotion committed once it caught up"); // a second change waits for the first
         await(() -> journals.get(4).copy().size() == 200, "node 4 holds every command");
 
         int follower = nodes.keySet().stream().filter(id -> id != leader && id != 4).findFirst().orElseThrow();
