@@ -18,6 +18,11 @@ import java.util.function.Consumer;
  * commands to the state machine and completes the callers' callbacks with the results. The runtime
  * wraps it in a thread; the deterministic simulation drives it directly, so both run this code.
  *
+ * <p>The writes of one {@link Ready} run where {@link DiskWrites} says, while the node goes on taking
+ * events and sending what needs no sync ({@link RaftNode#takeMessages()}); the next Ready waits until
+ * they are done. So a batch's sync overlaps the replication of the next, and the entries arriving
+ * during a sync form the next batch (group commit).
+ *
  * <p>It reads {@link System#nanoTime()} for one purpose only: to time syncs for {@link RaftMetrics},
  * which never steers anything.
  */
@@ -50,7 +55,10 @@ public final class NodeDriver<C, Q, R> {
     private final Consumer<Message> send;
     private final Consumer<Ready.SoftState> roleListener;
     private final Snapshotter snapshotter;
+    private final DiskWrites diskWrites;
     private final RaftMetrics metrics;
+    /** The Ready whose entries and hard state are being written, if any. */
+    private Ready writing;
 
     private final Map<Long, PendingProposal<R>> proposals = new HashMap<>();
     private final Map<Long, PendingProposal<ClusterConfig>> membershipChanges = new HashMap<>();
@@ -68,20 +76,22 @@ public final class NodeDriver<C, Q, R> {
         this(node, storage, stateMachine, codec, send, roleListener, Snapshotting.NEVER);
     }
 
-    /** A driver that reports nothing to metrics. */
+    /** A driver that writes on the caller's thread and reports nothing to metrics. */
     public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                       Consumer<Message> send, Consumer<Ready.SoftState> roleListener, Snapshotting snapshotting) {
-        this(node, storage, stateMachine, codec, send, roleListener, snapshotting, RaftMetrics.NONE);
+        this(node, storage, stateMachine, codec, send, roleListener, snapshotting, DiskWrites.INLINE, RaftMetrics.NONE);
     }
 
     /**
      * Restores the state machine from storage's newest snapshot, if any; the log after it is applied as
-     * it commits. Reports syncs, AppendEntries batches, snapshots and role changes to {@code metrics}.
+     * it commits. Reports syncs, AppendEntries batches, snapshots and role changes to {@code metrics}
+     * (syncs from the {@code diskWrites} writer's thread).
      */
     public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                       Consumer<Message> send, Consumer<Ready.SoftState> roleListener, Snapshotting snapshotting,
-                      RaftMetrics metrics) {
+                      DiskWrites diskWrites, RaftMetrics metrics) {
         this.node = node;
+        this.diskWrites = diskWrites;
         this.metrics = metrics;
         this.storage = storage;
         this.stateMachine = stateMachine;
@@ -190,45 +200,88 @@ public final class NodeDriver<C, Q, R> {
         return stateMachine.query(query);
     }
 
-    /** Carries out every effect the node has, in the order {@link Ready} prescribes. */
+    /**
+     * Carries out every effect the node has, in the order {@link Ready} prescribes: sends what needs
+     * no sync at once, and starts the next Ready's writes unless some are still running. Call it after
+     * every batch of events.
+     */
     public void process() {
-        while (node.hasReady()) {
+        send(node.takeMessages());
+        while (writing == null && node.hasReady()) {
             Ready ready = node.ready();
             send(ready.messages());
-            if (!ready.entries().isEmpty() || !ready.hardState().equals(storage.hardState())) {
-                storage.append(ready.entries());
-                storage.saveHardState(ready.hardState());
-                long started = System.nanoTime();
-                storage.sync();
-                metrics.synced(ready.entries().size(), System.nanoTime() - started);
+            if (ready.entries().isEmpty() && ready.hardState().equals(storage.hardState())) {
+                finish(ready, false);
+            } else {
+                writing = ready;
+                diskWrites.writer().execute(() -> write(ready)); // inline, this has finished it already
             }
-            for (var chunk : ready.snapshotChunks()) {
-                long installed = snapshotter.receive(chunk);
-                if (installed > 0) {
-                    applied = installed;
-                    appliedTerm = chunk.meta().term();
-                    failProposalsUpTo(installed);
-                }
-            }
-            send(ready.messagesAfterSync());
-            ready.committed().forEach(this::apply);
-            snapshotter.maybeTake(applied, appliedTerm);
-            for (ReadOutcome outcome : ready.reads()) {
-                PendingRead read = reads.remove(outcome.id());
-                if (outcome instanceof ReadOutcome.Ready r) {
-                    readsWaitingForApply.add(new WaitingRead(r.index(), outcome.id(), read));
-                } else if (outcome instanceof ReadOutcome.NotLeader n) {
-                    read.fail(new NotLeaderException(n.leader()));
-                }
-            }
-            serveReads();
-            if (!ready.role().equals(lastRole)) {
-                lastRole = ready.role();
-                roleListener.accept(lastRole);
-                metrics.roleChanged(lastRole.role(), lastRole.term(), lastRole.leader());
-            }
-            node.advance(ready);
         }
+    }
+
+    /**
+     * On the writer's thread: appends, syncs once, and sends the acknowledgements that promise what
+     * was just synced, sparing them a trip through the node's thread (unless a snapshot must be
+     * installed first). The rest is the node thread's again. A storage error stops the node there.
+     */
+    private void write(Ready ready) {
+        boolean sendNow = ready.snapshotChunks().isEmpty();
+        try {
+            storage.append(ready.entries());
+            storage.saveHardState(ready.hardState());
+            long started = System.nanoTime();
+            storage.sync();
+            metrics.synced(ready.entries().size(), System.nanoTime() - started);
+            if (sendNow) {
+                send(ready.messagesAfterSync());
+            }
+        } catch (RuntimeException | Error e) {
+            diskWrites.nodeThread().accept(() -> {
+                throw e;
+            });
+            return;
+        }
+        diskWrites.nodeThread().accept(() -> written(ready, sendNow));
+    }
+
+    private void written(Ready ready, boolean afterSyncSent) {
+        if (ready != writing) {
+            throw new IllegalStateException("the writes of a Ready that is not being written ended");
+        }
+        writing = null;
+        finish(ready, afterSyncSent);
+    }
+
+    /** Everything after the writes, on the node's thread. */
+    private void finish(Ready ready, boolean afterSyncSent) {
+        for (var chunk : ready.snapshotChunks()) {
+            long installed = snapshotter.receive(chunk);
+            if (installed > 0) {
+                applied = installed;
+                appliedTerm = chunk.meta().term();
+                failProposalsUpTo(installed);
+            }
+        }
+        if (!afterSyncSent) {
+            send(ready.messagesAfterSync());
+        }
+        ready.committed().forEach(this::apply);
+        snapshotter.maybeTake(applied, appliedTerm);
+        for (ReadOutcome outcome : ready.reads()) {
+            PendingRead read = reads.remove(outcome.id());
+            if (outcome instanceof ReadOutcome.Ready r) {
+                readsWaitingForApply.add(new WaitingRead(r.index(), outcome.id(), read));
+            } else if (outcome instanceof ReadOutcome.NotLeader n) {
+                read.fail(new NotLeaderException(n.leader()));
+            }
+        }
+        serveReads();
+        if (!ready.role().equals(lastRole)) {
+            lastRole = ready.role();
+            roleListener.accept(lastRole);
+            metrics.roleChanged(lastRole.role(), lastRole.term(), lastRole.leader());
+        }
+        node.advance(ready);
     }
 
     private void send(List<Message> messages) {

@@ -6,10 +6,11 @@ import io.flotilla.core.protocol.Role;
  * What a node reports as it works, for an embedder's metrics (the server turns these into Prometheus
  * metrics). Every method has a no-op default, so an implementation picks what it wants.
  *
- * <p>Called on the node's thread, at the edges of the protocol core ({@link NodeDriver} and the
- * snapshotter), never inside it: durations are measured there with {@link System#nanoTime()} and never
- * steer anything. Implementations must be quick and must not block or call back into the node; an
- * exception thrown here stops the node like any other on its thread.
+ * <p>Called at the edges of the protocol core ({@link NodeDriver} and the snapshotter), never inside
+ * it: durations are measured there with {@link System#nanoTime()} and never steer anything. Most calls
+ * come on the node's thread; {@link #synced} and {@link #appendEntriesSent} may also come on the
+ * storage thread, so implementations must be thread-safe. They must be quick and must not block or
+ * call back into the node; an exception thrown here stops the node.
  */
 public interface RaftMetrics {
     /** Reports nothing. */

@@ -20,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,9 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An embeddable Raft node: one thread alone owns the protocol, the storage writes and the state
- * machine, so none of them needs a lock. Other threads talk to it through a bounded inbox; when the
- * inbox is full, inbound messages are dropped (Raft retries) and requests fail at once.
+ * An embeddable Raft node: one thread alone owns the protocol and the state machine, so neither needs
+ * a lock. Other threads talk to it through a bounded inbox; when the inbox is full, inbound messages
+ * are dropped (Raft retries) and requests fail at once. A second thread appends to storage and syncs
+ * it, one batch at a time, so that the node goes on ticking, replicating and answering heartbeats
+ * while the disk is slow; a third writes snapshots.
  *
  * <p>Futures complete on the node's thread: keep their dependent actions short, or use the
  * {@code *Async} forms of {@link CompletableFuture}.
@@ -109,6 +112,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private final BlockingQueue<Runnable> inbox;
     private final Thread thread;
     private final ExecutorService snapshotWriter;
+    private final ThreadPoolExecutor diskWriter;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong droppedMessages = new AtomicLong();
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
@@ -135,8 +139,14 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         });
         Snapshotting snapshotting = new Snapshotting(options.snapshotEvery(), options.snapshotTrail(), snapshotWriter,
                 this::runOnNodeThread);
+        // One batch is written at a time, so a queue of one is all it needs (a second would be a bug).
+        this.diskWriter = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(1), r -> {
+            Thread t = new Thread(r, "flotilla-storage-" + options.raft().id());
+            t.setDaemon(true);
+            return t;
+        });
         this.driver = new NodeDriver<>(node, storage, stateMachine, codec, transport::send, this::roleChanged, snapshotting,
-                options.metrics());
+                new DiskWrites(diskWriter, this::runOnNodeThread), options.metrics());
         this.status = node.status();
         this.thread = new Thread(this::run, "flotilla-raft-" + options.raft().id());
     }
@@ -246,7 +256,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         return droppedMessages.get();
     }
 
-    /** For the snapshot writer's report: waits for room rather than drop it, as nothing would resend it. */
+    /** For the disk and snapshot writers' reports: waits for room rather than drop one, as nothing would resend it. */
     private void runOnNodeThread(Runnable task) {
         try {
             while (running && !inbox.offer(task, 100, TimeUnit.MILLISECONDS)) {
@@ -495,12 +505,16 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        transport.close();
+        diskWriter.shutdown();
         snapshotWriter.shutdown();
         try {
+            // The storage's owner closes it after this: let a sync in progress end first.
+            diskWriter.awaitTermination(30, TimeUnit.SECONDS);
+            transport.close();
             snapshotWriter.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            transport.close();
         }
     }
 }

@@ -162,6 +162,31 @@ class RaftRuntimeTest {
     }
 
     @Test
+    void aDiskThatTakesLongerToSyncThanTheElectionTimeoutCostsNoLeadership() throws Exception {
+        startCluster();
+        int leader = awaitLeader();
+        long term = nodes.get(leader).status().term();
+        // Elections start after 100-200 ms without a heartbeat, and a leader that hears from no quorum for
+        // 100 ms steps down. Every sync now takes 300 ms: first the leader's, then the followers'.
+        for (int round = 0; round < 6; round++) {
+            int slowFromRound = round;
+            storages.forEach((id, s) -> s.syncMillis = (id == leader) == (slowFromRound < 3) ? 300 : 0);
+            List<CompletableFuture<Long>> writes = new ArrayList<>();
+            for (long i = 0; i < 50; i++) {
+                writes.add(nodes.get(leader).propose(i));
+            }
+            writes.add(nodes.get(leader).read("size").thenApply(size -> size));
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        }
+        storages.values().forEach(s -> s.syncMillis = 0);
+        for (var node : nodes.values()) {
+            assertThat(node.status().term()).as("node %d's term", node.status().id()).isEqualTo(term);
+        }
+        assertThat(nodes.get(leader).status().role()).isEqualTo(Role.LEADER);
+        assertThat(nodes.get(leader).read("size").get(5, TimeUnit.SECONDS)).isEqualTo(300L);
+    }
+
+    @Test
     void followerRefusesProposalsAndReadsNamingTheLeader() throws Exception {
         startCluster();
         int leader = awaitLeader();
@@ -535,6 +560,8 @@ class RaftRuntimeTest {
     /** Memory storage whose next sync can be made to throw, as a failed fsync does. */
     static final class FaultyStorage extends ForwardingStorage {
         private volatile RuntimeException syncFailure;
+        /** Every sync takes this long (a slow disk); 0 for none. */
+        volatile long syncMillis;
 
         FaultyStorage() {
             super(new MemoryStorage());
@@ -549,6 +576,13 @@ class RaftRuntimeTest {
             RuntimeException e = syncFailure;
             if (e != null) {
                 throw e;
+            }
+            if (syncMillis > 0) {
+                try {
+                    Thread.sleep(syncMillis);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
             delegate.sync();
         }

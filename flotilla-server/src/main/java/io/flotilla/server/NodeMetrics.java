@@ -325,7 +325,7 @@ final class NodeMetrics implements RaftMetrics {
         return forwarded ? "relay" : "client";
     }
 
-    // ---- the Raft node's reports (its thread) -----------------------------------------------------------
+    // ---- the Raft node's reports (its thread; syncs and batches also the storage thread's) ------------
 
     @Override
     public void synced(int entries, long nanos) {

@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The log as the protocol sees it: what storage holds, overlaid by the entries appended since the
- * last {@link Ready} ("unstable": not yet handed to the runtime to persist). Unstable entries may
- * start below storage's last index; persisting them then overwrites the conflicting suffix.
+ * The log as the protocol sees it: what storage holds, overlaid by the entries not yet known to be
+ * durable ("unstable": appended since the last {@link Ready}, or handed out in a Ready whose write
+ * is still running). They are read from here, never from storage, so storage may write them on
+ * another thread meanwhile. Unstable entries may start below storage's last index; persisting them
+ * then overwrites the conflicting suffix.
  */
 final class RaftLog {
     private final Storage storage;
@@ -155,11 +157,25 @@ final class RaftLog {
         return List.copyOf(unstable);
     }
 
-    /** Storage now holds the unstable entries up to {@code lastIndex}. */
-    void stableTo(long lastIndex) {
-        if (!unstable.isEmpty() && unstable.get(unstable.size() - 1).index() == lastIndex) {
-            unstable.clear();
+    /**
+     * Storage now holds {@code written} (the entries of one {@link Ready}); events since may have
+     * appended more or replaced some of them. Drops the unstable prefix that is still exactly those
+     * entries (an index and a term name one entry) and returns its last index, or 0 if none is.
+     */
+    long stableTo(List<LogEntry> written) {
+        if (unstable.isEmpty() || written.isEmpty() || unstable.get(0).index() != written.get(0).index()) {
+            return 0; // nothing written, or all of it replaced since
         }
+        int same = 0;
+        while (same < written.size() && same < unstable.size() && unstable.get(same).term() == written.get(same).term()) {
+            same++;
+        }
+        if (same == 0) {
+            return 0;
+        }
+        long last = unstable.get(same - 1).index();
+        unstable.subList(0, same).clear();
+        return last;
     }
 
     /**

@@ -137,7 +137,6 @@ public final class RaftNode {
 
     /** Advances logical time by one tick. */
     public void tick() {
-        checkNoOutstandingReady();
         if (bootstrapCheck != null) {
             if (electionElapsed > 0 && electionElapsed % (100 * config.heartbeatTicks()) == 0) {
                 LOG.info("node {} still has no state and waits for founders {} to answer whether the cluster exists",
@@ -191,7 +190,6 @@ public final class RaftNode {
 
     /** Takes a message from another node. */
     public void step(Message m) {
-        checkNoOutstandingReady();
         if (m.to() != id || m.from() == id) {
             return;
         }
@@ -273,7 +271,6 @@ public final class RaftNode {
     }
 
     private ProposeOutcome propose(EntryType type, Bytes data) {
-        checkNoOutstandingReady();
         if (role != Role.LEADER) {
             return new ProposeOutcome.NotLeader(leader);
         }
@@ -300,7 +297,6 @@ public final class RaftNode {
      * not caught up, or when the voters that answered lately would not be a quorum afterwards.
      */
     public ProposeOutcome changeMembership(MembershipChange change) {
-        checkNoOutstandingReady();
         if (role != Role.LEADER) {
             return new ProposeOutcome.NotLeader(leader);
         }
@@ -393,7 +389,6 @@ public final class RaftNode {
      * Reads asked for between two {@code ready()} calls share one round.
      */
     public void read(long readId) {
-        checkNoOutstandingReady();
         if (role != Role.LEADER) {
             readOutcomes.add(new ReadOutcome.NotLeader(readId, leader));
         } else if (!committedInCurrentTerm()) {
@@ -412,7 +407,6 @@ public final class RaftNode {
      * @return false if this node does not lead or {@code target} is not another voter
      */
     public boolean transferLeadership(int target) {
-        checkNoOutstandingReady();
         if (role != Role.LEADER || target == id || !configs.latest().isVoter(target)) {
             return false;
         }
@@ -438,7 +432,28 @@ public final class RaftNode {
                 || log.committed > log.applied || !softState().equals(reportedSoftState);
     }
 
-    /** Collects the effects to carry out; the caller must then call {@link #advance(Ready)}. */
+    /**
+     * Messages that need nothing made durable first (appends and heartbeats from a leader, their
+     * acknowledgements when they promise only what is already durable), to send at once. The runtime
+     * takes them after every batch of events, also while a {@link Ready} is outstanding, so that a
+     * slow disk delays neither replication nor heartbeats. Whatever is not taken here goes out in the
+     * next Ready's {@link Ready#messages()}.
+     */
+    public List<Message> takeMessages() {
+        flushAppends();
+        if (messages.isEmpty()) {
+            return List.of();
+        }
+        List<Message> out = List.copyOf(messages);
+        messages.clear();
+        return out;
+    }
+
+    /**
+     * Collects the effects to carry out; the caller must then call {@link #advance(Ready)}. Events may
+     * go on arriving meanwhile (while the Ready's writes run on another thread): their effects wait
+     * for the next Ready, except the messages of {@link #takeMessages()}.
+     */
     public Ready ready() {
         checkNoOutstandingReady();
         flushAppends();
@@ -460,10 +475,11 @@ public final class RaftNode {
         outstanding = null;
         savedHardState = ready.hardState();
         reportedSoftState = ready.role();
-        if (!ready.entries().isEmpty()) {
-            long last = ready.entries().get(ready.entries().size() - 1).index();
-            log.stableTo(last);
-            persistedIndex = last;
+        long written = log.stableTo(ready.entries());
+        if (written > 0) {
+            // Entries replaced while this Ready was written were dropped from persistedIndex then, and
+            // are not in the stable prefix now: the next Ready writes their replacements.
+            persistedIndex = written;
         }
         if (!ready.committed().isEmpty()) {
             log.applied = ready.committed().get(ready.committed().size() - 1).index();
@@ -530,6 +546,14 @@ public final class RaftNode {
 
     public int leader() {
         return leader;
+    }
+
+    /**
+     * The last index of this node's log known durable (its writes done, none of it replaced since):
+     * what a leader counts itself up to. The commit index may be ahead of it while a write runs.
+     */
+    public long persistedIndex() {
+        return persistedIndex;
     }
 
     public long commitIndex() {
@@ -712,7 +736,14 @@ public final class RaftNode {
             }
             long lastNew = prev + entries.size();
             log.commitTo(Math.min(m.leaderCommit(), lastNew));
-            messagesAfterSync.add(AppendResponse.success(id, m.from(), term, lastNew, m.round()));
+            if (entries.isEmpty() && term == savedHardState.term()) {
+                // A heartbeat adds nothing to make durable: acknowledge at once what already is (the
+                // logs agree up to prev, so up to there), so that a slow disk here neither delays the
+                // leader's reads nor looks like a lost follower. The term it carries is durable too.
+                messages.add(AppendResponse.success(id, m.from(), term, Math.min(lastNew, persistedIndex), m.round()));
+            } else {
+                messagesAfterSync.add(AppendResponse.success(id, m.from(), term, lastNew, m.round()));
+            }
         } else {
             long hintIndex = log.lastIndexUpToTerm(Math.min(m.prevLogIndex(), log.lastIndex()), m.prevLogTerm());
             long hintTerm = log.term(hintIndex);
@@ -1079,7 +1110,7 @@ public final class RaftNode {
 
     private void checkNoOutstandingReady() {
         if (outstanding != null) {
-            throw new IllegalStateException("an event arrived between ready() and advance()");
+            throw new IllegalStateException("ready() again before advance() of the outstanding Ready");
         }
     }
 

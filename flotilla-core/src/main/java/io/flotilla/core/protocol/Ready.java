@@ -10,7 +10,9 @@ import java.util.List;
  * The effects of the events since the last {@code Ready}, to be carried out in this order:
  * <ol>
  *   <li>send {@link #messages()} (they may travel while the disk is written);</li>
- *   <li>append {@link #entries()} and save {@link #hardState()} to storage, then sync once;</li>
+ *   <li>append {@link #entries()} and save {@link #hardState()} to storage, then sync once (on any
+ *       thread: the node keeps taking events meanwhile, and reads none of these entries from storage
+ *       until {@link RaftNode#advance(Ready)});</li>
  *   <li>write the {@link #snapshotChunks()} received from the leader; after the last one (done), commit
  *       the snapshot, reset the log to it and restore the state machine from it;</li>
  *   <li>send {@link #messagesAfterSync()}: votes and acknowledgements that promise what was just synced;</li>

@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * the fallback snapshot does not need (see {@link SnapshotStore#fallbackIndex()}); the deletions are
  * made durable by the next {@link #sync}, and recovery ignores whatever a crash brings back.
  *
- * <p>Every method is synchronized, as in {@code MemoryStorage}, so status readers on other threads are
- * safe; it starts no thread of its own.
+ * <p>Every method is synchronized, as in {@code MemoryStorage}, so the node's thread and status readers
+ * may read while the storage thread writes; {@link #sync} flushes without the lock. It starts no
+ * thread of its own.
  */
 public final class DurableStorage implements Storage, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(DurableStorage.class);
@@ -342,36 +343,54 @@ public final class DurableStorage implements Storage, Closeable {
         hardState = state;
     }
 
+    /**
+     * Makes everything appended and saved so far durable. The disk flushes run without the lock, so
+     * readers (the node's thread, status) are not held up by a slow disk; this is safe because only
+     * one thread at a time appends, saves and syncs (the runtime's storage thread), and the log is
+     * never cut or reset while a sync runs. Rolling over to a new segment still syncs under the lock,
+     * once per {@link Options#segmentBytes()}.
+     */
     @Override
-    public synchronized void sync() {
-        checkUsable();
-        boolean hardStateChanged = !hardState.equals(savedHardState);
-        if (!hardStateChanged && !logUnsynced && !dirUnsynced) {
-            return;
+    public void sync() {
+        HardState hardStateToWrite;
+        Segment segment;
+        boolean forceLog;
+        boolean syncDir;
+        synchronized (this) {
+            checkUsable();
+            hardStateToWrite = hardState.equals(savedHardState) ? null : hardState;
+            forceLog = logUnsynced;
+            syncDir = dirUnsynced;
+            if (hardStateToWrite == null && !forceLog && !syncDir) {
+                return;
+            }
+            segment = openSegment;
+            logUnsynced = false;
+            dirUnsynced = false; // a compaction meanwhile sets it again, for the next sync
         }
         try {
             // Term and vote first, so a synced batch never has entries of a term that is not durable yet.
             // (Its unsynced records may still reach the disk early on their own: open() drops those.)
-            if (hardStateChanged) {
-                HardStateFile.write(dir, hardState, options.fsync());
-                savedHardState = hardState;
+            if (hardStateToWrite != null) {
+                HardStateFile.write(dir, hardStateToWrite, options.fsync());
             }
-            if (logUnsynced) {
-                if (options.fsync()) {
-                    openSegment.force();
-                }
-                logUnsynced = false;
+            if (forceLog && options.fsync()) {
+                segment.force();
             }
-            if (dirUnsynced) {
-                if (options.fsync()) {
-                    FileSync.syncDirectory(dir);
-                }
-                dirUnsynced = false;
+            if (syncDir && options.fsync()) {
+                FileSync.syncDirectory(dir);
             }
-            openSegment.markSynced();
-            syncCount++;
         } catch (IOException e) {
-            throw fail("syncing", e);
+            synchronized (this) {
+                throw fail("syncing", e);
+            }
+        }
+        synchronized (this) {
+            if (hardStateToWrite != null) {
+                savedHardState = hardStateToWrite;
+            }
+            segment.markSynced();
+            syncCount++;
         }
     }
 

@@ -306,7 +306,7 @@ class ElectionTest {
 
         assertThat(n.node.role()).isEqualTo(Role.FOLLOWER);
         assertThat(n.node.leader()).isEqualTo(3);
-        assertThat(ready.messagesAfterSync()).containsExactly(AppendResponse.success(1, 3, 2, 1, 0));
+        assertThat(ready.messages()).containsExactly(AppendResponse.success(1, 3, 2, 1, 0)); // its term is durable: at once
     }
 
     @Test

@@ -55,6 +55,8 @@ final class Invariants {
     private static final class NodeView {
         long term;
         long commit;
+        /** Commit is checked against other logs up to here: the committed entries this node's disk holds yet. */
+        long commitRecorded;
         /** The last index whose command the state machine applied. */
         long appliedCommand;
         /** The highest term the node ever put in a message that promises it (survives crashes). */
@@ -143,6 +145,11 @@ final class Invariants {
 
     /** Checks a node's state after an event. */
     void observe(int node, Role role, long term, long commit, long applied, SimStorage log) {
+        observe(node, role, term, commit, applied, log.lastIndex(), log);
+    }
+
+    /** Checks a node's state after an event; its log is durable up to {@code persisted} (writes may be running). */
+    void observe(int node, Role role, long term, long commit, long applied, long persisted, SimStorage log) {
         NodeView v = views[node];
         if (term < v.term) {
             throw new InvariantViolation("Term monotonic", "node " + node + " went from term " + v.term + " back to " + term);
@@ -154,12 +161,21 @@ final class Invariants {
         if (applied > commit) {
             throw new InvariantViolation("Applied within commit", "node " + node + " applied " + applied + " beyond its commit index " + commit);
         }
-        if (commit > log.lastIndex()) {
-            throw new InvariantViolation("Commit within log", "node " + node + " commits " + commit + " but its log ends at " + log.lastIndex());
+        if (applied > log.lastIndex()) {
+            throw new InvariantViolation("Applied from disk", "node " + node + " applied " + applied
+                    + " but its disk holds entries up to " + log.lastIndex());
         }
-        if (commit > v.commit) {
-            recordCommitted(node, term, v.commit, commit, log);
-            v.commit = commit;
+        v.commit = commit;
+        // A node may learn that entries commit before its own write of them is done (they are durable on
+        // a quorum): they are compared with the other logs once on its disk.
+        if (persisted > log.lastIndex()) {
+            throw new InvariantViolation("Persisted on disk", "node " + node + " counts its log durable up to " + persisted
+                    + " but its disk holds entries up to " + log.lastIndex());
+        }
+        long recordable = Math.min(commit, persisted);
+        if (recordable > v.commitRecorded) {
+            recordCommitted(node, term, v.commitRecorded, recordable, log);
+            v.commitRecorded = recordable;
         }
         if (role == Role.LEADER) {
             checkElectionSafety(node, term);
@@ -417,6 +433,7 @@ final class Invariants {
         }
         v.term = term;
         v.commit = 0;
+        v.commitRecorded = 0;
         v.appliedCommand = 0;
         v.completenessCheckedAt = -1;
         v.ledTerm = -1;

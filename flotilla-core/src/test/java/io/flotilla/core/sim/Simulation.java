@@ -8,6 +8,8 @@ import io.flotilla.core.NodeDriver;
 import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.Snapshotting;
+import io.flotilla.core.DiskWrites;
+import io.flotilla.core.RaftMetrics;
 import io.flotilla.core.StateMachine;
 import io.flotilla.core.check.CheckResult;
 import io.flotilla.core.check.LinearizabilityChecker;
@@ -110,6 +112,7 @@ final class Simulation<I, C, Q, R> {
     private final SplittableRandom faultRandom;
     private final SplittableRandom nodeRandom;
     private final SplittableRandom snapshotRandom;
+    private final SplittableRandom diskRandom;
     private final SimStats stats = new SimStats();
     private final EventQueue queue = new EventQueue();
     private final SimNetwork network;
@@ -137,6 +140,7 @@ final class Simulation<I, C, Q, R> {
         this.clients = new Clients<>(workload, queue, root.split(), swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
                 this::note);
         this.snapshotRandom = root.split();
+        this.diskRandom = root.split();
         this.electionTime = (long) swarm.raft().electionTicks() * Swarm.TICK;
     }
 
@@ -220,15 +224,22 @@ final class Simulation<I, C, Q, R> {
         for (SimNode<C, Q, R> n : nodes) {
             if (n.isUp()) {
                 RaftNode raft = n.raft();
-                invariants.observe(n.id, raft.role(), raft.term(), raft.commitIndex(), n.driver.appliedIndex(), n.storage);
-                if (newestCommit == null || raft.commitIndex() > newestCommit.raft().commitIndex()) {
+                invariants.observe(n.id, raft.role(), raft.term(), raft.commitIndex(), n.driver.appliedIndex(),
+                        raft.persistedIndex(), n.storage);
+                if (newestCommit == null || committedOnDisk(n) > committedOnDisk(newestCommit)) {
                     newestCommit = n;
                 }
             }
         }
-        if (newestCommit != null && newestCommit.raft().commitIndex() > 0) {
-            checkCommittedHeldByQuorum(newestCommit.raft().commitIndex(), newestCommit.storage.term(newestCommit.raft().commitIndex()));
+        if (newestCommit != null && committedOnDisk(newestCommit) > 0) {
+            long index = committedOnDisk(newestCommit);
+            checkCommittedHeldByQuorum(index, newestCommit.storage.term(index));
         }
+    }
+
+    /** The newest entry a node knows committed that its own disk holds (its writes may trail its commit index). */
+    private static long committedOnDisk(SimNode<?, ?, ?> n) {
+        return Math.min(n.raft().commitIndex(), n.raft().persistedIndex());
     }
 
     /**
@@ -384,10 +395,19 @@ final class Simulation<I, C, Q, R> {
         int incarnation = n.incarnation;
         Snapshotting snapshotting = new Snapshotting(swarm.snapshotEvery(), swarm.snapshotTrail(), Runnable::run,
                 task -> queue.after(snapshotRandom.nextLong(0, 2L * Swarm.TICK), new NodeTask(n.id, incarnation, task)));
+        // Each batch is written and synced a little later, now and then much later (a slow disk), while
+        // the node goes on taking events, as on the runtime's storage thread.
+        DiskWrites diskWrites = new DiskWrites(task -> queue.after(diskDelay(), new NodeTask(n.id, incarnation, task)),
+                Runnable::run);
         n.driver = new NodeDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m), role -> { },
-                snapshotting);
+                snapshotting, diskWrites, RaftMetrics.NONE);
         queue.after(nodeRandom.nextLong(1, tickInterval(n.id) + 1), new Tick(n.id, incarnation));
         act(n.id, driver -> { });
+    }
+
+    /** How long a batch's write and sync take: under a tick, one time in twenty up to five ticks. */
+    private long diskDelay() {
+        return diskRandom.nextInt(20) == 0 ? diskRandom.nextLong(0, 5L * Swarm.TICK) : diskRandom.nextLong(0, Swarm.TICK);
     }
 
     /** Virtual time between a node's ticks: a founder's as drawn (clock skew), the usual for a node added later. */
