@@ -3,6 +3,8 @@ package io.flotilla.client;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,6 +24,23 @@ public final class FlushBatcher {
     private final Queue<Queued> queued = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drain;
+
+    private static final AttributeKey<FlushBatcher> SHARED = AttributeKey.valueOf(FlushBatcher.class, "shared");
+
+    /**
+     * The batcher every caller of this method shares for {@code channel}, made on first use: writers of
+     * one channel must share one batcher, or their messages could leave out of order.
+     */
+    public static FlushBatcher of(Channel channel) {
+        Attribute<FlushBatcher> attribute = channel.attr(SHARED);
+        FlushBatcher existing = attribute.get();
+        if (existing != null) {
+            return existing;
+        }
+        FlushBatcher created = new FlushBatcher(channel);
+        existing = attribute.setIfAbsent(created);
+        return existing != null ? existing : created;
+    }
 
     public FlushBatcher(Channel channel) {
         this.channel = channel;

@@ -1,5 +1,6 @@
 package io.flotilla.server.net;
 
+import io.flotilla.client.FlushBatcher;
 import io.flotilla.client.NodeTls;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.WireCodec;
@@ -195,7 +196,13 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
         ByteBuf frame = ch.alloc().buffer(codec.encodedSize(message));
         codec.encode(message, frame.nioBuffer(0, frame.capacity()));
         frame.writerIndex(frame.capacity());
-        ch.writeAndFlush(frame, ch.voidPromise());
+        if (link == null) {
+            ch.writeAndFlush(frame, ch.voidPromise());
+        } else {
+            // The node and storage threads send in bursts (one message per follower per batch): one wake-up
+            // of the event loop and one flush per burst, not per message.
+            FlushBatcher.of(ch).write(frame);
+        }
     }
 
     @Override
