@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.flotilla.core.storage.DebugFsyncDelay;
 import io.flotilla.server.kv.KvLimits;
 import io.flotilla.server.net.ConnectionLimits;
 import io.flotilla.server.net.TlsConfig;
@@ -28,6 +29,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import picocli.CommandLine;
@@ -152,6 +157,16 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--no-fsync", description = "Do not fsync the log: faster, but a machine crash may lose acknowledged writes. For tests only.")
     Boolean noFsync;
+
+    /** Not in --help nor the config file: they make a node slow on purpose (docs/operations.md, "Testing aids"). */
+    @Option(names = "--debug-fsync-delay-ms", hidden = true, paramLabel = "MS",
+            description = "Testing aid: every fsync of the node's storage waits this long first, as on a slow disk (default: 0).")
+    Integer debugFsyncDelayMs;
+
+    @Option(names = "--debug-fsync-delay-after-s", hidden = true, paramLabel = "S",
+            description = "Start the fsync delays this long after the node starts, so that a cluster can elect its leader first "
+                    + "(a vote waits for two fsyncs, longer than an election timeout) (default: 0).")
+    Integer debugFsyncDelayAfterS;
 
     /**
      * The config file's shape: every option above except --config, named in camelCase, each optional
@@ -279,6 +294,29 @@ public final class ServerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--restore " + backup + " does not exist or is not readable");
         }
         return new AdminConfig(http, lag, backup);
+    }
+
+    /** The --debug-fsync-delay-ms testing aid: every fsync waits {@code delay} from {@code after} the start on. */
+    record FsyncDelay(Duration delay, Duration after) {
+        static final FsyncDelay NONE = new FsyncDelay(Duration.ZERO, Duration.ZERO);
+    }
+
+    FsyncDelay fsyncDelay(boolean fsync) {
+        int ms = debugFsyncDelayMs == null ? 0 : debugFsyncDelayMs;
+        int after = debugFsyncDelayAfterS == null ? 0 : debugFsyncDelayAfterS;
+        if (ms < 0 || after < 0) {
+            throw new IllegalArgumentException("--debug-fsync-delay-ms and --debug-fsync-delay-after-s must not be negative");
+        }
+        if (ms == 0) {
+            if (debugFsyncDelayAfterS != null) {
+                throw new IllegalArgumentException("--debug-fsync-delay-after-s says when --debug-fsync-delay-ms starts; give both");
+            }
+            return FsyncDelay.NONE;
+        }
+        if (!fsync) {
+            throw new IllegalArgumentException("--debug-fsync-delay-ms delays fsyncs, and --no-fsync leaves none to delay");
+        }
+        return new FsyncDelay(Duration.ofMillis(ms), Duration.ofSeconds(after));
     }
 
     /** The log settings of the command line and the config file (applied before the node logs anything). */
@@ -532,8 +570,10 @@ public final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerConfig resolved;
+        FsyncDelay fsyncDelay;
         try {
             resolved = resolve();
+            fsyncDelay = fsyncDelay(resolved.fsync());
             checkDataDir(resolved.dataDir());
             checkListenAddress(resolved.host(), resolved.port());
             if (resolved.admin().httpPort() != 0) {
@@ -544,7 +584,26 @@ public final class ServerCommand implements Callable<Integer> {
             System.err.println("flotilla-server: " + e.getMessage());
             return USAGE;
         }
+        if (!fsyncDelay.delay().isZero()) {
+            startFsyncDelay(fsyncDelay);
+        }
         return FlotillaServer.run(resolved);
+    }
+
+    /** For the whole process (the hook is static, and this process is one node), now or after a while. */
+    private static void startFsyncDelay(FsyncDelay fsync) {
+        Logger log = LoggerFactory.getLogger(ServerCommand.class);
+        long ms = fsync.delay().toMillis();
+        log.warn("every fsync waits {} ms first{} (--debug-fsync-delay-ms): a testing aid that makes the disk slow on purpose; "
+                + "never use it in production", ms, fsync.after().isZero() ? "" : " from " + fsync.after().toSeconds() + " s after the start");
+        if (fsync.after().isZero()) {
+            DebugFsyncDelay.set(fsync.delay());
+            return;
+        }
+        CompletableFuture.delayedExecutor(fsync.after().toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+            DebugFsyncDelay.set(fsync.delay());
+            log.warn("every fsync now waits {} ms first (--debug-fsync-delay-ms)", ms);
+        });
     }
 
     /** The exit code of a refused command line or configuration; a node that fails to start exits with 1. */

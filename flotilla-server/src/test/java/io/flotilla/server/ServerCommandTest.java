@@ -71,6 +71,17 @@ class ServerCommandTest {
     }
 
     @Test
+    void theFsyncDelayIsAHiddenTestingAidRefusedWhereItMakesNoSense() {
+        assertThat(ServerCommand.commandLine().getUsageMessage()).contains("--no-fsync").doesNotContain("fsync-delay");
+        assertRefused(run("--id", "1", "--data-dir", dir.toString(), "--debug-fsync-delay-ms", "-5"), 2,
+                "--debug-fsync-delay-ms and --debug-fsync-delay-after-s must not be negative");
+        assertRefused(run("--id", "1", "--data-dir", dir.toString(), "--debug-fsync-delay-after-s", "10"), 2,
+                "--debug-fsync-delay-after-s says when --debug-fsync-delay-ms starts; give both");
+        assertRefused(run("--id", "1", "--data-dir", dir.toString(), "--no-fsync", "--debug-fsync-delay-ms", "300"), 2,
+                "--debug-fsync-delay-ms delays fsyncs, and --no-fsync leaves none to delay");
+    }
+
+    @Test
     void anUnreadableConfigIsRefused() throws Exception {
         assertOneLineRefusal(run("--id", "1", "--config", dir.resolve("missing.yaml").toString()), "does not exist");
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "peers: [this is: not a map\n");
@@ -112,7 +123,7 @@ class ServerCommandTest {
         java.util.Set<String> options = new java.util.TreeSet<>();
         ServerCommand.commandLine().getCommandSpec().options().forEach(option -> {
             String name = option.longestName().substring(2);
-            if (!java.util.List.of("config", "help", "version").contains(name)) {
+            if (!option.hidden() && !java.util.List.of("config", "help", "version").contains(name)) {
                 options.add(java.util.regex.Pattern.compile("-([a-z])").matcher(name).replaceAll(m -> m.group(1).toUpperCase()));
             }
         });

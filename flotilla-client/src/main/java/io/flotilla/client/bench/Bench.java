@@ -20,10 +20,13 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Drives a cluster through a {@link FlotillaClient}: keeps {@code clients} calls in flight until
- * {@code requests} have completed, each one issued as soon as another finishes, and records every
- * successful call's latency in an HdrHistogram.
+ * {@code requests} have completed or the {@code duration} is over, each one issued as soon as another
+ * finishes, and records every successful call's latency in an HdrHistogram. Around and during the
+ * measured calls it asks the nodes for their status about once a second, to count leader changes.
  */
 public final class Bench {
+    private static final long POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final FlotillaClient client;
     private final BenchConfig config;
     private final Bytes value;
@@ -45,40 +48,85 @@ public final class Bench {
      */
     public BenchResult run(PrintWriter progress, boolean inPlace) throws InterruptedException {
         if (config.warmup() > 0) {
-            new Round(config.warmup()).run(null, inPlace);
+            new Round(config.warmup(), null).run(null, inPlace, null);
         }
-        return new Round(config.requests()).run(progress, inPlace);
+        StatusPolls polls = new StatusPolls();
+        polls.pollAndWait(); // the term and leader before the first measured call
+        return new Round(config.requests(), config.duration()).run(progress, inPlace, polls);
     }
 
-    /** One batch of calls with its own counters. */
+    /** Status queries to every node, one round at a time, whose answers go to {@link LeaderChanges}. */
+    private final class StatusPolls {
+        private final LeaderChanges changes = new LeaderChanges();
+        private final long start = System.nanoTime();
+        private CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+        private long lastStarted;
+
+        void pollIfDue(long now) {
+            if (last.isDone() && now - lastStarted >= POLL_NANOS) {
+                poll(now);
+            }
+        }
+
+        void pollAndWait() {
+            last.join(); // never fails: see poll
+            poll(System.nanoTime()).join();
+        }
+
+        private CompletableFuture<Void> poll(long now) {
+            lastStarted = now;
+            last = client.statusAsync().handle((status, error) -> {
+                if (status != null) { // a failed poll says nothing about leaders
+                    changes.observe(Math.max(0, System.nanoTime() - start) / 1e9, status);
+                }
+                return null;
+            });
+            return last;
+        }
+    }
+
+    /** One batch of calls with its own counters: {@code total} of them, or as many as {@code duration} allows. */
     private final class Round {
         private final long total;
+        private final boolean timed;
+        private final long start = System.nanoTime();
+        private final long deadline;
         private final AtomicLong issued = new AtomicLong();
         private final AtomicLong done = new AtomicLong();
         private final AtomicLong errors = new AtomicLong();
         private final Map<BenchResult.Failure, LongAdder> failures = new EnumMap<>(BenchResult.Failure.class);
         private final AtomicReference<String> firstError = new AtomicReference<>();
         private final Histogram latency = new ConcurrentHistogram(3);
-        private final CountDownLatch finished = new CountDownLatch(1);
+        /** Each of the {@code clients} chains of calls counts down once it issues no more and its last call completed. */
+        private final CountDownLatch chainsEnded;
 
-        Round(long total) {
-            this.total = total;
+        /** Construct just before {@link #run}: the duration counts from here. */
+        Round(long total, Duration duration) {
+            this.timed = duration != null;
+            this.total = timed ? Long.MAX_VALUE : total;
+            this.deadline = timed ? start + duration.toNanos() : 0;
+            this.chainsEnded = new CountDownLatch((int) Math.min(config.clients(), this.total));
             for (BenchResult.Failure kind : BenchResult.Failure.values()) {
                 failures.put(kind, new LongAdder());
             }
         }
 
-        BenchResult run(PrintWriter progress, boolean inPlace) throws InterruptedException {
-            long start = System.nanoTime();
-            for (int i = 0; i < Math.min(config.clients(), total); i++) {
+        BenchResult run(PrintWriter progress, boolean inPlace, StatusPolls polls) throws InterruptedException {
+            for (long i = chainsEnded.getCount(); i > 0; i--) {
                 next();
             }
-            while (!finished.await(inPlace ? 250 : 1000, TimeUnit.MILLISECONDS)) {
+            while (!chainsEnded.await(inPlace ? 250 : 1000, TimeUnit.MILLISECONDS)) {
                 long now = System.nanoTime();
+                if (polls != null) {
+                    polls.pollIfDue(now);
+                }
                 if (progress != null) {
                     double seconds = (now - start) / 1e9;
-                    progress.printf(java.util.Locale.ROOT, "%s%d/%d requests, %.0f requests/s, %d errors, %.1f s elapsed%s",
-                            inPlace ? "\r" : "", done.get(), total, done.get() / seconds, errors.get(), seconds, inPlace ? "   " : "\n");
+                    String count = timed ? done.get() + " requests" : done.get() + "/" + total + " requests";
+                    String elapsed = timed ? String.format(java.util.Locale.ROOT, "%.1f/%s", seconds, config.length()) : String.format(
+                            java.util.Locale.ROOT, "%.1f s", seconds);
+                    progress.printf(java.util.Locale.ROOT, "%s%s, %.0f requests/s, %d errors, %s elapsed%s",
+                            inPlace ? "\r" : "", count, done.get() / seconds, errors.get(), elapsed, inPlace ? "   " : "\n");
                     progress.flush();
                 }
             }
@@ -87,14 +135,18 @@ public final class Bench {
                 progress.print("\r\033[K");
                 progress.flush();
             }
+            if (polls != null) {
+                polls.pollAndWait(); // and after the last
+            }
             Map<BenchResult.Failure, Long> counted = new EnumMap<>(BenchResult.Failure.class);
             failures.forEach((kind, count) -> counted.put(kind, count.sum()));
-            return new BenchResult(config, done.get() - errors.get(), errors.get(), counted, firstError.get(), elapsed, latency);
+            return new BenchResult(config, done.get() - errors.get(), errors.get(), counted, firstError.get(), elapsed, latency,
+                    polls == null ? new LeaderChanges() : polls.changes);
         }
 
-        /** Issues calls until one is still in flight or all are issued; its completion continues the chain. */
+        /** Issues calls until one is still in flight (its completion continues the chain) or none is left to issue. */
         private void next() {
-            while (issued.getAndIncrement() < total) {
+            while (claim()) {
                 long begin = System.nanoTime();
                 CompletableFuture<?> call = issue();
                 if (!call.isDone()) {
@@ -106,6 +158,15 @@ public final class Bench {
                 }
                 record(begin, call.handle((r, e) -> e).join());
             }
+            chainsEnded.countDown();
+        }
+
+        /** Whether another call may be issued. */
+        private boolean claim() {
+            if (timed) {
+                return System.nanoTime() - deadline < 0;
+            }
+            return issued.getAndIncrement() < total;
         }
 
         private CompletableFuture<?> issue() {
@@ -126,9 +187,7 @@ public final class Bench {
                 failures.get(BenchResult.Failure.of(cause)).increment();
                 firstError.compareAndSet(null, cause.getMessage());
             }
-            if (done.incrementAndGet() == total) {
-                finished.countDown();
-            }
+            done.incrementAndGet();
         }
     }
 

@@ -7,9 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 
-/** What a run measured: latencies in microseconds of the successful calls, and the failures by kind. */
+/**
+ * What a run measured: latencies in microseconds of the successful calls, the failures by kind, and
+ * the leader changes the nodes' status showed.
+ */
 public record BenchResult(BenchConfig config, long completed, long errors, Map<Failure, Long> failures, String firstError,
-                          Duration elapsed, Histogram latencyMicros) {
+                          Duration elapsed, Histogram latencyMicros, LeaderChanges leaderChanges) {
     public BenchResult {
         failures = Map.copyOf(failures);
     }
@@ -61,10 +64,10 @@ public record BenchResult(BenchConfig config, long completed, long errors, Map<F
     public String text() {
         return String.format(java.util.Locale.ROOT,
                 "%d requests in %.2f s: %.0f requests/s, %d errors%n"
-                        + "latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%s",
+                        + "latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n%s%s",
                 completed, elapsed.toNanos() / 1e9, throughput(), errors,
                 percentileMillis(50), percentileMillis(90), percentileMillis(99), percentileMillis(99.9), maxMillis(),
-                firstError == null ? "" : String.format("%nfirst error: %s", firstError));
+                leaderChanges.text(), firstError == null ? "" : String.format("%nfirst error: %s", firstError));
     }
 
     public Map<String, Object> json() {
@@ -72,7 +75,8 @@ public record BenchResult(BenchConfig config, long completed, long errors, Map<F
         json.put("workload", config.workload().name());
         json.put("readFraction", config.workload().readFraction());
         json.put("stale", config.stale());
-        json.put("requests", config.requests());
+        json.put("requests", config.timed() ? null : config.requests());
+        json.put("durationSeconds", config.timed() ? round(config.duration().toMillis() / 1000.0) : null);
         json.put("warmup", config.warmup());
         json.put("clients", config.clients());
         json.put("keys", config.keys());
@@ -95,6 +99,7 @@ public record BenchResult(BenchConfig config, long completed, long errors, Map<F
         latency.put("max", maxMillis());
         latency.put("mean", round(latencyMicros.getTotalCount() == 0 ? 0 : latencyMicros.getMean() / 1000.0));
         json.put("latencyMs", latency);
+        json.putAll(leaderChanges.json());
         json.put("firstError", firstError);
         return json;
     }

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class BenchTest {
     private final FakeCluster cluster = new FakeCluster(3);
@@ -60,7 +61,7 @@ class BenchTest {
         String text = out.toString(StandardCharsets.UTF_8);
         assertThat(exit).as(text + err).isZero();
         assertThat(text).contains("bench: read, 200 requests", "stale reads", "200 requests in", "requests/s, 0 errors",
-                "p50", "p90", "p99 ", "p99.9", "max");
+                "p50", "p90", "p99 ", "p99.9", "max", "leader changes: 0 (terms 1 -> 1)");
 
         out.reset();
         String[] json = {"--cluster", cluster.addresses(), "-o", "json", "bench", "--requests", "100", "--workload", "write"};
@@ -71,6 +72,61 @@ class BenchTest {
         assertThat(result.get("throughput").asDouble()).isPositive();
         assertThat(result.get("latencyMs").get("p99.9").asDouble()).isPositive();
         assertThat(result.get("exitCode").asInt()).isZero();
+        assertThat(result.get("leaderChanges").asLong()).isZero();
+        assertThat(result.get("durationSeconds").isNull()).isTrue();
+    }
+
+    @Test
+    @Timeout(30) // a run that ignored its duration would never end
+    void aDurationRunsForThatLongInsteadOfANumberOfRequests() throws Exception {
+        String[] args = {"--cluster", cluster.addresses(), "-o", "json", "bench", "--duration", "1500ms", "--clients", "4"};
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = FlotillaCli.run(args, new ByteArrayInputStream(new byte[0]), out, err);
+        JsonNode result = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertThat(exit).as("%s %s", result, err).isZero();
+        assertThat(result.get("durationSeconds").asDouble()).isEqualTo(1.5);
+        assertThat(result.get("requests").isNull()).isTrue();
+        assertThat(result.get("elapsedSeconds").asDouble()).isGreaterThanOrEqualTo(1.5);
+        assertThat(result.get("completed").asLong()).isPositive().isEqualTo(cluster.node(1).dataRequests().size());
+
+        out.reset();
+        String[] text = {"--cluster", cluster.addresses(), "bench", "--duration", "0.2s", "--warmup", "10"};
+        assertThat(FlotillaCli.run(text, new ByteArrayInputStream(new byte[0]), out, err)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("bench: write, 0.2 s (+10 warmup), 16 in flight");
+    }
+
+    @Test
+    void requestsAndDurationExcludeEachOther() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String[] both = {"bench", "--requests", "10", "--duration", "5s"};
+        assertThat(FlotillaCli.run(both, new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream(), err)).isEqualTo(4);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith(
+                "flotilla-client: Error: --requests=N, --duration=DURATION are mutually exclusive (specify only one)");
+        err.reset();
+        String[] zero = {"bench", "--duration", "0s"};
+        assertThat(FlotillaCli.run(zero, new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream(), err)).isEqualTo(4);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("'0s' is not a positive duration");
+        assertThatThrownBy(() -> new BenchConfig(10, java.time.Duration.ofSeconds(1), 0, 1, 10, 16, 1, Workload.parse("write"), false))
+                .hasMessage("--requests and --duration exclude each other: run a number of requests or for a time");
+    }
+
+    @Test
+    void aLeaderChangeDuringTheRunIsCountedAsANewTerm() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        cluster.node(1).interceptor = r -> {
+            if (r.isWrite() && writes.incrementAndGet() == 50) {
+                cluster.setLeader(2); // node 1 goes on relaying to it, as a follower does
+            }
+            return null;
+        };
+        String[] args = {"--cluster", cluster.addresses(), "bench", "--requests", "200", "--clients", "4"};
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = FlotillaCli.run(args, new ByteArrayInputStream(new byte[0]), out, err);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(text + err).isZero();
+        assertThat(text).contains("leader changes: 1 (terms 1 -> 2)", "leaders: node 1 (term 1, ", "node 2 (term 2, ");
     }
 
     @Test
