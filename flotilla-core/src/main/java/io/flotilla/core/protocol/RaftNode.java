@@ -68,6 +68,12 @@ public final class RaftNode {
     private long leaderCommit;
 
     private int electionElapsed;
+    /**
+     * Elections this node's timer started in a row without hearing of a leader since: each doubles the
+     * next timeout, up to 8 times, so that a disk or network slower than one timeout (a vote waits for
+     * two syncs) still lets some election finish. Any leader heard of resets it.
+     */
+    private int fruitlessElections;
     private int heartbeatElapsed;
     private int electionTimeout;
     /** Votes received in the current (pre-)election: voter id to granted. */
@@ -150,9 +156,15 @@ public final class RaftNode {
         } else if (role == Role.LEADER) {
             tickLeader();
         } else {
-            electionElapsed++;
+            if (!writingHardState()) {
+                // While its own term or vote is being synced this node could not act on a timeout anyway
+                // (a vote or a campaign leaves only once durable): a disk slower than the timeout would
+                // otherwise start election after election, each overtaking the last.
+                electionElapsed++;
+            }
             if (electionElapsed >= electionTimeout && configs.latest().isVoter(id)) {
                 campaign(config.preVote(), false);
+                fruitlessElections = Math.min(fruitlessElections + 1, 3);
             }
             if (configs.joining() && electionElapsed % (100 * config.heartbeatTicks()) == 0) {
                 LOG.info("node {} waits to be added to the cluster: {}", id, leader == NONE
@@ -669,6 +681,9 @@ public final class RaftNode {
         }
         role = Role.FOLLOWER;
         leader = newLeader;
+        if (newLeader != NONE) {
+            fruitlessElections = 0;
+        }
         electionElapsed = 0;
         resetElectionTimeout();
         progress.clear();
@@ -678,6 +693,7 @@ public final class RaftNode {
 
     private void becomeLeader() {
         role = Role.LEADER;
+        fruitlessElections = 0;
         leader = id;
         electionElapsed = 0;
         heartbeatElapsed = 0;
@@ -705,6 +721,7 @@ public final class RaftNode {
         }
         leader = m.from();
         electionElapsed = 0;
+        fruitlessElections = 0;
         if (installing != null) {
             return; // the log is being replaced by a snapshot; the leader will send this again
         }
@@ -789,6 +806,7 @@ public final class RaftNode {
         }
         leader = m.from();
         electionElapsed = 0;
+        fruitlessElections = 0;
         SnapshotMeta meta = m.meta();
         if (installing != null) {
             return; // busy installing; the leader resends after a heartbeat without progress
@@ -1105,7 +1123,13 @@ public final class RaftNode {
     }
 
     private void resetElectionTimeout() {
-        electionTimeout = config.electionTicks() + random.nextInt(config.electionTicks());
+        int base = config.electionTicks() << fruitlessElections;
+        electionTimeout = base + random.nextInt(base);
+    }
+
+    /** True while an outstanding {@link Ready} writes a new term or vote. */
+    private boolean writingHardState() {
+        return outstanding != null && !outstanding.hardState().equals(savedHardState);
     }
 
     private void checkNoOutstandingReady() {

@@ -48,18 +48,27 @@ class ElectionTest {
     }
 
     @Test
-    void electionTimeoutIsRedrawnForEachElection() {
+    void electionTimeoutIsRedrawnForEachElectionAndDoublesWhileElectionsFindNoLeader() {
         NodeHarness n = bootstrap(NO_PRE_VOTE, 1, 2, 3);
         Set<Integer> timeouts = new TreeSet<>();
         for (int i = 0; i < 30; i++) {
             long term = n.node.term();
             int ticks = n.tickUntil(node -> node.term() > term); // nobody answers: election after election
             n.drain();
-            assertThat(ticks).isBetween(ELECTION_TICKS, 2 * ELECTION_TICKS - 1);
-            timeouts.add(ticks);
+            // A node waits one timeout before its first election and one for its outcome; each further
+            // fruitless election doubles the wait, up to 8 times.
+            int base = ELECTION_TICKS << Math.min(Math.max(i - 1, 0), 3);
+            assertThat(ticks).as("election %d", i + 1).isBetween(base, 2 * base - 1);
+            if (i >= 4) {
+                timeouts.add(ticks);
+            }
         }
         assertThat(n.node.term()).isEqualTo(31);
         assertThat(timeouts).hasSizeGreaterThan(3);
+
+        n.deliverAndDrain(heartbeat(3, 1, 31, 0, 0, 0)); // a leader: the next timeout is the usual one again
+        long term = n.node.term();
+        assertThat(n.tickUntil(node -> node.term() > term)).isBetween(ELECTION_TICKS, 2 * ELECTION_TICKS - 1);
     }
 
     @Test
