@@ -11,8 +11,6 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,7 +24,7 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     private static final int SNAPSHOT_VERSION = 2;
 
     private final SessionLimits initialSessionLimits;
-    private final Map<Bytes, Bytes> data = new HashMap<>();
+    private final FreezableMap data = new FreezableMap();
     private final Sessions sessions;
     /** Log time: the newest leader stamp applied; never goes back. */
     private long now;
@@ -144,17 +142,18 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     }
 
     /**
-     * Captures a shallow copy of the map (keys and values are immutable) and the sessions, then
-     * writes them on the snapshot thread, keys in sorted order so that every node writes the same
-     * bytes for the same state.
+     * Freezes the map (O(1): see {@link FreezableMap}) and copies the sessions (small), then writes
+     * them on the snapshot thread, keys in sorted order so that every node writes the same bytes for
+     * the same state. The returned snapshot can be written once.
      */
     @Override
     public Snapshot snapshot() {
-        Map<Bytes, Bytes> copy = new HashMap<>(data);
+        FreezableMap.Frozen frozen = data.freeze();
         long capturedNow = now;
         SessionLimits capturedLimits = sessions.limits();
         byte[] capturedSessions = sessions.toBytes();
         return stream -> {
+            List<Map.Entry<Bytes, Bytes>> entries = frozen.sortedEntries();
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(stream, 1 << 16));
             out.writeInt(SNAPSHOT_VERSION);
             out.writeLong(capturedNow);
@@ -162,16 +161,19 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
             out.writeInt(capturedLimits.maxSessions());
             out.writeInt(capturedLimits.maxOutcomesPerSession());
             out.writeInt(capturedLimits.maxOutcomes());
-            List<Bytes> keys = new ArrayList<>(copy.keySet());
-            keys.sort(null);
-            out.writeInt(keys.size());
-            for (Bytes key : keys) {
-                write(out, key);
-                write(out, copy.get(key));
+            out.writeInt(entries.size());
+            for (Map.Entry<Bytes, Bytes> e : entries) {
+                write(out, e.getKey());
+                write(out, e.getValue());
             }
             out.write(capturedSessions);
             out.flush();
         };
+    }
+
+    /** Changes made since the last capture that are not yet folded back into the map, for tests. */
+    int overlaySize() {
+        return data.overlaySize();
     }
 
     @Override

@@ -10,7 +10,6 @@ import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
-import io.flotilla.core.StateMachine;
 import io.flotilla.core.protocol.Role;
 import io.flotilla.core.storage.DurableStorage;
 import io.flotilla.core.storage.Identity;
@@ -55,7 +54,6 @@ public final class RestartBench {
         for (int i = 0; i < keys; i++) {
             state.apply(i + 2, new KvCommand.Write(1, new Request.Set(new Session(client, i + 1, i + 1), key(i), value(i))));
         }
-        StateMachine.Snapshot snapshot = state.snapshot();
         SnapshotMeta meta = new SnapshotMeta(keys + 1L, 1, cluster);
         KvCodec codec = new KvCodec();
         long prepared = System.nanoTime();
@@ -64,7 +62,7 @@ public final class RestartBench {
                     DurableStorage.Options.defaults())) {
                 storage.bootstrap(cluster);
                 try (SnapshotSink sink = storage.beginSnapshot(meta)) {
-                    snapshot.writeTo(sink.out());
+                    state.snapshot().writeTo(sink.out()); // a captured snapshot is written once
                     sink.commit();
                 }
                 storage.resetToSnapshot(meta);
