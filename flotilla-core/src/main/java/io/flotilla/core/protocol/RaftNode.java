@@ -9,7 +9,7 @@ import io.flotilla.core.Member;
 import io.flotilla.core.MembershipChange;
 import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
-import io.flotilla.core.Storage;
+import io.flotilla.core.StorageReader;
 import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.AppendResponse;
 import io.flotilla.core.message.BootstrapProbe;
@@ -47,7 +47,7 @@ public final class RaftNode {
     private final int id;
     private final RandomGenerator random;
     private final RaftLog log;
-    private final Storage storage;
+    private final StorageReader storage;
     private final SnapshotSender snapshots;
     /** Follower only: the snapshot being received, and the offset expected next. */
     private final SnapshotReceiver receiver = new SnapshotReceiver();
@@ -101,7 +101,7 @@ public final class RaftNode {
      * Restores a node from storage. If the storage is empty, the node waits to be added to an
      * existing cluster as a learner (see {@link MembershipChange.AddLearner}).
      */
-    public RaftNode(RaftConfig config, Storage storage, RandomGenerator random) {
+    public RaftNode(RaftConfig config, StorageReader storage, RandomGenerator random) {
         this(config, storage, random, null);
     }
 
@@ -113,9 +113,11 @@ public final class RaftNode {
      * exists, {@link #step} throws {@link NodeHaltedException}: the node lost its state and must not
      * rejoin as the member it was.
      *
+     * @param storage  read only: the node never writes it; whoever drives the node writes what each
+     *                 {@link Ready} asks for (through {@link io.flotilla.core.Storage}) before {@link #advance}
      * @param founders the founding configuration, or null if the storage must already hold one
      */
-    public RaftNode(RaftConfig config, Storage storage, RandomGenerator random, ClusterConfig founders) {
+    public RaftNode(RaftConfig config, StorageReader storage, RandomGenerator random, ClusterConfig founders) {
         this.config = config;
         this.id = config.id();
         this.random = random;
@@ -713,15 +715,9 @@ public final class RaftNode {
     // ---- replication: follower side ----------------------------------------------------------
 
     private void handleAppendEntries(AppendEntries m) {
-        if (claimsAnotherLeader(m)) {
+        if (!heardFromLeader(m)) {
             return;
         }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(term, m.from());
-        }
-        leader = m.from();
-        electionElapsed = 0;
-        fruitlessElections = 0;
         if (installing != null) {
             return; // the log is being replaced by a snapshot; the leader will send this again
         }
@@ -798,15 +794,9 @@ public final class RaftNode {
 
     /** Raft §7, receiving side: accept chunks in order; the last one has the snapshot installed. */
     private void handleInstallSnapshot(InstallSnapshot m) {
-        if (claimsAnotherLeader(m)) {
+        if (!heardFromLeader(m)) {
             return;
         }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(term, m.from());
-        }
-        leader = m.from();
-        electionElapsed = 0;
-        fruitlessElections = 0;
         SnapshotMeta meta = m.meta();
         if (installing != null) {
             return; // busy installing; the leader resends after a heartbeat without progress
@@ -961,6 +951,26 @@ public final class RaftNode {
             sendTimeoutNow(best);
         }
         becomeFollower(term, NONE);
+    }
+
+    /**
+     * A message only the leader of this term sends (AppendEntries, InstallSnapshot) arrived: unless it
+     * claims another leader than the one this node knows, this node follows its sender and restarts its
+     * election timer, and any backoff of fruitless elections ends.
+     *
+     * @return false if the message was dropped
+     */
+    private boolean heardFromLeader(Message m) {
+        if (claimsAnotherLeader(m)) {
+            return false;
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, m.from());
+        }
+        leader = m.from();
+        electionElapsed = 0;
+        fruitlessElections = 0;
+        return true;
     }
 
     /**
