@@ -33,8 +33,11 @@ import org.slf4j.LoggerFactory;
  * One Raft node's protocol logic: a deterministic state machine with no threads, no clock and no
  * I/O. Events go in ({@link #tick()}, {@link #step(Message)}, {@link #propose(Bytes)},
  * {@link #read(long)}, {@link #transferLeadership(int)}); effects come out as a {@link Ready}, which
- * the caller carries out and then acknowledges with {@link #advance(Ready)}. No event may be given
- * between {@code ready()} and {@code advance()}.
+ * the caller carries out and then acknowledges with {@link #advance(Ready)}. Events may go on
+ * arriving between {@code ready()} and {@code advance()} (while the Ready's writes run elsewhere):
+ * their effects wait for the next Ready, except what {@link #takeMessages()} hands out at once; only
+ * a second {@code ready()} must wait for the {@code advance()}. The node only reads its storage
+ * (a {@link StorageReader}); the caller writes it.
  *
  * <p>Randomness (election timeouts) comes only from the injected generator, so a seed replays a run.
  */
