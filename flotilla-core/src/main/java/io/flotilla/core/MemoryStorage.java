@@ -62,15 +62,11 @@ public final class MemoryStorage implements Storage {
 
     @Override
     public synchronized void append(List<LogEntry> entries) {
+        Storage.checkAppend(entries, firstIndex(), lastIndex());
         if (entries.isEmpty()) {
             return;
         }
-        long first = entries.get(0).index();
-        if (first < firstIndex() || first > lastIndex() + 1) {
-            throw new IllegalArgumentException("append at " + first + " does not continue or overwrite the log "
-                    + firstIndex() + ".." + lastIndex());
-        }
-        log.subList(slot(first), log.size()).clear();
+        log.subList(slot(entries.get(0).index()), log.size()).clear();
         log.addAll(entries);
     }
 

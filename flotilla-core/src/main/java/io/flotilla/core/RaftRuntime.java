@@ -59,13 +59,16 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      * @param snapshotTrail entries kept in the log behind a snapshot
      * @param founders      the founding configuration, for a node that may start with empty storage: it
      *                      then asks the other founders before founding the cluster, and halts if the
-     *                      cluster exists (see {@link RaftNode#RaftNode(RaftConfig, Storage, java.util.random.RandomGenerator, ClusterConfig)});
+     *                      cluster exists (see {@link RaftNode#RaftNode(RaftConfig, StorageReader, java.util.random.RandomGenerator, ClusterConfig)});
      *                      null if the storage is always bootstrapped beforehand
      * @param metrics       where the node reports syncs, replication batches, snapshots and role changes
      *                      ({@link RaftMetrics#NONE} for nowhere)
      */
     public record Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed, long snapshotEvery,
                           long snapshotTrail, ClusterConfig founders, RaftMetrics metrics) {
+        /** The default length of a tick, in ms; {@link RaftConfig} counts its timeouts in ticks. */
+        public static final int DEFAULT_TICK_MILLIS = 10;
+
         public Options {
             if (tickInterval.isNegative() || tickInterval.isZero()) {
                 throw new IllegalArgumentException("tickInterval must be positive, got " + tickInterval);
@@ -97,11 +100,12 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         }
 
         /**
-         * Ticks of 10 ms, so elections start after 100-200 ms and heartbeats go every 20 ms; a snapshot
-         * every 100,000 entries, keeping 10,000 behind it.
+         * Ticks of {@value #DEFAULT_TICK_MILLIS} ms and {@link RaftConfig#defaults}, so elections start
+         * after 200-400 ms and heartbeats go every 50 ms (flotilla-server's defaults too); a snapshot every
+         * 100,000 entries, keeping 10,000 behind it.
          */
         public static Options defaults(int id) {
-            return new Options(RaftConfig.defaults(id), Duration.ofMillis(10), 65536, System.nanoTime() ^ id, 100_000, 10_000, null,
+            return new Options(RaftConfig.defaults(id), Duration.ofMillis(DEFAULT_TICK_MILLIS), 65536, System.nanoTime() ^ id, 100_000, 10_000, null,
                     RaftMetrics.NONE);
         }
     }

@@ -6,37 +6,43 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A node's log and hard state. The protocol core only reads it; the runtime writes what each
- * {@code Ready} asks for, then calls {@link #sync()} once for the whole batch (group commit).
+ * A node's log, hard state and snapshots: the read side the protocol core uses ({@link StorageReader})
+ * and the write side the driver uses. The core only reads; the driver writes what each {@code Ready}
+ * asks for, then calls {@link #sync()} once for the whole batch (group commit), and takes, installs
+ * and serves snapshots.
  *
- * <p>Indexes: the log holds {@code firstIndex()..lastIndex()}; {@code term(firstIndex() - 1)} is also
- * known (0 at the start of history, the snapshot's term after compaction). An empty log has
- * {@code lastIndex() == firstIndex() - 1}.
- *
- * <p>Thread safety: the node's thread appends, syncs and reads; a snapshot may be written (through a
- * {@link SnapshotSink}) on another thread at the same time, so implementations must allow that.
+ * <p>Thread safety: the node's thread reads while the thread that carries out a {@code Ready}'s writes
+ * (in {@code RaftRuntime}, a storage thread of its own) appends, saves and syncs; a snapshot may be
+ * written (through a {@link SnapshotSink}) on yet another thread at the same time, so implementations
+ * must allow that.
  */
-public interface Storage {
-    HardState hardState();
-
-    long firstIndex();
-
-    long lastIndex();
-
-    /** The term of the entry at {@code index}, for {@code firstIndex() - 1 <= index <= lastIndex()}. */
-    long term(long index);
-
-    /**
-     * Entries from {@code from} up to {@code toExclusive}, stopping early once {@code maxBytes} is
-     * reached but always returning at least one entry if any is in range.
-     */
-    List<LogEntry> entries(long from, long toExclusive, long maxBytes);
-
+public interface Storage extends StorageReader {
     /**
      * Appends entries whose indexes continue or overwrite the log: any entries at or after the first
      * new entry's index are dropped first. Need not be durable until {@link #sync()}.
+     *
+     * @throws IllegalArgumentException if the first entry's index is below {@code firstIndex()} or beyond
+     *                                  {@code lastIndex() + 1}, or the entries' indexes do not run on by one
      */
     void append(List<LogEntry> entries);
+
+    /** The preconditions of {@link #append}, for implementations: throws as documented there. */
+    static void checkAppend(List<LogEntry> entries, long firstIndex, long lastIndex) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        long first = entries.get(0).index();
+        if (first < firstIndex || first > lastIndex + 1) {
+            throw new IllegalArgumentException("append at " + first + " does not continue or overwrite the log "
+                    + firstIndex + ".." + lastIndex);
+        }
+        for (int k = 1; k < entries.size(); k++) {
+            if (entries.get(k).index() != first + k) {
+                throw new IllegalArgumentException("entries to append are not consecutive: " + entries.get(k).index()
+                        + " at position " + k);
+            }
+        }
+    }
 
     /** Records the hard state; a no-op if it equals the current one. Need not be durable until {@link #sync()}. */
     void saveHardState(HardState state);
@@ -46,27 +52,8 @@ public interface Storage {
 
     // ---- snapshots and compaction (Raft §7) -------------------------------------------------------
 
-    /**
-     * The newest committed snapshot, if any. A durable storage reopens with its log starting right after
-     * it: {@code firstIndex() == latestSnapshot().index() + 1}.
-     */
-    Optional<SnapshotMeta> latestSnapshot();
-
     /** The newest snapshot's size in bytes (0 if none). */
     long snapshotSize();
-
-    /**
-     * Up to {@code maxBytes} of the data of the snapshot {@code meta} from {@code offset} (empty at the
-     * end), with that snapshot's size and checksum, for sending it to a follower in chunks. Every chunk
-     * of a transfer names the snapshot it belongs to, so a newer snapshot committed meanwhile can never
-     * be sent under the older one's label: while the older one is still stored it is read, and once it
-     * is gone the answer is empty and the sender starts over with the newest.
-     *
-     * @return empty if {@code meta} is not (or no longer) a stored snapshot
-     * @throws IndexOutOfBoundsException if {@code offset} is negative or beyond the data
-     * @throws IllegalArgumentException  if {@code maxBytes < 1}
-     */
-    Optional<SnapshotChunk> readSnapshot(SnapshotMeta meta, long offset, int maxBytes) throws IOException;
 
     /**
      * The newest snapshot's data, to restore a state machine from; the caller closes it. It keeps
@@ -118,11 +105,6 @@ public interface Storage {
      * @throws IllegalArgumentException unless {@code meta} is the newest committed snapshot
      */
     void resetToSnapshot(SnapshotMeta meta);
-
-    /** True for a node that has never been started: no hard state, no log. */
-    default boolean isEmpty() {
-        return hardState().equals(HardState.INITIAL) && lastIndex() == 0 && latestSnapshot().isEmpty();
-    }
 
     /**
      * Writes the cluster's first configuration as entry 1 in term 1, identically on every founding

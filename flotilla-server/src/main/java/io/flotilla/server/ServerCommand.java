@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.flotilla.core.RaftRuntime;
+import io.flotilla.core.protocol.RaftConfig;
 import io.flotilla.core.storage.DebugFsyncDelay;
 import io.flotilla.server.kv.KvLimits;
 import io.flotilla.server.net.ConnectionLimits;
@@ -72,13 +74,14 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Where this node keeps its log (default: ./data/node-<id>).")
     Path dataDir;
 
-    @Option(names = "--tick-ms", description = "Length of one Raft tick in ms (default: 10).")
+    @Option(names = "--tick-ms", description = "Length of one Raft tick in ms (default: " + RaftRuntime.Options.DEFAULT_TICK_MILLIS + ").")
     Integer tickMs;
 
-    @Option(names = "--election-ticks", description = "Election timeout in ticks; elections start after 1-2x this (default: 20).")
+    @Option(names = "--election-ticks", description = "Election timeout in ticks; elections start after 1-2x this (default: "
+            + RaftConfig.DEFAULT_ELECTION_TICKS + ").")
     Integer electionTicks;
 
-    @Option(names = "--heartbeat-ticks", description = "Heartbeat interval in ticks (default: 5).")
+    @Option(names = "--heartbeat-ticks", description = "Heartbeat interval in ticks (default: " + RaftConfig.DEFAULT_HEARTBEAT_TICKS + ").")
     Integer heartbeatTicks;
 
     @Option(names = "--max-key-bytes", description = "Largest key accepted (default: 4096).")
@@ -211,9 +214,10 @@ public final class ServerCommand implements Callable<Integer> {
         } else if (self == null) {
             throw new IllegalArgumentException("node id " + id + " is not in the peer list " + new TreeMap<>(members).keySet());
         }
-        int tick = pick(tickMs, file.tickMs(), 10);
-        int election = pick(electionTicks, file.electionTicks(), 20);
-        int heartbeat = pick(heartbeatTicks, file.heartbeatTicks(), 5);
+        // The core's defaults (RaftConfig, RaftRuntime.Options) are the one source of these three.
+        int tick = pick(tickMs, file.tickMs(), RaftRuntime.Options.DEFAULT_TICK_MILLIS);
+        int election = pick(electionTicks, file.electionTicks(), RaftConfig.DEFAULT_ELECTION_TICKS);
+        int heartbeat = pick(heartbeatTicks, file.heartbeatTicks(), RaftConfig.DEFAULT_HEARTBEAT_TICKS);
         int maxFrame = pick(maxFrameBytes, file.maxFrameBytes(), 4 << 20);
         int maxValue = pick(maxValueBytes, file.maxValueBytes(), KvLimits.DEFAULTS.maxValueBytes());
         int maxKey = pick(maxKeyBytes, file.maxKeyBytes(), KvLimits.DEFAULTS.maxKeyBytes());

@@ -6,6 +6,8 @@ import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.client.wire.Session;
 import io.flotilla.core.Bytes;
+import io.flotilla.core.RaftRuntime;
+import io.flotilla.core.protocol.RaftConfig;
 import io.flotilla.core.protocol.Role;
 import io.flotilla.server.kv.KvLimits;
 import io.netty.channel.EventLoopGroup;
@@ -109,7 +111,9 @@ final class TestCluster implements AutoCloseable {
         InetSocketAddress self = joiners.computeIfAbsent(id, k -> new InetSocketAddress("127.0.0.1", TestPorts.next()));
         InetSocketAddress via = addresses.values().iterator().next();
         return withTls(id, new ServerConfig(id, "127.0.0.1", self.getPort(), Map.of(id, self), "test", dataRoot.resolve("node-" + id),
-                Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), snapshotEntries, false)
+                Duration.ofMillis(RaftRuntime.Options.DEFAULT_TICK_MILLIS), RaftConfig.DEFAULT_ELECTION_TICKS,
+                RaftConfig.DEFAULT_HEARTBEAT_TICKS, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1),
+                snapshotEntries, false)
                 .joining(via));
     }
 

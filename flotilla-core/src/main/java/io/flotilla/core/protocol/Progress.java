@@ -3,9 +3,12 @@ package io.flotilla.core.protocol;
 import java.util.ArrayDeque;
 
 /**
- * A leader's view of one follower's log. In PROBE the leader sends one AppendEntries at a time
- * until the logs are known to agree; in REPLICATE it streams batches optimistically, at most
- * {@code maxInflight} unacknowledged at once.
+ * A leader's view of one follower's log, in one of three states. In PROBE the leader sends one
+ * AppendEntries at a time until the logs are known to agree; in REPLICATE it streams batches
+ * optimistically, at most {@code maxInflight} unacknowledged at once; in SNAPSHOT the follower needs
+ * entries the leader has compacted away, so it is sent the newest snapshot in chunks
+ * ({@link SnapshotSender}, the {@code snapshot*} fields) and probed from the snapshot's index once it
+ * has installed it.
  */
 final class Progress {
     enum State { PROBE, REPLICATE, SNAPSHOT }

@@ -1,7 +1,7 @@
 package io.flotilla.core.protocol;
 
 import io.flotilla.core.LogEntry;
-import io.flotilla.core.Storage;
+import io.flotilla.core.StorageReader;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,13 +13,13 @@ import java.util.List;
  * then overwrites the conflicting suffix.
  */
 final class RaftLog {
-    private final Storage storage;
+    private final StorageReader storage;
     private final List<LogEntry> unstable = new ArrayList<>();
     long committed;
     /** Last index handed out to be applied. */
     long applied;
 
-    RaftLog(Storage storage) {
+    RaftLog(StorageReader storage) {
         this.storage = storage;
         this.committed = storage.firstIndex() - 1;
         this.applied = committed;

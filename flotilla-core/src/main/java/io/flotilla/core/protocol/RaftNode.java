@@ -9,7 +9,7 @@ import io.flotilla.core.Member;
 import io.flotilla.core.MembershipChange;
 import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
-import io.flotilla.core.Storage;
+import io.flotilla.core.StorageReader;
 import io.flotilla.core.message.AppendEntries;
 import io.flotilla.core.message.AppendResponse;
 import io.flotilla.core.message.BootstrapProbe;
@@ -33,8 +33,11 @@ import org.slf4j.LoggerFactory;
  * One Raft node's protocol logic: a deterministic state machine with no threads, no clock and no
  * I/O. Events go in ({@link #tick()}, {@link #step(Message)}, {@link #propose(Bytes)},
  * {@link #read(long)}, {@link #transferLeadership(int)}); effects come out as a {@link Ready}, which
- * the caller carries out and then acknowledges with {@link #advance(Ready)}. No event may be given
- * between {@code ready()} and {@code advance()}.
+ * the caller carries out and then acknowledges with {@link #advance(Ready)}. Events may go on
+ * arriving between {@code ready()} and {@code advance()} (while the Ready's writes run elsewhere):
+ * their effects wait for the next Ready, except what {@link #takeMessages()} hands out at once; only
+ * a second {@code ready()} must wait for the {@code advance()}. The node only reads its storage
+ * (a {@link StorageReader}); the caller writes it.
  *
  * <p>Randomness (election timeouts) comes only from the injected generator, so a seed replays a run.
  */
@@ -47,7 +50,7 @@ public final class RaftNode {
     private final int id;
     private final RandomGenerator random;
     private final RaftLog log;
-    private final Storage storage;
+    private final StorageReader storage;
     private final SnapshotSender snapshots;
     /** Follower only: the snapshot being received, and the offset expected next. */
     private final SnapshotReceiver receiver = new SnapshotReceiver();
@@ -101,7 +104,7 @@ public final class RaftNode {
      * Restores a node from storage. If the storage is empty, the node waits to be added to an
      * existing cluster as a learner (see {@link MembershipChange.AddLearner}).
      */
-    public RaftNode(RaftConfig config, Storage storage, RandomGenerator random) {
+    public RaftNode(RaftConfig config, StorageReader storage, RandomGenerator random) {
         this(config, storage, random, null);
     }
 
@@ -113,9 +116,11 @@ public final class RaftNode {
      * exists, {@link #step} throws {@link NodeHaltedException}: the node lost its state and must not
      * rejoin as the member it was.
      *
+     * @param storage  read only: the node never writes it; whoever drives the node writes what each
+     *                 {@link Ready} asks for (through {@link io.flotilla.core.Storage}) before {@link #advance}
      * @param founders the founding configuration, or null if the storage must already hold one
      */
-    public RaftNode(RaftConfig config, Storage storage, RandomGenerator random, ClusterConfig founders) {
+    public RaftNode(RaftConfig config, StorageReader storage, RandomGenerator random, ClusterConfig founders) {
         this.config = config;
         this.id = config.id();
         this.random = random;
@@ -713,15 +718,9 @@ public final class RaftNode {
     // ---- replication: follower side ----------------------------------------------------------
 
     private void handleAppendEntries(AppendEntries m) {
-        if (claimsAnotherLeader(m)) {
+        if (!heardFromLeader(m)) {
             return;
         }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(term, m.from());
-        }
-        leader = m.from();
-        electionElapsed = 0;
-        fruitlessElections = 0;
         if (installing != null) {
             return; // the log is being replaced by a snapshot; the leader will send this again
         }
@@ -798,15 +797,9 @@ public final class RaftNode {
 
     /** Raft §7, receiving side: accept chunks in order; the last one has the snapshot installed. */
     private void handleInstallSnapshot(InstallSnapshot m) {
-        if (claimsAnotherLeader(m)) {
+        if (!heardFromLeader(m)) {
             return;
         }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(term, m.from());
-        }
-        leader = m.from();
-        electionElapsed = 0;
-        fruitlessElections = 0;
         SnapshotMeta meta = m.meta();
         if (installing != null) {
             return; // busy installing; the leader resends after a heartbeat without progress
@@ -961,6 +954,26 @@ public final class RaftNode {
             sendTimeoutNow(best);
         }
         becomeFollower(term, NONE);
+    }
+
+    /**
+     * A message only the leader of this term sends (AppendEntries, InstallSnapshot) arrived: unless it
+     * claims another leader than the one this node knows, this node follows its sender and restarts its
+     * election timer, and any backoff of fruitless elections ends.
+     *
+     * @return false if the message was dropped
+     */
+    private boolean heardFromLeader(Message m) {
+        if (claimsAnotherLeader(m)) {
+            return false;
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, m.from());
+        }
+        leader = m.from();
+        electionElapsed = 0;
+        fruitlessElections = 0;
+        return true;
     }
 
     /**

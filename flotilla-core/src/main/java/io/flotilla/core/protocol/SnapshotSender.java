@@ -3,7 +3,7 @@ package io.flotilla.core.protocol;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
-import io.flotilla.core.Storage;
+import io.flotilla.core.StorageReader;
 import io.flotilla.core.message.InstallSnapshot;
 import io.flotilla.core.message.Message;
 import java.io.IOException;
@@ -23,7 +23,7 @@ import java.util.Optional;
  * newer snapshot on the leader restarts the transfer with it, so the runtime takes none while a
  * transfer is going on ({@link RaftNode#sendingSnapshot()}).
  *
- * <p>Every chunk is read from the snapshot its message names ({@link Storage#readSnapshot} is pinned
+ * <p>Every chunk is read from the snapshot its message names ({@link StorageReader#readSnapshot} is pinned
  * to it): a snapshot committed on another thread between looking up the newest and reading can never
  * have its bytes sent under the older one's label. Every chunk also carries the whole snapshot's
  * checksum, which the follower checks before installing.
@@ -34,10 +34,10 @@ final class SnapshotSender {
     /** What a stalled transfer sends per heartbeat: enough to resume, cheap to send to a follower that is gone. */
     static final int PROBE_BYTES = 64 * 1024;
 
-    private final Storage storage;
+    private final StorageReader storage;
     private final int chunkBytes;
 
-    SnapshotSender(Storage storage, int chunkBytes) {
+    SnapshotSender(StorageReader storage, int chunkBytes) {
         this.storage = storage;
         this.chunkBytes = chunkBytes;
     }

@@ -19,7 +19,10 @@ import java.util.Map;
 public record Status(int id, Role role, long term, int leader, long commitIndex, long appliedIndex,
                      long lastIndex, Map<Integer, PeerStatus> peers, ClusterConfig members, boolean membersCommitted,
                      boolean removed, long droppedInvalid, long leaderCommit) {
-    /** @param state PROBE (finding where logs agree) or REPLICATE (streaming) */
+    /**
+     * @param state PROBE (finding where the logs agree), REPLICATE (streaming entries) or SNAPSHOT (sending
+     *              the snapshot: the follower needs entries the leader has compacted away)
+     */
     public record PeerStatus(long matchIndex, long nextIndex, String state) {
     }
 }

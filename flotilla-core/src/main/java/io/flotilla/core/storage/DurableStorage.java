@@ -309,19 +309,12 @@ public final class DurableStorage implements Storage, Closeable {
     @Override
     public synchronized void append(List<LogEntry> entries) {
         checkUsable();
+        Storage.checkAppend(entries, index.firstIndex(), index.lastIndex());
         if (entries.isEmpty()) {
             return;
         }
         long first = entries.get(0).index();
-        if (first < index.firstIndex() || first > index.lastIndex() + 1) {
-            throw new IllegalArgumentException("append at " + first + " does not continue or overwrite the log "
-                    + index.firstIndex() + ".." + index.lastIndex());
-        }
-        for (int k = 0; k < entries.size(); k++) {
-            LogEntry e = entries.get(k);
-            if (e.index() != first + k) {
-                throw new IllegalArgumentException("entries to append are not consecutive: " + e.index() + " at position " + k);
-            }
+        for (LogEntry e : entries) {
             if (e.data().length() > options.maxEntryBytes()) {
                 throw new IllegalArgumentException("entry " + e.index() + " has " + e.data().length()
                         + " bytes, more than maxEntryBytes " + options.maxEntryBytes());

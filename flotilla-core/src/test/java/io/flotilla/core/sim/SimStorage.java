@@ -203,13 +203,11 @@ final class SimStorage implements Storage {
 
     @Override
     public synchronized void append(List<LogEntry> entries) {
+        Storage.checkAppend(entries, first, lastIndex());
         if (entries.isEmpty()) {
             return;
         }
         long at = entries.get(0).index();
-        if (at < first || at > lastIndex() + 1) {
-            throw new IllegalArgumentException("append at " + at + " does not continue or overwrite the log " + first + ".." + lastIndex());
-        }
         if (crashPoint.crashesAt("append")) {
             throw new SimulatedCrash("while appending at " + at);
         }

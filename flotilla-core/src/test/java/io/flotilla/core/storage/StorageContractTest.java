@@ -118,7 +118,10 @@ public abstract class StorageContractTest {
     void appendingWithAGapIsRefused() {
         Storage s = create();
         s.append(entries(1, 3, 1));
-        assertThatThrownBy(() -> s.append(entries(5, 6, 1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> s.append(entries(5, 6, 1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("does not continue or overwrite the log 1..3");
+        assertThatThrownBy(() -> s.append(List.of(entry(4, 1), entry(6, 1)))).as("a gap between the new entries")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not consecutive");
         assertThat(s.lastIndex()).isEqualTo(3);
     }
 

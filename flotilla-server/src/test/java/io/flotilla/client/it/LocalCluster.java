@@ -1,5 +1,7 @@
 package io.flotilla.client.it;
 
+import io.flotilla.core.RaftRuntime;
+import io.flotilla.core.protocol.RaftConfig;
 import io.flotilla.core.protocol.Role;
 import io.flotilla.server.FlotillaServer;
 import io.flotilla.server.ServerConfig;
@@ -31,7 +33,8 @@ final class LocalCluster implements AutoCloseable {
         try {
             for (int id : peers.keySet()) {
                 running.put(id, FlotillaServer.start(new ServerConfig(id, "127.0.0.1", peers.get(id).getPort(), peers, "flotilla",
-                        dataRoot.resolve("node-" + id), Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20,
+                        dataRoot.resolve("node-" + id), Duration.ofMillis(RaftRuntime.Options.DEFAULT_TICK_MILLIS),
+                        RaftConfig.DEFAULT_ELECTION_TICKS, RaftConfig.DEFAULT_HEARTBEAT_TICKS, KvLimits.DEFAULTS, 4 << 20,
                         Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000, false)));
             }
         } catch (IOException | RuntimeException e) {

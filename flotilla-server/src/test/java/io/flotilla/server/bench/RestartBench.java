@@ -8,8 +8,10 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.EntryType;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
+import io.flotilla.core.RaftRuntime;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
+import io.flotilla.core.protocol.RaftConfig;
 import io.flotilla.core.protocol.Role;
 import io.flotilla.core.storage.DurableStorage;
 import io.flotilla.core.storage.Identity;
@@ -87,8 +89,9 @@ public final class RestartBench {
         List<FlotillaServer> nodes = new ArrayList<>();
         for (int id : peers.keySet()) {
             nodes.add(FlotillaServer.start(new ServerConfig(id, "127.0.0.1", peers.get(id).getPort(), peers, "flotilla",
-                    root.resolve("node-" + id), Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5),
-                    Duration.ofSeconds(10), 100_000, true)));
+                    root.resolve("node-" + id), Duration.ofMillis(RaftRuntime.Options.DEFAULT_TICK_MILLIS),
+                    RaftConfig.DEFAULT_ELECTION_TICKS, RaftConfig.DEFAULT_HEARTBEAT_TICKS, KvLimits.DEFAULTS, 4 << 20,
+                    Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000, true)));
         }
         System.out.printf("three nodes opened storage and restored the snapshot: %.2f s%n", (System.nanoTime() - start) / 1e9);
         FlotillaServer leader = null;
