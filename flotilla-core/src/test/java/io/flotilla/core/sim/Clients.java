@@ -1,6 +1,6 @@
 package io.flotilla.core.sim;
 
-import io.flotilla.core.NodeDriver;
+import io.flotilla.core.SimulatedDriver;
 import io.flotilla.core.NotLeaderException;
 import io.flotilla.core.OutcomeUnknownException;
 import io.flotilla.core.check.History;
@@ -26,7 +26,7 @@ final class Clients<I, C, Q, R> {
 
     /** Runs an action on a node's driver and then has the node process it; false if the node is down. */
     interface Cluster<C, Q, R> {
-        boolean act(int node, Consumer<NodeDriver<C, Q, R>> action);
+        boolean act(int node, Consumer<SimulatedDriver<C, Q, R>> action);
     }
 
     private static final int NONE = -1;
@@ -122,7 +122,7 @@ final class Clients<I, C, Q, R> {
         c.command = request instanceof Workload.Request.Propose;
         queue.after(timeout, new Timeout(client, op));
         trace.accept("client " + client + " sends #" + op + " " + operation + " to node " + node);
-        NodeDriver.Callback<R> callback = callback(client, op);
+        SimulatedDriver.Callback<R> callback = callback(client, op);
         boolean up = cluster.act(node, driver -> {
             if (request instanceof Workload.Request.Propose<C, Q> p) {
                 driver.propose(p.command(), callback);
@@ -137,9 +137,9 @@ final class Clients<I, C, Q, R> {
         }
     }
 
-    private NodeDriver.Callback<R> callback(int client, int op) {
+    private SimulatedDriver.Callback<R> callback(int client, int op) {
         Client c = clients.get(client);
-        return new NodeDriver.Callback<>() {
+        return new SimulatedDriver.Callback<>() {
             @Override
             public void complete(R result, long index) {
                 trace.accept("#" + op + " -> " + result + " at index " + index);

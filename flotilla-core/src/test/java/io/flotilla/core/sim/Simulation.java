@@ -4,12 +4,9 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.Member;
 import io.flotilla.core.MembershipChange;
-import io.flotilla.core.NodeDriver;
 import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
-import io.flotilla.core.Snapshotting;
-import io.flotilla.core.DiskWrites;
-import io.flotilla.core.RaftMetrics;
+import io.flotilla.core.SimulatedDriver;
 import io.flotilla.core.StateMachine;
 import io.flotilla.core.check.CheckResult;
 import io.flotilla.core.check.LinearizabilityChecker;
@@ -30,7 +27,7 @@ import java.util.function.Consumer;
 
 /**
  * A deterministic simulation of a cluster, in the manner of TigerBeetle's VOPR and FoundationDB's
- * simulator: the production {@link RaftNode} and {@link NodeDriver} run on one thread in virtual
+ * simulator: the production {@link RaftNode} and its driver run on one thread in virtual
  * time, with a simulated network and disk, and one seed drives every choice (cluster size, faults,
  * timing, the workload), so any failure replays from its seed.
  *
@@ -263,7 +260,7 @@ final class Simulation<I, C, Q, R> {
     private void tick(Tick t) {
         SimNode<C, Q, R> n = nodes.get(t.node() - 1);
         if (n.isUp() && n.incarnation == t.incarnation()) {
-            act(n.id, NodeDriver::tick);
+            act(n.id, SimulatedDriver::tick);
             queue.after(tickInterval(n.id), t);
         }
     }
@@ -279,7 +276,7 @@ final class Simulation<I, C, Q, R> {
     }
 
     /** Gives a node an event and has it carry out the effects; a crash on its disk takes it down. */
-    private boolean act(int id, Consumer<NodeDriver<C, Q, R>> action) {
+    private boolean act(int id, Consumer<SimulatedDriver<C, Q, R>> action) {
         SimNode<C, Q, R> n = nodes.get(id - 1);
         if (!n.isUp()) {
             return false;
@@ -393,14 +390,13 @@ final class Simulation<I, C, Q, R> {
         StateMachine<C, Q, R> stateMachine = new CheckedStateMachine<>(n.id, workload.newStateMachine(), workload.codec(),
                 invariants, n.storage, stats);
         int incarnation = n.incarnation;
-        Snapshotting snapshotting = new Snapshotting(swarm.snapshotEvery(), swarm.snapshotTrail(), Runnable::run,
-                task -> queue.after(snapshotRandom.nextLong(0, 2L * Swarm.TICK), new NodeTask(n.id, incarnation, task)));
-        // Each batch is written and synced a little later, now and then much later (a slow disk), while
-        // the node goes on taking events, as on the runtime's storage thread.
-        DiskWrites diskWrites = new DiskWrites(task -> queue.after(diskDelay(), new NodeTask(n.id, incarnation, task)),
-                Runnable::run);
-        n.driver = new NodeDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m), role -> { },
-                snapshotting, diskWrites, RaftMetrics.NONE);
+        // Snapshots are written on the spot, and reported to the node's thread a little later. Each
+        // batch of entries is written and synced a little later, now and then much later (a slow
+        // disk), while the node goes on taking events, as on the runtime's storage thread.
+        n.driver = new SimulatedDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m),
+                swarm.snapshotEvery(), swarm.snapshotTrail(),
+                task -> queue.after(snapshotRandom.nextLong(0, 2L * Swarm.TICK), new NodeTask(n.id, incarnation, task)),
+                task -> queue.after(diskDelay(), new NodeTask(n.id, incarnation, task)));
         queue.after(nodeRandom.nextLong(1, tickInterval(n.id) + 1), new Tick(n.id, incarnation));
         act(n.id, driver -> { });
     }
@@ -535,7 +531,7 @@ final class Simulation<I, C, Q, R> {
         }
         stats.fault(FaultKind.MEMBERSHIP);
         note("leader " + leader.id + " is asked for " + change);
-        act(leader.id, driver -> driver.changeMembership(change, new NodeDriver.Callback<>() {
+        act(leader.id, driver -> driver.changeMembership(change, new SimulatedDriver.Callback<>() {
             @Override
             public void complete(ClusterConfig result, long index) {
                 stats.membershipChanges++;
