@@ -52,14 +52,8 @@ final class Simulation<I, C, Q, R> {
      *                      every crash of a run with state loss loses the disk: for testing that it is caught
      */
     record Options(long safetySteps, boolean lyingDisk, boolean trace, boolean blindRejoin) {
-        static final long DEFAULT_STEPS = 20_000;
-
         Options(long safetySteps, boolean lyingDisk, boolean trace) {
             this(safetySteps, lyingDisk, trace, false);
-        }
-
-        static Options steps(long safetySteps) {
-            return new Options(safetySteps, false, false);
         }
     }
 
@@ -134,14 +128,18 @@ final class Simulation<I, C, Q, R> {
         this.nodeRandom = root.split();
         this.network = new SimNetwork(swarm, root.split(), stats, swarm.nodes() + SPARE_NODES);
         this.invariants = new Invariants(swarm.nodes() + SPARE_NODES, replica(workload));
-        this.clients = new Clients<>(workload, queue, root.split(), swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
+        this.clients = new Clients<>(workload, queue, root.split(), stats, swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
                 this::note);
         this.snapshotRandom = root.split();
         this.diskRandom = root.split();
         this.electionTime = (long) swarm.raft().electionTicks() * Swarm.TICK;
     }
 
-    /** Runs one seed; throws {@link SimulationFailure} naming the seed if anything goes wrong. */
+    /**
+     * Runs one seed; throws {@link SimulationFailure} naming the seed if anything goes wrong. Tests of
+     * the harness itself call this, with broken parts switched on in {@code options}; applications
+     * use {@link Simulator}.
+     */
     static <I, C, Q, R> SimStats run(long seed, Workload<I, C, Q, R> workload, Options options) {
         return new Simulation<>(seed, workload, options).run();
     }
@@ -194,6 +192,8 @@ final class Simulation<I, C, Q, R> {
             clients.turn(t, this::act);
         } else if (e instanceof Clients.Timeout t) {
             clients.timeout(t);
+        } else if (e instanceof Clients.Retry r) {
+            clients.retry(r, this::act);
         } else if (e instanceof FaultTurn) {
             injectFault();
         } else if (e instanceof Restart r) {
@@ -687,17 +687,12 @@ final class Simulation<I, C, Q, R> {
         }
     }
 
-    static String replayCommand(long seed, long steps) {
-        return "mvn -pl flotilla-core test -Dtest=SimulationTest -Dsim.seed=" + seed
-                + (steps == Options.DEFAULT_STEPS ? "" : " -Dsim.steps=" + steps);
-    }
-
     private SimulationFailure failure(String what, Throwable cause) {
         StringBuilder s = new StringBuilder();
         s.append("Simulation failed: seed ").append(seed).append(", step ").append(stats.steps)
                 .append(", time ").append(queue.now()).append(", ").append(phase).append(" phase\n");
         s.append(what).append('\n');
-        s.append("Replay: ").append(replayCommand(seed, options.safetySteps())).append('\n');
+        s.append("Replay: ").append(Simulator.replayCommand(seed, options.safetySteps())).append('\n');
         s.append("Run: ").append(swarm).append('\n');
         s.append("Nodes:\n");
         nodes.forEach(n -> s.append("  ").append(n).append('\n'));
