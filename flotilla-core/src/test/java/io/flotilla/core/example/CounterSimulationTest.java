@@ -2,11 +2,13 @@ import io.flotilla.core.Codec;
 import io.flotilla.core.StateMachine;
 import io.flotilla.core.check.Model;
 import io.flotilla.core.sim.Simulator;
+import io.flotilla.core.sim.Submission;
 import io.flotilla.core.sim.Workload;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
+/** CounterExample's state machine under the seeded simulation: faults, snapshots, and a linearizability check. */
 class CounterSimulationTest {
     /** What a client does: add an amount through the log, or (amount 0) read the counter. */
     record Op(long add) {}
@@ -26,8 +28,8 @@ class CounterSimulationTest {
         @Override public Op nextOperation(int client, SplittableRandom random) {
             return new Op(random.nextBoolean() ? random.nextLong(1, 1000) : 0);
         }
-        @Override public Request<CounterExample.Add, String> request(Op op, long now) {
-            return op.add() == 0 ? new Request.Read<>("value") : new Request.Propose<>(new CounterExample.Add(op.add()));
+        @Override public Submission<CounterExample.Add, String> request(Op op, long now) {
+            return op.add() == 0 ? new Submission.Read<>("value") : new Submission.Propose<>(new CounterExample.Add(op.add()));
         }
     }
 

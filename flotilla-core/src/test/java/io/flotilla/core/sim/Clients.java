@@ -124,24 +124,24 @@ final class Clients<I, C, Q, R> {
         I command;
         do {
             command = workload.nextOperation(probeClient(), random);
-        } while (!(workload.request(command, queue.now()) instanceof Workload.Request.Propose));
+        } while (!(workload.request(command, queue.now()) instanceof Submission.Propose));
         send(probeClient(), node, command, cluster);
     }
 
     /** Sends one operation from {@code client} to {@code node}. */
     private void send(int client, int node, I operation, Cluster<C, Q, R> cluster) {
         Client c = clients.get(client);
-        Workload.Request<C, Q> request = workload.request(operation, queue.now());
+        Submission<C, Q> request = workload.request(operation, queue.now());
         c.op = history.invoke(client, operation, queue.now());
         c.operation = operation;
         c.attempt = 0;
-        c.command = request instanceof Workload.Request.Propose;
+        c.command = request instanceof Submission.Propose;
         trace.accept("client " + client + " sends #" + c.op + " " + operation + " to node " + node);
         attempt(client, node, request, cluster);
     }
 
     /** Sends the open operation's next attempt; a node that is down refuses the connection. */
-    private void attempt(int client, int node, Workload.Request<C, Q> request, Cluster<C, Q, R> cluster) {
+    private void attempt(int client, int node, Submission<C, Q> request, Cluster<C, Q, R> cluster) {
         Client c = clients.get(client);
         int op = c.op;
         int attempt = ++c.attempt;
@@ -149,9 +149,9 @@ final class Clients<I, C, Q, R> {
         queue.after(timeout, new Timeout(client, op, attempt));
         SimulatedDriver.Callback<R> callback = callback(client, op, attempt);
         boolean up = cluster.act(node, driver -> {
-            if (request instanceof Workload.Request.Propose<C, Q> p) {
+            if (request instanceof Submission.Propose<C, Q> p) {
                 driver.propose(p.command(), callback);
-            } else if (request instanceof Workload.Request.Read<C, Q> r) {
+            } else if (request instanceof Submission.Read<C, Q> r) {
                 driver.read(r.query(), callback);
             }
         });
@@ -263,7 +263,7 @@ final class Clients<I, C, Q, R> {
         if (c.op != r.op() || c.attempt != r.attempt()) {
             return;
         }
-        Optional<Workload.Request<C, Q>> retry = stopped ? Optional.empty() : workload.retry(c.operation, queue.now());
+        Optional<Submission<C, Q>> retry = stopped ? Optional.empty() : workload.retry(c.operation, queue.now());
         if (retry.isEmpty()) {
             history.unknown(c.op);
             finish(r.client());

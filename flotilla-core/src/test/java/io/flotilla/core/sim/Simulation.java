@@ -358,6 +358,8 @@ final class Simulation<I, C, Q, R> {
             public void committed(SnapshotMeta meta, Bytes data) {
                 stats.snapshotsCommitted++;
                 invariants.snapshotCommitted(nodeId, meta, data);
+                CheckedStateMachine.checkRoundTrip(workload.newStateMachine(), data,
+                        "node " + nodeId + " committed a snapshot at index " + meta.index());
             }
 
             @Override

@@ -38,7 +38,7 @@ public interface Workload<I, C, Q, R> {
      * How {@code operation} reaches the cluster, sent at virtual time {@code now} (milliseconds; a
      * command that carries a leader's clock, as for log-time expiry, takes it from here).
      */
-    Request<C, Q> request(I operation, long now);
+    Submission<C, Q> request(I operation, long now);
 
     /**
      * The same command again, after an attempt whose answer was lost (a timeout, a crash of the node
@@ -47,7 +47,7 @@ public interface Workload<I, C, Q, R> {
      * operation, so the checker fails if a retry takes effect twice. Empty, the default: the client
      * gives up and the operation's outcome stays unknown.
      */
-    default Optional<Request<C, Q>> retry(I operation, long now) {
+    default Optional<Submission<C, Q>> retry(I operation, long now) {
         return Optional.empty();
     }
 
@@ -58,14 +58,5 @@ public interface Workload<I, C, Q, R> {
      */
     default boolean outcomeUnknown(I operation, R result) {
         return false;
-    }
-
-    /** An operation as sent to a node: a command through the log, or a linearizable read. */
-    sealed interface Request<C, Q> {
-        record Propose<C, Q>(C command) implements Request<C, Q> {
-        }
-
-        record Read<C, Q>(Q query) implements Request<C, Q> {
-        }
     }
 }
