@@ -15,13 +15,18 @@ import io.flotilla.core.check.Outcome;
 import io.flotilla.core.message.InstallSnapshot;
 import io.flotilla.core.message.Message;
 import io.flotilla.core.message.MessageCodec;
+import io.flotilla.core.message.RequestVote;
+import io.flotilla.core.message.SnapshotResponse;
+import io.flotilla.core.message.VoteResponse;
 import io.flotilla.core.protocol.RaftNode;
 import io.flotilla.core.protocol.Role;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
@@ -89,7 +94,8 @@ final class Simulation<I, C, Q, R> {
     private static final int LIVENESS_ELECTION_TIMEOUTS = 40;
     /**
      * ...or, while the slowest node is still catching up (some settings replicate one small entry per
-     * round trip), within this many after it last applied something, up to {@link #LIVENESS_LIMIT}.
+     * round trip, or a snapshot in chunks of a byte), within this many after it last applied something
+     * or received more of a snapshot, up to {@link #LIVENESS_LIMIT}.
      */
     private static final int LIVENESS_CATCH_UP_ELECTION_TIMEOUTS = 10;
     private static final int LIVENESS_LIMIT = 400;
@@ -115,8 +121,19 @@ final class Simulation<I, C, Q, R> {
     private boolean faultsOn = true;
     private String phase = "safety";
     private ClusterConfig founders;
+    /**
+     * Per node, its last answer to a snapshot chunk; and how often one moved on (a new snapshot, or
+     * further into one). For liveness, a snapshot arriving is progress: chunks may be of one byte.
+     */
+    private final Map<Integer, SnapshotResponse> snapshotReceived = new HashMap<>();
+    private long snapshotProgress;
     /** The node that lost its state in this run, or 0 (one at most: Raft tolerates no more). */
     private int lostState;
+    /**
+     * Whether that node granted a vote or campaigned since it lost its state. (Its term is no sign: a
+     * node waiting to be added learns terms from leaders' messages but never votes.)
+     */
+    private boolean lostStateVoted;
 
     private Simulation(long seed, Workload<I, C, Q, R> workload, Options options) {
         this.seed = seed;
@@ -253,7 +270,7 @@ final class Simulation<I, C, Q, R> {
         Invariants.checkHeldByQuorum(leader.raft().members(), index, term, leader.id, voter -> {
             SimNode<C, Q, R> v = voter <= nodes.size() ? nodes.get(voter - 1) : null;
             return v != null && (v.storage.holdsDurably(index, term)
-                    || v.id == lostState && (v.retired || v.storage.durableHardState().term() == 0));
+                    || v.id == lostState && (v.retired || !lostStateVoted));
         });
     }
 
@@ -269,6 +286,12 @@ final class Simulation<I, C, Q, R> {
         SimNode<C, Q, R> to = nodes.get(m.to() - 1);
         if (to.isUp() && network.connected(m.from(), m.to())) {
             stats.messagesDelivered++;
+            if (m instanceof SnapshotResponse r) {
+                SnapshotResponse before = snapshotReceived.put(r.from(), r);
+                if (before == null || before.index() != r.index() || before.nextOffset() < r.nextOffset()) {
+                    snapshotProgress++;
+                }
+            }
             act(to.id, driver -> driver.receive(m));
         } else if (m instanceof InstallSnapshot) {
             stats.snapshotChunksLost++;
@@ -306,6 +329,10 @@ final class Simulation<I, C, Q, R> {
     }
 
     private void send(int from, Message m) {
+        if (from == lostState && (m instanceof VoteResponse r && r.granted() && !r.preVote()
+                || m instanceof RequestVote v && !v.preVote())) {
+            lostStateVoted = true;
+        }
         invariants.sent(from, m, nodes.get(from - 1).storage.durableHardState().term());
         stats.messagesSent++;
         Message received = overTheWire(m);
@@ -589,20 +616,23 @@ final class Simulation<I, C, Q, R> {
         long start = queue.now();
         long deadline = start + LIVENESS_ELECTION_TIMEOUTS * electionTime;
         long slowest = slowestApplied();
+        long snapshotMoves = snapshotProgress;
         queue.after(Swarm.TICK, new Probe());
         while (!progressMade()) {
             long now = slowestApplied();
             if (now < slowest) {
                 slowest = now; // a node joined the ones that must progress (a leader was found, a member added)
-            } else if (now > slowest) {
+            } else if (now > slowest || snapshotProgress > snapshotMoves) {
                 slowest = now;
+                snapshotMoves = snapshotProgress;
                 deadline = Math.max(deadline, Math.min(start + LIVENESS_LIMIT * electionTime,
                         queue.now() + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS * electionTime));
             }
             if (queue.now() > deadline) {
                 throw failure("Liveness: with the network healed and every node up, no new command was committed and "
                         + "applied everywhere within " + LIVENESS_ELECTION_TIMEOUTS + " election timeouts (nor within "
-                        + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS + " after the slowest node last applied an entry, or "
+                        + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS + " after the slowest node last applied an entry or received more "
+                        + "of a snapshot, or "
                         + LIVENESS_LIMIT + " in all)", null);
             }
             step();
