@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * @param writer     runs one batch's append and sync (never more than one at a time)
  * @param nodeThread runs a task on the node's thread (how the writer reports back)
  */
-public record DiskWrites(Executor writer, Consumer<Runnable> nodeThread) {
+record DiskWrites(Executor writer, Consumer<Runnable> nodeThread) {
     /** Writes on the caller's thread, at once: the node waits for its disk. */
-    public static final DiskWrites INLINE = new DiskWrites(Runnable::run, Runnable::run);
+    static final DiskWrites INLINE = new DiskWrites(Runnable::run, Runnable::run);
 }

@@ -26,9 +26,9 @@ import java.util.function.Consumer;
  * <p>It reads {@link System#nanoTime()} for one purpose only: to time syncs for {@link RaftMetrics},
  * which never steers anything.
  */
-public final class NodeDriver<C, Q, R> {
+final class NodeDriver<C, Q, R> {
     /** Receives the outcome of one proposal or read. */
-    public interface Callback<R> {
+    interface Callback<R> {
         void complete(R result, long index);
 
         void fail(RuntimeException error);
@@ -71,13 +71,13 @@ public final class NodeDriver<C, Q, R> {
     private Ready.SoftState lastRole;
 
     /** A driver that never takes snapshots (it still installs those a leader sends). */
-    public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
+    NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                       Consumer<Message> send, Consumer<Ready.SoftState> roleListener) {
         this(node, storage, stateMachine, codec, send, roleListener, Snapshotting.NEVER);
     }
 
     /** A driver that writes on the caller's thread and reports nothing to metrics. */
-    public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
+    NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                       Consumer<Message> send, Consumer<Ready.SoftState> roleListener, Snapshotting snapshotting) {
         this(node, storage, stateMachine, codec, send, roleListener, snapshotting, DiskWrites.INLINE, RaftMetrics.NONE);
     }
@@ -87,7 +87,7 @@ public final class NodeDriver<C, Q, R> {
      * it commits. Reports syncs, AppendEntries batches, snapshots and role changes to {@code metrics}
      * (syncs from the {@code diskWrites} writer's thread).
      */
-    public NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
+    NodeDriver(RaftNode node, Storage storage, StateMachine<C, Q, R> stateMachine, Codec<C> codec,
                       Consumer<Message> send, Consumer<Ready.SoftState> roleListener, Snapshotting snapshotting,
                       DiskWrites diskWrites, RaftMetrics metrics) {
         this.node = node;
@@ -102,33 +102,33 @@ public final class NodeDriver<C, Q, R> {
         this.applied = Math.max(snapshotter.restoreAtStart(), node.status().appliedIndex());
     }
 
-    public RaftNode node() {
+    RaftNode node() {
         return node;
     }
 
-    public long appliedIndex() {
+    long appliedIndex() {
         return applied;
     }
 
     /** Proposals and reads waiting for an outcome. */
-    public int pendingRequests() {
+    int pendingRequests() {
         return proposals.size() + membershipChanges.size() + reads.size() + readsWaitingForApply.size();
     }
 
-    public void tick() {
+    void tick() {
         node.tick();
     }
 
-    public void receive(Message message) {
+    void receive(Message message) {
         node.step(message);
     }
 
-    public void propose(C command, Callback<R> callback) {
+    void propose(C command, Callback<R> callback) {
         track(node.propose(codec.encode(command)), proposals, callback);
     }
 
     /** Proposes a membership change; completes with the new configuration once it is committed and applied here. */
-    public void changeMembership(MembershipChange change, Callback<ClusterConfig> callback) {
+    void changeMembership(MembershipChange change, Callback<ClusterConfig> callback) {
         track(node.changeMembership(change), membershipChanges, callback);
     }
 
@@ -157,7 +157,7 @@ public final class NodeDriver<C, Q, R> {
         }
     }
 
-    public void read(Q query, Callback<R> callback) {
+    void read(Q query, Callback<R> callback) {
         long id = nextReadId++;
         reads.put(id, new PendingRead() {
             @Override
@@ -179,7 +179,7 @@ public final class NodeDriver<C, Q, R> {
      * newest snapshot if that covers the read's index, else takes one at once. Fails with
      * {@link NotLeaderException} on a follower.
      */
-    public void snapshotNow(Callback<SnapshotMeta> callback) {
+    void snapshotNow(Callback<SnapshotMeta> callback) {
         long id = nextReadId++;
         reads.put(id, new PendingRead() {
             @Override
@@ -196,7 +196,7 @@ public final class NodeDriver<C, Q, R> {
     }
 
     /** Runs a query on the state as applied so far, with no check that it is current. */
-    public R queryLocally(Q query) {
+    R queryLocally(Q query) {
         return stateMachine.query(query);
     }
 
@@ -205,7 +205,7 @@ public final class NodeDriver<C, Q, R> {
      * no sync at once, and starts the next Ready's writes unless some are still running. Call it after
      * every batch of events.
      */
-    public void process() {
+    void process() {
         send(node.takeMessages());
         while (writing == null && node.hasReady()) {
             Ready ready = node.ready();
@@ -360,7 +360,7 @@ public final class NodeDriver<C, Q, R> {
      * Fails every request still waiting, as when the node stops. Reads fail with {@code error}; a
      * proposal in the log may still be committed by the other nodes, so it fails as outcome unknown.
      */
-    public void failAll(RaftException error) {
+    void failAll(RaftException error) {
         OutcomeUnknownException unknown = new OutcomeUnknownException(error.getMessage()
                 + "; the write was in the log, so it may still be applied");
         proposals.values().forEach(p -> p.callback().fail(unknown));

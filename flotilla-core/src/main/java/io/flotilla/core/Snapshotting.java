@@ -12,10 +12,10 @@ import java.util.function.Consumer;
  * @param writer          runs the state machine's snapshot writer, off the node's thread
  * @param nodeThread      runs a task on the node's thread (how the writer reports back)
  */
-public record Snapshotting(long intervalEntries, long trailingEntries, Executor writer, Consumer<Runnable> nodeThread) {
-    public static final Snapshotting NEVER = new Snapshotting(0, 0, Runnable::run, Runnable::run);
+record Snapshotting(long intervalEntries, long trailingEntries, Executor writer, Consumer<Runnable> nodeThread) {
+    static final Snapshotting NEVER = new Snapshotting(0, 0, Runnable::run, Runnable::run);
 
-    public Snapshotting {
+    Snapshotting {
         if (intervalEntries < 0 || trailingEntries < 0) {
             throw new IllegalArgumentException("snapshot interval and trailing entries must not be negative");
         }

@@ -18,17 +18,23 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's embedding example is the file the tests compile and run, so it cannot rot. */
+/**
+ * The README's examples are files the tests compile and run, so they cannot rot: the embedding
+ * example here, and its simulation ({@code CounterSimulationTest}, a test surefire runs itself).
+ */
 class ReadmeExampleTest {
-    private static final Path EXAMPLE = Path.of("src/test/java/io/flotilla/core/example/CounterExample.java");
+    private static final Path EXAMPLES = Path.of("src/test/java/io/flotilla/core/example");
+    private static final Path EXAMPLE = EXAMPLES.resolve("CounterExample.java");
 
     @Test
-    void readmeShowsTheExampleVerbatim() throws Exception {
+    void readmeShowsTheExamplesVerbatim() throws Exception {
         String readme = Files.readString(Path.of("../README.md"));
-        Matcher block = Pattern.compile("<!-- example: CounterExample.java -->\\s*```java\\n(.*?)```", Pattern.DOTALL)
-                .matcher(readme);
-        assertThat(block.find()).as("README has the CounterExample block").isTrue();
-        assertThat(block.group(1)).isEqualTo(Files.readString(EXAMPLE));
+        for (String example : List.of("CounterExample.java", "CounterSimulationTest.java")) {
+            Matcher block = Pattern.compile("<!-- example: " + Pattern.quote(example) + " -->\\s*```java\\n(.*?)```",
+                    Pattern.DOTALL).matcher(readme);
+            assertThat(block.find()).as("README has the " + example + " block").isTrue();
+            assertThat(block.group(1)).as(example).isEqualTo(Files.readString(EXAMPLES.resolve(example)));
+        }
     }
 
     @Test

@@ -52,7 +52,7 @@ final class RegisterWorkload implements Workload<RegisterOp, RegisterOp, Registe
     }
 
     @Override
-    public RegisterOp nextOperation(SplittableRandom random) {
+    public RegisterOp nextOperation(int client, SplittableRandom random) {
         if (lastWritten == null) {
             lastWritten = new String[random.nextInt(1, 6)];
         }
@@ -73,10 +73,10 @@ final class RegisterWorkload implements Workload<RegisterOp, RegisterOp, Registe
     }
 
     @Override
-    public Request<RegisterOp, RegisterOp.Read> request(RegisterOp op) {
+    public Submission<RegisterOp, RegisterOp.Read> request(RegisterOp op, long now) {
         if (op instanceof RegisterOp.Read r && !readsThroughLog.contains(r)) {
-            return new Request.Read<>(r);
+            return new Submission.Read<>(r);
         }
-        return new Request.Propose<>(op);
+        return new Submission.Propose<>(op);
     }
 }

@@ -1,6 +1,6 @@
 package io.flotilla.core.sim;
 
-import io.flotilla.core.NodeDriver;
+import io.flotilla.core.SimulatedDriver;
 import io.flotilla.core.protocol.RaftNode;
 
 /**
@@ -17,7 +17,7 @@ final class SimNode<C, Q, R> {
     /** Started with no state to join the cluster by a membership change (not a founder). */
     boolean joiner;
     /** Null while the node is down. */
-    NodeDriver<C, Q, R> driver;
+    SimulatedDriver<C, Q, R> driver;
 
     SimNode(int id, SimStorage storage) {
         this.id = id;

@@ -17,6 +17,10 @@ final class SimStats {
     long operationsUnknown;
     long operationsChecked;
     long undecided;
+    /** Commands sent again after an attempt's answer was lost, answers lost on purpose, results that said "unknown". */
+    long retries;
+    long answersLost;
+    long resultsOfUnknownOutcome;
     long virtualTime;
     /** Runs whose nodes took snapshots (the others ran with snapshots off). */
     long seedsWithSnapshots;
@@ -58,6 +62,9 @@ final class SimStats {
         operationsUnknown += o.operationsUnknown;
         operationsChecked += o.operationsChecked;
         undecided += o.undecided;
+        retries += o.retries;
+        answersLost += o.answersLost;
+        resultsOfUnknownOutcome += o.resultsOfUnknownOutcome;
         virtualTime += o.virtualTime;
         seedsWithSnapshots += o.seedsWithSnapshots;
         snapshotsTaken += o.snapshotsTaken;
@@ -92,6 +99,8 @@ final class SimStats {
                 operationsChecked, undecided, seedsWithSnapshots, snapshotsTaken, snapshotsCommitted, snapshotsInstalled,
                 logsReplacedBySnapshots, snapshotChunksSent, snapshotChunksLost, restartsFromSnapshots, snapshotsChecked,
                 compactions, entriesCompacted, rejoinsRefused, refounded, seedsWithMembership, membershipChanges,
-                membershipChangesRefused);
+                membershipChangesRefused)
+                + (retries + answersLost == 0 ? "" : String.format("; %d commands retried (%d answers lost on purpose), "
+                + "%d results of unknown outcome", retries, answersLost, resultsOfUnknownOutcome));
     }
 }

@@ -4,12 +4,9 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.Member;
 import io.flotilla.core.MembershipChange;
-import io.flotilla.core.NodeDriver;
 import io.flotilla.core.NodeHaltedException;
 import io.flotilla.core.SnapshotMeta;
-import io.flotilla.core.Snapshotting;
-import io.flotilla.core.DiskWrites;
-import io.flotilla.core.RaftMetrics;
+import io.flotilla.core.SimulatedDriver;
 import io.flotilla.core.StateMachine;
 import io.flotilla.core.check.CheckResult;
 import io.flotilla.core.check.LinearizabilityChecker;
@@ -18,19 +15,24 @@ import io.flotilla.core.check.Outcome;
 import io.flotilla.core.message.InstallSnapshot;
 import io.flotilla.core.message.Message;
 import io.flotilla.core.message.MessageCodec;
+import io.flotilla.core.message.RequestVote;
+import io.flotilla.core.message.SnapshotResponse;
+import io.flotilla.core.message.VoteResponse;
 import io.flotilla.core.protocol.RaftNode;
 import io.flotilla.core.protocol.Role;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
  * A deterministic simulation of a cluster, in the manner of TigerBeetle's VOPR and FoundationDB's
- * simulator: the production {@link RaftNode} and {@link NodeDriver} run on one thread in virtual
+ * simulator: the production {@link RaftNode} and its driver run on one thread in virtual
  * time, with a simulated network and disk, and one seed drives every choice (cluster size, faults,
  * timing, the workload), so any failure replays from its seed.
  *
@@ -55,14 +57,8 @@ final class Simulation<I, C, Q, R> {
      *                      every crash of a run with state loss loses the disk: for testing that it is caught
      */
     record Options(long safetySteps, boolean lyingDisk, boolean trace, boolean blindRejoin) {
-        static final long DEFAULT_STEPS = 20_000;
-
         Options(long safetySteps, boolean lyingDisk, boolean trace) {
             this(safetySteps, lyingDisk, trace, false);
-        }
-
-        static Options steps(long safetySteps) {
-            return new Options(safetySteps, false, false);
         }
     }
 
@@ -98,7 +94,8 @@ final class Simulation<I, C, Q, R> {
     private static final int LIVENESS_ELECTION_TIMEOUTS = 40;
     /**
      * ...or, while the slowest node is still catching up (some settings replicate one small entry per
-     * round trip), within this many after it last applied something, up to {@link #LIVENESS_LIMIT}.
+     * round trip, or a snapshot in chunks of a byte), within this many after it last applied something
+     * or received more of a snapshot, up to {@link #LIVENESS_LIMIT}.
      */
     private static final int LIVENESS_CATCH_UP_ELECTION_TIMEOUTS = 10;
     private static final int LIVENESS_LIMIT = 400;
@@ -124,8 +121,19 @@ final class Simulation<I, C, Q, R> {
     private boolean faultsOn = true;
     private String phase = "safety";
     private ClusterConfig founders;
+    /**
+     * Per node, its last answer to a snapshot chunk; and how often one moved on (a new snapshot, or
+     * further into one). For liveness, a snapshot arriving is progress: chunks may be of one byte.
+     */
+    private final Map<Integer, SnapshotResponse> snapshotReceived = new HashMap<>();
+    private long snapshotProgress;
     /** The node that lost its state in this run, or 0 (one at most: Raft tolerates no more). */
     private int lostState;
+    /**
+     * Whether that node granted a vote or campaigned since it lost its state. (Its term is no sign: a
+     * node waiting to be added learns terms from leaders' messages but never votes.)
+     */
+    private boolean lostStateVoted;
 
     private Simulation(long seed, Workload<I, C, Q, R> workload, Options options) {
         this.seed = seed;
@@ -137,14 +145,18 @@ final class Simulation<I, C, Q, R> {
         this.nodeRandom = root.split();
         this.network = new SimNetwork(swarm, root.split(), stats, swarm.nodes() + SPARE_NODES);
         this.invariants = new Invariants(swarm.nodes() + SPARE_NODES, replica(workload));
-        this.clients = new Clients<>(workload, queue, root.split(), swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
+        this.clients = new Clients<>(workload, queue, root.split(), stats, swarm.nodes(), swarm.clients(), swarm.clientTimeout(),
                 this::note);
         this.snapshotRandom = root.split();
         this.diskRandom = root.split();
         this.electionTime = (long) swarm.raft().electionTicks() * Swarm.TICK;
     }
 
-    /** Runs one seed; throws {@link SimulationFailure} naming the seed if anything goes wrong. */
+    /**
+     * Runs one seed; throws {@link SimulationFailure} naming the seed if anything goes wrong. Tests of
+     * the harness itself call this, with broken parts switched on in {@code options}; applications
+     * use {@link Simulator}.
+     */
     static <I, C, Q, R> SimStats run(long seed, Workload<I, C, Q, R> workload, Options options) {
         return new Simulation<>(seed, workload, options).run();
     }
@@ -197,6 +209,8 @@ final class Simulation<I, C, Q, R> {
             clients.turn(t, this::act);
         } else if (e instanceof Clients.Timeout t) {
             clients.timeout(t);
+        } else if (e instanceof Clients.Retry r) {
+            clients.retry(r, this::act);
         } else if (e instanceof FaultTurn) {
             injectFault();
         } else if (e instanceof Restart r) {
@@ -256,14 +270,14 @@ final class Simulation<I, C, Q, R> {
         Invariants.checkHeldByQuorum(leader.raft().members(), index, term, leader.id, voter -> {
             SimNode<C, Q, R> v = voter <= nodes.size() ? nodes.get(voter - 1) : null;
             return v != null && (v.storage.holdsDurably(index, term)
-                    || v.id == lostState && (v.retired || v.storage.durableHardState().term() == 0));
+                    || v.id == lostState && (v.retired || !lostStateVoted));
         });
     }
 
     private void tick(Tick t) {
         SimNode<C, Q, R> n = nodes.get(t.node() - 1);
         if (n.isUp() && n.incarnation == t.incarnation()) {
-            act(n.id, NodeDriver::tick);
+            act(n.id, SimulatedDriver::tick);
             queue.after(tickInterval(n.id), t);
         }
     }
@@ -272,6 +286,12 @@ final class Simulation<I, C, Q, R> {
         SimNode<C, Q, R> to = nodes.get(m.to() - 1);
         if (to.isUp() && network.connected(m.from(), m.to())) {
             stats.messagesDelivered++;
+            if (m instanceof SnapshotResponse r) {
+                SnapshotResponse before = snapshotReceived.put(r.from(), r);
+                if (before == null || before.index() != r.index() || before.nextOffset() < r.nextOffset()) {
+                    snapshotProgress++;
+                }
+            }
             act(to.id, driver -> driver.receive(m));
         } else if (m instanceof InstallSnapshot) {
             stats.snapshotChunksLost++;
@@ -279,7 +299,7 @@ final class Simulation<I, C, Q, R> {
     }
 
     /** Gives a node an event and has it carry out the effects; a crash on its disk takes it down. */
-    private boolean act(int id, Consumer<NodeDriver<C, Q, R>> action) {
+    private boolean act(int id, Consumer<SimulatedDriver<C, Q, R>> action) {
         SimNode<C, Q, R> n = nodes.get(id - 1);
         if (!n.isUp()) {
             return false;
@@ -309,6 +329,10 @@ final class Simulation<I, C, Q, R> {
     }
 
     private void send(int from, Message m) {
+        if (from == lostState && (m instanceof VoteResponse r && r.granted() && !r.preVote()
+                || m instanceof RequestVote v && !v.preVote())) {
+            lostStateVoted = true;
+        }
         invariants.sent(from, m, nodes.get(from - 1).storage.durableHardState().term());
         stats.messagesSent++;
         Message received = overTheWire(m);
@@ -361,6 +385,8 @@ final class Simulation<I, C, Q, R> {
             public void committed(SnapshotMeta meta, Bytes data) {
                 stats.snapshotsCommitted++;
                 invariants.snapshotCommitted(nodeId, meta, data);
+                CheckedStateMachine.checkRoundTrip(workload.newStateMachine(), data,
+                        "node " + nodeId + " committed a snapshot at index " + meta.index());
             }
 
             @Override
@@ -393,14 +419,13 @@ final class Simulation<I, C, Q, R> {
         StateMachine<C, Q, R> stateMachine = new CheckedStateMachine<>(n.id, workload.newStateMachine(), workload.codec(),
                 invariants, n.storage, stats);
         int incarnation = n.incarnation;
-        Snapshotting snapshotting = new Snapshotting(swarm.snapshotEvery(), swarm.snapshotTrail(), Runnable::run,
-                task -> queue.after(snapshotRandom.nextLong(0, 2L * Swarm.TICK), new NodeTask(n.id, incarnation, task)));
-        // Each batch is written and synced a little later, now and then much later (a slow disk), while
-        // the node goes on taking events, as on the runtime's storage thread.
-        DiskWrites diskWrites = new DiskWrites(task -> queue.after(diskDelay(), new NodeTask(n.id, incarnation, task)),
-                Runnable::run);
-        n.driver = new NodeDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m), role -> { },
-                snapshotting, diskWrites, RaftMetrics.NONE);
+        // Snapshots are written on the spot, and reported to the node's thread a little later. Each
+        // batch of entries is written and synced a little later, now and then much later (a slow
+        // disk), while the node goes on taking events, as on the runtime's storage thread.
+        n.driver = new SimulatedDriver<>(raft, n.storage, stateMachine, workload.codec(), m -> send(n.id, m),
+                swarm.snapshotEvery(), swarm.snapshotTrail(),
+                task -> queue.after(snapshotRandom.nextLong(0, 2L * Swarm.TICK), new NodeTask(n.id, incarnation, task)),
+                task -> queue.after(diskDelay(), new NodeTask(n.id, incarnation, task)));
         queue.after(nodeRandom.nextLong(1, tickInterval(n.id) + 1), new Tick(n.id, incarnation));
         act(n.id, driver -> { });
     }
@@ -535,7 +560,7 @@ final class Simulation<I, C, Q, R> {
         }
         stats.fault(FaultKind.MEMBERSHIP);
         note("leader " + leader.id + " is asked for " + change);
-        act(leader.id, driver -> driver.changeMembership(change, new NodeDriver.Callback<>() {
+        act(leader.id, driver -> driver.changeMembership(change, new SimulatedDriver.Callback<>() {
             @Override
             public void complete(ClusterConfig result, long index) {
                 stats.membershipChanges++;
@@ -591,20 +616,23 @@ final class Simulation<I, C, Q, R> {
         long start = queue.now();
         long deadline = start + LIVENESS_ELECTION_TIMEOUTS * electionTime;
         long slowest = slowestApplied();
+        long snapshotMoves = snapshotProgress;
         queue.after(Swarm.TICK, new Probe());
         while (!progressMade()) {
             long now = slowestApplied();
             if (now < slowest) {
                 slowest = now; // a node joined the ones that must progress (a leader was found, a member added)
-            } else if (now > slowest) {
+            } else if (now > slowest || snapshotProgress > snapshotMoves) {
                 slowest = now;
+                snapshotMoves = snapshotProgress;
                 deadline = Math.max(deadline, Math.min(start + LIVENESS_LIMIT * electionTime,
                         queue.now() + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS * electionTime));
             }
             if (queue.now() > deadline) {
                 throw failure("Liveness: with the network healed and every node up, no new command was committed and "
                         + "applied everywhere within " + LIVENESS_ELECTION_TIMEOUTS + " election timeouts (nor within "
-                        + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS + " after the slowest node last applied an entry, or "
+                        + LIVENESS_CATCH_UP_ELECTION_TIMEOUTS + " after the slowest node last applied an entry or received more "
+                        + "of a snapshot, or "
                         + LIVENESS_LIMIT + " in all)", null);
             }
             step();
@@ -691,17 +719,12 @@ final class Simulation<I, C, Q, R> {
         }
     }
 
-    static String replayCommand(long seed, long steps) {
-        return "mvn -pl flotilla-core test -Dtest=SimulationTest -Dsim.seed=" + seed
-                + (steps == Options.DEFAULT_STEPS ? "" : " -Dsim.steps=" + steps);
-    }
-
     private SimulationFailure failure(String what, Throwable cause) {
         StringBuilder s = new StringBuilder();
         s.append("Simulation failed: seed ").append(seed).append(", step ").append(stats.steps)
                 .append(", time ").append(queue.now()).append(", ").append(phase).append(" phase\n");
         s.append(what).append('\n');
-        s.append("Replay: ").append(replayCommand(seed, options.safetySteps())).append('\n');
+        s.append("Replay: ").append(Simulator.replayCommand(seed, options.safetySteps())).append('\n');
         s.append("Run: ").append(swarm).append('\n');
         s.append("Nodes:\n");
         nodes.forEach(n -> s.append("  ").append(n).append('\n'));

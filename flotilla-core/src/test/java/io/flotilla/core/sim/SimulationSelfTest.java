@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * expect the invariants or the linearizability checker to catch them, naming the seed.
  */
 class SimulationSelfTest {
-    private static final Simulation.Options SHORT = Simulation.Options.steps(3_000);
+    private static final long SHORT = 3_000;
 
     @Test
     void aDiskThatForgetsTheHardStateIsCaught() {
@@ -24,8 +24,8 @@ class SimulationSelfTest {
         assertThatThrownBy(() -> Simulation.run(7, new RegisterWorkload(), lyingDisk))
                 .isInstanceOf(SimulationFailure.class)
                 .hasMessageContaining("seed 7")
-                .hasMessageContaining("Replay: " + Simulation.replayCommand(7, 3_000))
-                .hasMessageContaining("-Dsim.seed=7 -Dsim.steps=3000")
+                .hasMessageContaining("Replay: ./mvnw -pl flotilla-core test "
+                        + "-Dtest=SimulationSelfTest#aDiskThatForgetsTheHardStateIsCaught -Dsim.seed=7 -Dsim.steps=3000")
                 .hasMessageContaining("Durable term");
     }
 
@@ -124,16 +124,16 @@ class SimulationSelfTest {
 
     @Test
     void aSoundRunPasses() {
-        SimStats stats = Simulation.run(1, new RegisterWorkload(), SHORT);
+        SimulationReport report = new Simulator<>(RegisterWorkload::new, 1, 1, SHORT, false).run();
 
-        assertThat(stats.steps).isGreaterThanOrEqualTo(3_000);
-        assertThat(stats.operationsOk).isPositive();
+        assertThat(report.steps()).isGreaterThanOrEqualTo(SHORT);
+        assertThat(report.checked()).isPositive();
     }
 
     @Test
     void aSeedReplaysExactly() {
-        String first = Simulation.run(42, new RegisterWorkload(), SHORT).toString();
-        String again = Simulation.run(42, new RegisterWorkload(), SHORT).toString();
+        String first = new Simulator<>(RegisterWorkload::new, 42, 1, SHORT, false).run().details();
+        String again = new Simulator<>(RegisterWorkload::new, 42, 1, SHORT, false).run().details();
 
         assertThat(again).isEqualTo(first);
     }
@@ -147,7 +147,7 @@ class SimulationSelfTest {
     private static void runUntilFailure(RegisterWorkload workload, String expected) {
         for (long seed = 1; seed <= 20; seed++) {
             try {
-                Simulation.run(seed, workload, SHORT);
+                new Simulator<>(() -> workload, seed, 1, SHORT, false).run();
             } catch (SimulationFailure f) {
                 if (f.getMessage().contains(expected)) {
                     throw f;

@@ -5,9 +5,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Runs the deterministic simulation over many seeds. {@code -Dsim.seed=X} replays one seed;
- * {@code -Dsim.seeds=N} runs N seeds from {@code -Dsim.firstSeed} (default 1, or "random");
- * {@code -Dsim.steps=S} sets the steps of the safety phase; {@code -Dsim.trace=true} prints every event.
+ * Runs the deterministic simulation of a register store over many seeds, through the same
+ * {@link Simulator} an embedder uses: {@code -Dsim.seed=X} replays one seed, {@code -Dsim.seeds=N}
+ * runs N seeds from {@code -Dsim.firstSeed} (default 1, or "random"), {@code -Dsim.steps=S} sets the
+ * steps of the safety phase, {@code -Dsim.trace=true} prints every event.
  */
 class SimulationTest {
     /** About a minute on this two-core machine (some 60 ms per seed once warm); longer when it is busy. */
@@ -16,28 +17,7 @@ class SimulationTest {
     @Test
     @Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hung protocol
     void simulate() {
-        long steps = Long.getLong("sim.steps", Simulation.Options.DEFAULT_STEPS);
-        boolean trace = Boolean.getBoolean("sim.trace");
-        Simulation.Options options = new Simulation.Options(steps, false, trace);
-        String one = System.getProperty("sim.seed");
-        long first;
-        int seeds;
-        if (one != null) {
-            first = Long.parseLong(one);
-            seeds = 1;
-        } else {
-            String from = System.getProperty("sim.firstSeed", "1");
-            first = from.equals("random") ? System.nanoTime() & Long.MAX_VALUE : Long.parseLong(from);
-            seeds = Integer.getInteger("sim.seeds", DEFAULT_SEEDS);
-        }
-        System.out.println("Simulating seeds " + first + ".." + (first + seeds - 1) + ", " + steps + " steps each");
-        SimStats total = new SimStats();
-        long start = System.nanoTime();
-        for (long seed = first; seed < first + seeds; seed++) {
-            total.add(Simulation.run(seed, new RegisterWorkload(), options));
-        }
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        System.out.println("Simulation: " + total + "; " + millis + " ms");
+        Simulator.of(RegisterWorkload::new, DEFAULT_SEEDS).run();
     }
 
     /**
@@ -53,7 +33,7 @@ class SimulationTest {
         // 4706: not a bug; the clients took "outcome unknown" (a snapshot replaced the log under a
         //       proposal) for a failure, and the checker then saw that command's value read.
         for (long seed : new long[] {1489, 2502, 4706}) {
-            Simulation.run(seed, new RegisterWorkload(), Simulation.Options.steps(Simulation.Options.DEFAULT_STEPS));
+            Simulator.of(RegisterWorkload::new, 1).withSeeds(seed, 1).withSteps(Simulator.DEFAULT_STEPS).run();
         }
     }
 }

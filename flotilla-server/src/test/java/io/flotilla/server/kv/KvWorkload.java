@@ -1,0 +1,114 @@
+package io.flotilla.server.kv;
+
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.Session;
+import io.flotilla.core.Bytes;
+import io.flotilla.core.Codec;
+import io.flotilla.core.StateMachine;
+import io.flotilla.core.check.Model;
+import io.flotilla.core.sim.Submission;
+import io.flotilla.core.sim.Workload;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * Clients of the key-value store, as flotilla-client behaves: linearizable GETs, and SETs, DELETEs
+ * and CASes of unique values on a few keys (so that operations contend), each write in its client's
+ * session with the next sequence number, acknowledging every earlier one. A write whose answer is
+ * lost is sent again, marked as a retry, stamped with the time it is sent: the session must answer
+ * it from memory if the first attempt was applied. Sessions expire after {@link #SESSIONS}' timeout
+ * of log time, shorter than a client's wait for an answer, so retries also find their session gone
+ * (SESSION_EXPIRED: the outcome stays unknown).
+ */
+final class KvWorkload implements Workload<Request, KvCommand, Request.Get, Response> {
+    /** Short sessions (virtual milliseconds): a client's timeout is 4 election timeouts, 160 to 600 ms. */
+    static final SessionLimits SESSIONS = new SessionLimits(250, 1_000, 100, 10_000);
+    private static final KvModel MODEL = new KvModel();
+    private static final KvCodec CODEC = new KvCodec();
+
+    private final Supplier<? extends StateMachine<KvCommand, Request.Get, Response>> stores;
+    /** Per client, the sequence number of its next write. */
+    private final Map<Integer, Long> nextSeq = new HashMap<>();
+    private Bytes[] lastWritten;
+    private int nextValue;
+
+    KvWorkload() {
+        this(() -> new KvStateMachine(SESSIONS));
+    }
+
+    /** With another store, for testing that a broken one is caught. */
+    KvWorkload(Supplier<? extends StateMachine<KvCommand, Request.Get, Response>> stores) {
+        this.stores = stores;
+    }
+
+    @Override
+    public StateMachine<KvCommand, Request.Get, Response> newStateMachine() {
+        return stores.get();
+    }
+
+    @Override
+    public Codec<KvCommand> codec() {
+        return CODEC;
+    }
+
+    @Override
+    public Model<?, Request, Response> model() {
+        return MODEL;
+    }
+
+    @Override
+    public Request nextOperation(int client, SplittableRandom random) {
+        if (lastWritten == null) {
+            lastWritten = new Bytes[random.nextInt(1, 6)];
+        }
+        int k = random.nextInt(lastWritten.length);
+        Bytes key = Bytes.utf8("k" + k);
+        int dice = random.nextInt(100);
+        if (dice < 35) {
+            return new Request.Get(key, false);
+        }
+        long seq = nextSeq.merge(client, 1L, Long::sum);
+        Session session = new Session(client + 1, seq, seq); // one write at a time: every earlier one is answered
+        if (dice < 45) {
+            return new Request.Delete(session, key);
+        }
+        Bytes value = Bytes.utf8("v" + nextValue++);
+        Bytes expected = lastWritten[k];
+        lastWritten[k] = value;
+        if (dice < 70) {
+            return new Request.Set(session, key, value);
+        }
+        // Mostly the value last written (which may have been overwritten or deleted since), now and then absent.
+        return new Request.Cas(session, key, dice < 90 ? Optional.ofNullable(expected) : Optional.empty(), value);
+    }
+
+    @Override
+    public Submission<KvCommand, Request.Get> request(Request operation, long now) {
+        return operation instanceof Request.Get g ? new Submission.Read<>(g) : new Submission.Propose<>(new KvCommand.Write(now, operation));
+    }
+
+    @Override
+    public Optional<Submission<KvCommand, Request.Get>> retry(Request operation, long now) {
+        return Optional.of(new Submission.Propose<>(new KvCommand.Write(now, asRetry(operation))));
+    }
+
+    @Override
+    public boolean outcomeUnknown(Request operation, Response result) {
+        return result.code() == Response.Code.SESSION_EXPIRED;
+    }
+
+    private static Request asRetry(Request write) {
+        if (write instanceof Request.Set s) {
+            return new Request.Set(s.session().asRetry(), s.key(), s.value());
+        } else if (write instanceof Request.Delete d) {
+            return new Request.Delete(d.session().asRetry(), d.key());
+        } else if (write instanceof Request.Cas c) {
+            return new Request.Cas(c.session().asRetry(), c.key(), c.expected(), c.value());
+        }
+        throw new AssertionError(write);
+    }
+}
