@@ -24,6 +24,7 @@ import io.flotilla.core.protocol.RaftNode;
 import io.flotilla.core.protocol.Status;
 import io.flotilla.server.kv.KvCodec;
 import io.flotilla.server.kv.KvCommand;
+import io.flotilla.server.net.NodeHello;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.Socket;
@@ -65,7 +66,7 @@ class ForgedPeerFramesTest {
             try (Socket s = new Socket("127.0.0.1", cluster.addresses.get(target).getPort())) {
                 s.setSoTimeout(5000);
                 DataOutputStream out = new DataOutputStream(s.getOutputStream());
-                frame(out, WireCodec.encodeHello(new Hello(Hello.Role.PEER, impostor, "test")));
+                frame(out, NodeHello.peer(impostor, "test").encode());
                 DataInputStream in = new DataInputStream(s.getInputStream());
                 byte[] reply = new byte[in.readInt()];
                 in.readFully(reply);

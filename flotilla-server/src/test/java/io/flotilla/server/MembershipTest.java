@@ -19,6 +19,7 @@ import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.core.Member;
 import io.flotilla.core.protocol.Role;
+import io.flotilla.server.net.NodeHello;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,7 +149,7 @@ class MembershipTest {
 
                 // A node still running under the removed id is refused by the others at the door.
                 NodeConnection relay = NodeConnection.open(GROUP,
-                        cluster.addresses.get(leader), new Hello(Hello.Role.FORWARD, follower, "test"), 1 << 20, 16,
+                        cluster.addresses.get(leader), NodeHello.forward(1, follower, "test"), 1 << 20, 16,
                         Duration.ofSeconds(2)).handle((c, e) -> {
                             assertThat(e).hasMessageContaining("node " + follower + " was removed from this cluster");
                             return c;

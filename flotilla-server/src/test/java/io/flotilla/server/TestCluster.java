@@ -182,7 +182,7 @@ final class TestCluster implements AutoCloseable {
 
     /** A connection of protocol version 1, which every node speaks. */
     NodeConnection connect(int id) throws Exception {
-        return connect(id, new Hello(Hello.Role.CLIENT, 0, ""));
+        return connect(id, new Hello(1, ""));
     }
 
     NodeConnection connect(int id, Hello hello) throws Exception {

@@ -2,6 +2,7 @@ package io.flotilla.server.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.client.wire.Greeting;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
@@ -109,8 +110,8 @@ class ConnectionLimitsTest {
         return ByteBuffer.wrap(body);
     }
 
-    private static Hello.Reply hello(Socket s, Hello hello) throws IOException {
-        send(s, WireCodec.encodeHello(hello));
+    private static Hello.Reply hello(Socket s, Greeting hello) throws IOException {
+        send(s, hello.encode());
         return WireCodec.decodeHelloReply(readFrame(s));
     }
 
@@ -241,8 +242,8 @@ class ConnectionLimitsTest {
         assertThat(refused.accepted()).isFalse();
         assertThat(refused.message()).contains("serves 2 client connections (--max-connections)");
         assertThat(closedWithin(third, 5000)).isTrue();
-        assertThat(hello(open(0), new Hello(Hello.Role.PEER, 2, "test")).accepted()).isTrue();
-        assertThat(hello(open(0), new Hello(Hello.Role.FORWARD, 3, "test")).accepted()).isTrue();
+        assertThat(hello(open(0), NodeHello.peer(2, "test")).accepted()).isTrue();
+        assertThat(hello(open(0), NodeHello.forward(1, 3, "test")).accepted()).isTrue();
         assertThat(server.refusedClients()).isEqualTo(1);
         assertThat(server.clientConnections()).isEqualTo(2);
     }
@@ -255,7 +256,7 @@ class ConnectionLimitsTest {
         Socket peer = open(0);
         Socket busy = open(0);
         assertThat(hello(idle, Hello.client("test")).accepted()).isTrue();
-        assertThat(hello(peer, new Hello(Hello.Role.PEER, 2, "test")).accepted()).isTrue();
+        assertThat(hello(peer, NodeHello.peer(2, "test")).accepted()).isTrue();
         assertThat(hello(busy, Hello.client("test")).accepted()).isTrue();
         CompletableFuture<Response> slow = new CompletableFuture<>();
         held.put("slow", slow);
