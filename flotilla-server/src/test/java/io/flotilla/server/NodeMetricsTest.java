@@ -8,6 +8,7 @@ import io.flotilla.core.Bytes;
 import io.flotilla.core.MembershipChange;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class NodeMetricsTest {
@@ -20,7 +21,12 @@ class NodeMetricsTest {
                 new Request.MemberChange(new MembershipChange.AddLearner(4, "127.0.0.1:5004", false)),
                 new Request.SnapshotBegin(), new Request.SnapshotRead(1, 1, 0, 1024));
         // A new kind of request fails here until it is in the list above and has a label.
-        assertThat(oneOfEach.stream().map(Object::getClass).distinct()).hasSize(Request.class.getPermittedSubclasses().length);
+        assertThat(oneOfEach.stream().map(Object::getClass).distinct()).hasSize(kinds(Request.class));
         assertThat(oneOfEach.stream().map(r -> NodeMetrics.Command.of(r).label).distinct()).hasSize(oneOfEach.size());
+    }
+
+    /** The records a sealed type stands for (Request.Write is sealed in turn). */
+    private static int kinds(Class<?> type) {
+        return type.isSealed() ? Stream.of(type.getPermittedSubclasses()).mapToInt(NodeMetricsTest::kinds).sum() : 1;
     }
 }
