@@ -32,8 +32,8 @@ class BrokenKvStoreTest {
         Supplier<Broken> forgetsRetries = () -> new Broken() {
             @Override
             public Response apply(long index, KvCommand command) {
-                if (command instanceof KvCommand.Write w && w.write().isWrite()) {
-                    command = new KvCommand.Write(w.leaderTimeMillis(), withSession(w.write(), new Session(1_000_000 + index, 1, 1)));
+                if (command instanceof KvCommand.Write w) {
+                    command = new KvCommand.Write(w.leaderTimeMillis(), w.write().withSession(new Session(1_000_000 + index, 1, 1)));
                 }
                 return store.apply(index, command);
             }
@@ -117,17 +117,6 @@ class BrokenKvStoreTest {
         }
         in.transferTo(out); // the other keys, then the sessions
         out.flush();
-    }
-
-    private static Request withSession(Request write, Session session) {
-        if (write instanceof Request.Set s) {
-            return new Request.Set(session, s.key(), s.value());
-        } else if (write instanceof Request.Delete d) {
-            return new Request.Delete(session, d.key());
-        } else if (write instanceof Request.Cas c) {
-            return new Request.Cas(session, c.key(), c.expected(), c.value());
-        }
-        throw new AssertionError(write);
     }
 
     /** The store, to break by overriding. */

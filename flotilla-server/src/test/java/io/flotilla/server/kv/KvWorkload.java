@@ -88,7 +88,8 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Get, Resp
 
     @Override
     public Submission<KvCommand, Request.Get> request(Request operation, long now) {
-        return operation instanceof Request.Get g ? new Submission.Read<>(g) : new Submission.Propose<>(new KvCommand.Write(now, operation));
+        return operation instanceof Request.Get g ? new Submission.Read<>(g)
+                : new Submission.Propose<>(new KvCommand.Write(now, (Request.Write) operation));
     }
 
     @Override
@@ -101,14 +102,8 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Get, Resp
         return result.code() == Response.Code.SESSION_EXPIRED;
     }
 
-    private static Request asRetry(Request write) {
-        if (write instanceof Request.Set s) {
-            return new Request.Set(s.session().asRetry(), s.key(), s.value());
-        } else if (write instanceof Request.Delete d) {
-            return new Request.Delete(d.session().asRetry(), d.key());
-        } else if (write instanceof Request.Cas c) {
-            return new Request.Cas(c.session().asRetry(), c.key(), c.expected(), c.value());
-        }
-        throw new AssertionError(write);
+    private static Request.Write asRetry(Request operation) {
+        Request.Write write = (Request.Write) operation; // only writes are retried through the log
+        return write.withSession(write.session().asRetry());
     }
 }
