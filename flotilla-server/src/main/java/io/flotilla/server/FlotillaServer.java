@@ -24,6 +24,8 @@ import io.flotilla.server.http.HttpPort;
 import io.flotilla.server.net.NodeServer;
 import io.flotilla.server.net.PeerTransport;
 import io.flotilla.server.net.ServerTls;
+import io.flotilla.server.resp.RespNode;
+import io.flotilla.server.resp.RespPort;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -72,6 +74,8 @@ public final class FlotillaServer implements AutoCloseable {
     private NodeServer server;
     /** Null when --http-port is 0. */
     private HttpPort http;
+    /** Null when --resp-port is 0. */
+    private RespPort resp;
     /** The cluster page and what it polls; null when --http-port is 0. */
     private ClusterPage clusterPage;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -130,10 +134,17 @@ public final class FlotillaServer implements AutoCloseable {
                 config.limits().maxKeyBytes(), config.limits().maxValueBytes());
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes(), outboundTls());
         KvService[] service = new KvService[1];
-        server = new NodeServer(settings, messageCodec, transport, metrics.instrument(
+        NodeServer.RequestHandler requests = metrics.instrument(
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
-                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting"))), tls);
+                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
+        server = new NodeServer(settings, messageCodec, transport, requests, tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
+        if (config.admin().respPort() != 0) {
+            RespNode node = new RespNode(requests, reporter::status, this::addressOf, config.admin().respPort() - config.port(),
+                    config.admin().respRedirect(), config.requestTimeout());
+            resp = new RespPort(node, config.connections(), config.maxFrameBytes(), tls);
+            resp.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().respPort()));
+        }
         if (config.admin().httpPort() != 0) {
             clusterPage = new ClusterPage(config.nodeId(), config.clusterId(), this::members, this::addressOf, reporter::status,
                     workers, config.maxFrameBytes(), outboundTls(), System::nanoTime);
@@ -150,9 +161,10 @@ public final class FlotillaServer implements AutoCloseable {
             // Only founders run the bootstrap check; a node without founders and without data waits to be added.
             options = options.withFounders(founders());
         }
-        log.info("node {} of cluster '{}' serving on {}:{}{}, {}, data in {}", config.nodeId(), config.clusterId(),
+        log.info("node {} of cluster '{}' serving on {}:{}{}{}, {}, data in {}", config.nodeId(), config.clusterId(),
                 config.host(), config.port(), http == null ? "" : " (http" + (tls == null ? "" : "s") + "://" + config.host() + ":"
-                        + config.admin().httpPort() + "/)", config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
+                        + config.admin().httpPort() + "/)", resp == null ? "" : " (redis: " + config.host() + ":" + config.admin().respPort()
+                        + (config.admin().respRedirect() ? ", redirecting" : "") + ")", config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
                 config.dataDir());
         serving = true;
         if (config.join() != null && fresh) {
@@ -447,6 +459,11 @@ public final class FlotillaServer implements AutoCloseable {
         return http == null ? 0 : http.port();
     }
 
+    /** The Redis port actually bound; 0 when there is none. */
+    int respPort() {
+        return resp == null ? 0 : resp.port();
+    }
+
     /** This node's outbound peer links, for diagnostics. */
     public String describePeerLinks() {
         return transport == null ? "not started" : transport.describeLinks();
@@ -496,6 +513,9 @@ public final class FlotillaServer implements AutoCloseable {
             } else {
                 raft.close();
             }
+        }
+        if (resp != null) {
+            resp.close();
         }
         if (http != null) {
             http.close();

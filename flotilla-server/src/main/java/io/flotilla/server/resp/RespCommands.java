@@ -1,0 +1,320 @@
+package io.flotilla.server.resp;
+
+import io.flotilla.client.wire.NodeStatus;
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Response;
+import io.flotilla.client.wire.Session;
+import io.flotilla.core.Bytes;
+import io.flotilla.server.resp.RespReply.Entry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The Redis commands Flotilla answers, each mapped onto the store's own requests: a write goes
+ * through the log under the connection's session, a read is linearizable (ReadIndex) unless the
+ * connection sent READONLY. Arity errors, syntax errors and unknown commands answer with Redis's
+ * words and leave the connection open. docs/protocol.md lists what each command guarantees.
+ */
+final class RespCommands {
+    /** A command's name and arity as Redis counts it: n exactly, or -n for at least n (the name included). */
+    private record Spec(String name, int arity, Handler handler) {
+    }
+
+    @FunctionalInterface
+    private interface Handler {
+        CompletableFuture<RespReply> run(List<Bytes> args, RespClient client);
+    }
+
+    private final Map<String, Spec> specs;
+    private final RespNode node;
+
+    RespCommands(RespNode node) {
+        this.node = node;
+        List<Spec> all = List.of(
+                new Spec("get", 2, this::get),
+                new Spec("set", -3, this::set),
+                new Spec("setnx", 3, this::setnx),
+                new Spec("del", -2, this::del),
+                new Spec("exists", -2, this::exists),
+                new Spec("mget", -2, this::mget),
+                new Spec("mset", -3, this::mset),
+                new Spec("cas", 4, this::cas),
+                new Spec("ping", -1, RespCommands::ping),
+                new Spec("echo", 2, (args, client) -> done(new RespReply.Bulk(args.get(1)))),
+                new Spec("client", -2, RespCommands::client),
+                new Spec("info", -1, this::info),
+                new Spec("dbsize", 1, (args, client) -> done(new RespReply.Int(node.status().get().details().keyCount()))),
+                new Spec("command", -1, this::command),
+                new Spec("readonly", 1, (args, client) -> {
+                    client.readonly(true);
+                    return done(RespReply.OK);
+                }),
+                new Spec("readwrite", 1, (args, client) -> {
+                    client.readonly(false);
+                    return done(RespReply.OK);
+                }),
+                new Spec("select", 2, (args, client) -> done(args.get(1).utf8().equals("0") ? RespReply.OK
+                        : RespReply.error("DB index is out of range (Flotilla has one keyspace, 0)"))),
+                // Connection-level commands, answered by RespConnection itself: listed for arity and COMMAND.
+                new Spec("hello", -1, null),
+                new Spec("quit", -1, null));
+        Map<String, Spec> byName = new java.util.LinkedHashMap<>();
+        all.forEach(s -> byName.put(s.name(), s));
+        this.specs = Map.copyOf(byName);
+    }
+
+    /** The arity check, or empty if {@code args} fits its command (which is known). */
+    Optional<RespReply> arityError(List<Bytes> args) {
+        Spec spec = specs.get(name(args));
+        int n = args.size();
+        boolean fits = spec.arity() >= 0 ? n == spec.arity() : n >= -spec.arity();
+        return fits ? Optional.empty() : Optional.of(RespReply.error("wrong number of arguments for '" + spec.name() + "' command"));
+    }
+
+    boolean known(List<Bytes> args) {
+        return specs.containsKey(name(args));
+    }
+
+    static String name(List<Bytes> args) {
+        return args.get(0).utf8().toLowerCase(Locale.ROOT);
+    }
+
+    /** Runs a known command of the right arity (see {@link #arityError}) other than HELLO and QUIT. */
+    CompletableFuture<RespReply> run(List<Bytes> args, RespClient client) {
+        return specs.get(name(args)).handler().run(args, client);
+    }
+
+    static RespReply unknown(List<Bytes> args) {
+        StringBuilder b = new StringBuilder("unknown command '").append(printable(args.get(0))).append("', with args beginning with: ");
+        args.stream().skip(1).limit(8).forEach(a -> b.append('\'').append(printable(a)).append("' "));
+        return RespReply.error(b.toString().trim());
+    }
+
+    private static String printable(Bytes b) {
+        String s = new String(b.unsafeArray(), 0, Math.min(b.length(), 64), StandardCharsets.UTF_8);
+        return s.replaceAll("[\\p{Cntrl}']", "?");
+    }
+
+    // Reads and writes.
+
+    private CompletableFuture<RespReply> get(List<Bytes> args, RespClient client) {
+        return client.read(args.get(1)).thenApply(r -> r instanceof Response.Value v ? new RespReply.Bulk(v.value())
+                : r == Response.NOT_FOUND ? RespReply.NULL : failure(r));
+    }
+
+    /** SET key value [NX | XX] [GET]; expiry options are refused (the store keeps no clock of its own). */
+    private CompletableFuture<RespReply> set(List<Bytes> args, RespClient client) {
+        boolean nx = false;
+        boolean xx = false;
+        boolean get = false;
+        for (Bytes option : args.subList(3, args.size())) {
+            switch (option.utf8().toUpperCase(Locale.ROOT)) {
+                case "NX" -> nx = true;
+                case "XX" -> xx = true;
+                case "GET" -> get = true;
+                case "EX", "PX", "EXAT", "PXAT", "KEEPTTL" -> {
+                    return done(RespReply.error("expiry (" + option.utf8().toUpperCase(Locale.ROOT)
+                            + ") is not supported: Flotilla keys do not expire"));
+                }
+                default -> {
+                    return done(RespReply.error("syntax error"));
+                }
+            }
+        }
+        if (nx && xx) {
+            return done(RespReply.error("syntax error"));
+        }
+        Bytes key = args.get(1);
+        Bytes value = args.get(2);
+        if (nx && !get) {
+            return client.write(s -> new Request.Cas(s, key, Optional.empty(), value))
+                    .thenApply(r -> r == Response.OK ? RespReply.OK : r == Response.CAS_MISMATCH ? RespReply.NULL : failure(r));
+        }
+        if (!nx && !xx && !get) {
+            return client.write(s -> new Request.Set(s, key, value)).thenApply(r -> r == Response.OK ? RespReply.OK : failure(r));
+        }
+        return replaceReading(client, key, value, nx, xx, get);
+    }
+
+    /**
+     * SET with XX or GET: read the value, then swap it by CAS against what was read, again if
+     * another write came between. The CAS that succeeds is the command's single point in time, and
+     * the value it replaced is exactly the one read, so the command is linearizable as a whole.
+     */
+    private CompletableFuture<RespReply> replaceReading(RespClient client, Bytes key, Bytes value, boolean nx, boolean xx, boolean get) {
+        return client.read(key).thenCompose(r -> {
+            if (!(r instanceof Response.Value) && r != Response.NOT_FOUND) {
+                return done(failure(r));
+            }
+            Optional<Bytes> old = r instanceof Response.Value v ? Optional.of(v.value()) : Optional.empty();
+            RespReply previous = old.<RespReply>map(RespReply.Bulk::new).orElse(RespReply.NULL);
+            if (nx && old.isPresent() || xx && old.isEmpty()) {
+                return done(get ? previous : RespReply.NULL); // the condition failed at the read: nothing to write
+            }
+            return client.write(s -> new Request.Cas(s, key, old, value)).thenCompose(w -> w == Response.CAS_MISMATCH
+                    ? replaceReading(client, key, value, nx, xx, get)
+                    : done(w == Response.OK ? (get ? previous : RespReply.OK) : failure(w)));
+        });
+    }
+
+    private CompletableFuture<RespReply> setnx(List<Bytes> args, RespClient client) {
+        return client.write(s -> new Request.Cas(s, args.get(1), Optional.empty(), args.get(2)))
+                .thenApply(r -> r == Response.OK ? new RespReply.Int(1) : r == Response.CAS_MISMATCH ? new RespReply.Int(0) : failure(r));
+    }
+
+    /** CAS key expected new: 1 if key held expected and now holds new, 0 if it held something else (or nothing). */
+    private CompletableFuture<RespReply> cas(List<Bytes> args, RespClient client) {
+        return client.write(s -> new Request.Cas(s, args.get(1), Optional.of(args.get(2)), args.get(3)))
+                .thenApply(r -> r == Response.OK ? new RespReply.Int(1) : r == Response.CAS_MISMATCH ? new RespReply.Int(0) : failure(r));
+    }
+
+    private CompletableFuture<RespReply> del(List<Bytes> args, RespClient client) {
+        return countEach(args, key -> client.write(s -> new Request.Delete(s, key)), Response.OK);
+    }
+
+    private CompletableFuture<RespReply> exists(List<Bytes> args, RespClient client) {
+        return countEach(args, client::read, null);
+    }
+
+    private CompletableFuture<RespReply> mget(List<Bytes> args, RespClient client) {
+        List<CompletableFuture<Response>> reads = args.stream().skip(1).map(client::read).toList();
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+            List<RespReply> items = new ArrayList<>();
+            for (CompletableFuture<Response> read : reads) {
+                Response r = read.join();
+                if (!(r instanceof Response.Value) && r != Response.NOT_FOUND) {
+                    return failure(r);
+                }
+                items.add(r instanceof Response.Value v ? new RespReply.Bulk(v.value()) : RespReply.NULL);
+            }
+            return new RespReply.Array(items);
+        });
+    }
+
+    private CompletableFuture<RespReply> mset(List<Bytes> args, RespClient client) {
+        if (args.size() % 2 != 1) {
+            return done(RespReply.error("wrong number of arguments for 'mset' command"));
+        }
+        List<CompletableFuture<Response>> writes = new ArrayList<>();
+        for (int i = 1; i < args.size(); i += 2) {
+            Bytes key = args.get(i);
+            Bytes value = args.get(i + 1);
+            writes.add(client.write(s -> new Request.Set(s, key, value)));
+        }
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenApply(ignored -> writes.stream()
+                .map(CompletableFuture::join).filter(r -> r != Response.OK).findFirst().map(RespCommands::failure).orElse(RespReply.OK));
+    }
+
+    /** Runs {@code each} on every key and counts the answers that are {@code counted} (null: a value). */
+    private static CompletableFuture<RespReply> countEach(List<Bytes> args, Function<Bytes, CompletableFuture<Response>> each,
+                                                          Response counted) {
+        List<CompletableFuture<Response>> all = args.stream().skip(1).map(each).toList();
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+            long n = 0;
+            for (CompletableFuture<Response> f : all) {
+                Response r = f.join();
+                boolean hit = counted == null ? r instanceof Response.Value : r == counted;
+                if (!hit && r != Response.NOT_FOUND && !(counted == null && r instanceof Response.Value)) {
+                    return failure(r);
+                }
+                n += hit ? 1 : 0;
+            }
+            return new RespReply.Int(n);
+        });
+    }
+
+    /**
+     * A failure with Redis's words: TRYAGAIN for what was certainly not applied and may be retried
+     * as it is, ERR for the rest, whose message says whether a write may have been applied.
+     */
+    static RespReply failure(Response r) {
+        if (r instanceof Response.Failure f) {
+            return f.code().retryable() && f.code() != Response.Code.UNKNOWN_OUTCOME
+                    ? new RespReply.Error("TRYAGAIN", f.message()) : RespReply.error(f.message());
+        }
+        if (r instanceof Response.NotLeader n) {
+            return new RespReply.Error("TRYAGAIN", n.message());
+        }
+        return RespReply.error("unexpected answer " + r);
+    }
+
+    // The connection and the server.
+
+    private static CompletableFuture<RespReply> ping(List<Bytes> args, RespClient client) {
+        if (args.size() > 2) {
+            return done(RespReply.error("wrong number of arguments for 'ping' command"));
+        }
+        return done(args.size() == 2 ? new RespReply.Bulk(args.get(1)) : new RespReply.Simple("PONG"));
+    }
+
+    private static CompletableFuture<RespReply> client(List<Bytes> args, RespClient client) {
+        String sub = args.get(1).utf8().toUpperCase(Locale.ROOT);
+        return done(switch (sub) {
+            case "ID" -> new RespReply.Int(client.id());
+            case "GETNAME" -> client.name().isEmpty() ? RespReply.NULL : RespReply.bulk(client.name());
+            case "SETNAME" -> {
+                if (args.size() != 3) {
+                    yield RespReply.error("wrong number of arguments for 'client|setname' command");
+                }
+                String name = args.get(2).utf8();
+                if (name.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+                    yield RespReply.error("Client names cannot contain spaces, newlines or special characters.");
+                }
+                client.name(name);
+                yield RespReply.OK;
+            }
+            // Client libraries announce themselves (Jedis, redis-py, Lettuce); there is nothing to keep.
+            case "SETINFO" -> RespReply.OK;
+            default -> RespReply.error("unknown subcommand '" + printable(args.get(1)) + "'. Try CLIENT ID, GETNAME, SETNAME.");
+        });
+    }
+
+    /** HELLO's answer fields, after a successful negotiation to {@code protocol}. */
+    RespReply.Map hello(RespClient client, int protocol) {
+        NodeStatus s = node.status().get();
+        return new RespReply.Map(List.of(
+                new Entry(RespReply.bulk("server"), RespReply.bulk("flotilla")),
+                new Entry(RespReply.bulk("version"), RespReply.bulk(RespNode.REDIS_VERSION)),
+                new Entry(RespReply.bulk("proto"), new RespReply.Int(protocol)),
+                new Entry(RespReply.bulk("id"), new RespReply.Int(client.id())),
+                new Entry(RespReply.bulk("mode"), RespReply.bulk("standalone")),
+                new Entry(RespReply.bulk("role"), RespReply.bulk("LEADER".equals(s.role()) ? "master" : "replica")),
+                new Entry(RespReply.bulk("modules"), new RespReply.Array(List.of()))));
+    }
+
+    private CompletableFuture<RespReply> info(List<Bytes> args, RespClient client) {
+        return done(RespReply.bulk(node.info(args.size() > 1 ? args.get(1).utf8().toLowerCase(Locale.ROOT) : "default")));
+    }
+
+    /** Enough of COMMAND for redis-cli's hints: each command's name and arity; COMMAND DOCS is empty. */
+    private CompletableFuture<RespReply> command(List<Bytes> args, RespClient client) {
+        if (args.size() > 1) {
+            String sub = args.get(1).utf8().toUpperCase(Locale.ROOT);
+            return done(switch (sub) {
+                case "COUNT" -> new RespReply.Int(specs.size());
+                case "DOCS" -> new RespReply.Map(List.of());
+                default -> RespReply.error("unknown subcommand '" + printable(args.get(1)) + "'. Try COMMAND COUNT, DOCS.");
+            });
+        }
+        List<RespReply> all = new ArrayList<>();
+        specs.values().stream().sorted(java.util.Comparator.comparing(Spec::name)).forEach(s -> all.add(new RespReply.Array(List.of(
+                RespReply.bulk(s.name()), new RespReply.Int(s.arity()), new RespReply.Array(List.of()),
+                new RespReply.Int(0), new RespReply.Int(0), new RespReply.Int(0)))));
+        return done(new RespReply.Array(all));
+    }
+
+    private static CompletableFuture<RespReply> done(RespReply reply) {
+        return CompletableFuture.completedFuture(reply);
+    }
+
+    /** A write's session, for commands that build their request from it. */
+    @FunctionalInterface
+    interface WriteRequest extends Function<Session, Request> {
+    }
+}
