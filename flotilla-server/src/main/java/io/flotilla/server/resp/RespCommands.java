@@ -23,7 +23,16 @@ import java.util.function.Function;
  */
 final class RespCommands {
     /** A command's name and arity as Redis counts it: n exactly, or -n for at least n (the name included). */
-    private record Spec(String name, int arity, Handler handler) {
+    private record Spec(String name, int arity, Order order, Handler handler) {
+    }
+
+    /**
+     * How a command is ordered with the others of its connection (RespConnection): READs run
+     * together, WRITEs run together, ALONE (reads, then writes what it read) runs by itself, and
+     * FREE touches no key and runs at once.
+     */
+    enum Order {
+        READ, WRITE, ALONE, FREE
     }
 
     @FunctionalInterface
@@ -37,33 +46,33 @@ final class RespCommands {
     RespCommands(RespNode node) {
         this.node = node;
         List<Spec> all = List.of(
-                new Spec("get", 2, this::get),
-                new Spec("set", -3, this::set),
-                new Spec("setnx", 3, this::setnx),
-                new Spec("del", -2, this::del),
-                new Spec("exists", -2, this::exists),
-                new Spec("mget", -2, this::mget),
-                new Spec("mset", -3, this::mset),
-                new Spec("cas", 4, this::cas),
-                new Spec("ping", -1, RespCommands::ping),
-                new Spec("echo", 2, (args, client) -> done(new RespReply.Bulk(args.get(1)))),
-                new Spec("client", -2, RespCommands::client),
-                new Spec("info", -1, this::info),
-                new Spec("dbsize", 1, (args, client) -> done(new RespReply.Int(node.status().get().details().keyCount()))),
-                new Spec("command", -1, this::command),
-                new Spec("readonly", 1, (args, client) -> {
+                new Spec("get", 2, Order.READ, this::get),
+                new Spec("set", -3, Order.WRITE, this::set),
+                new Spec("setnx", 3, Order.WRITE, this::setnx),
+                new Spec("del", -2, Order.WRITE, this::del),
+                new Spec("exists", -2, Order.READ, this::exists),
+                new Spec("mget", -2, Order.READ, this::mget),
+                new Spec("mset", -3, Order.WRITE, this::mset),
+                new Spec("cas", 4, Order.WRITE, this::cas),
+                new Spec("ping", -1, Order.FREE, RespCommands::ping),
+                new Spec("echo", 2, Order.FREE, (args, client) -> done(new RespReply.Bulk(args.get(1)))),
+                new Spec("client", -2, Order.FREE, RespCommands::client),
+                new Spec("info", -1, Order.FREE, this::info),
+                new Spec("dbsize", 1, Order.FREE, (args, client) -> done(new RespReply.Int(node.status().get().details().keyCount()))),
+                new Spec("command", -1, Order.FREE, this::command),
+                new Spec("readonly", 1, Order.FREE, (args, client) -> {
                     client.readonly(true);
                     return done(RespReply.OK);
                 }),
-                new Spec("readwrite", 1, (args, client) -> {
+                new Spec("readwrite", 1, Order.FREE, (args, client) -> {
                     client.readonly(false);
                     return done(RespReply.OK);
                 }),
-                new Spec("select", 2, (args, client) -> done(args.get(1).utf8().equals("0") ? RespReply.OK
+                new Spec("select", 2, Order.FREE, (args, client) -> done(args.get(1).utf8().equals("0") ? RespReply.OK
                         : RespReply.error("DB index is out of range (Flotilla has one keyspace, 0)"))),
                 // Connection-level commands, answered by RespConnection itself: listed for arity and COMMAND.
-                new Spec("hello", -1, null),
-                new Spec("quit", -1, null));
+                new Spec("hello", -1, Order.FREE, null),
+                new Spec("quit", -1, Order.FREE, null));
         Map<String, Spec> byName = new java.util.LinkedHashMap<>();
         all.forEach(s -> byName.put(s.name(), s));
         this.specs = Map.copyOf(byName);
@@ -75,6 +84,15 @@ final class RespCommands {
         int n = args.size();
         boolean fits = spec.arity() >= 0 ? n == spec.arity() : n >= -spec.arity();
         return fits ? Optional.empty() : Optional.of(RespReply.error("wrong number of arguments for '" + spec.name() + "' command"));
+    }
+
+    /** How {@code args} (a known command) is ordered: SET with XX or GET reads before it writes. */
+    Order order(List<Bytes> args) {
+        Spec spec = specs.get(name(args));
+        if (spec.name().equals("set") && args.stream().skip(3).anyMatch(o -> o.utf8().equalsIgnoreCase("XX") || o.utf8().equalsIgnoreCase("GET"))) {
+            return Order.ALONE;
+        }
+        return spec.order();
     }
 
     boolean known(List<Bytes> args) {

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -31,12 +30,12 @@ import java.util.concurrent.CompletableFuture;
  * disconnected. Everything here runs on the connection's event loop.
  */
 final class RespConnection extends ChannelInboundHandlerAdapter {
-    /** Commands that name keys: under {@code --resp-redirect} a follower sends them to the leader. */
-    private static final Set<String> KEYED = Set.of("get", "set", "setnx", "del", "exists", "mget", "mset", "cas");
-    private static final Set<String> READS = Set.of("get", "exists", "mget");
-
     /** An answer in its turn; {@code protocol} (2 or 3, 0 for no change) applies from this answer on, as HELLO's. */
     private record Turn(CompletableFuture<RespReply> reply, int protocol, boolean thenClose) {
+    }
+
+    /** A command read, waiting to start (see {@link #startReady}); its answer's turn is already taken. */
+    private record Waiting(List<Bytes> args, RespCommands.Order order, CompletableFuture<RespReply> reply) {
     }
 
     private final RespCommands commands;
@@ -45,6 +44,10 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
     private final ConnectionLimits limits;
     private final RespPort.Events events;
     private final ArrayDeque<Turn> turns = new ArrayDeque<>();
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    /** The kind of the commands started and not yet answered, and how many there are. */
+    private RespCommands.Order running = RespCommands.Order.FREE;
+    private int runningCount;
     private ChannelHandlerContext ctx;
     private RespClient client;
     private boolean closing;
@@ -115,10 +118,56 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
                 take(new Turn(CompletableFuture.completedFuture(RespReply.OK), 0, true));
             }
             default -> {
-                boolean localRead = client.readonly() && READS.contains(name);
-                var moved = KEYED.contains(name) && !localRead ? node.redirection(args.get(1)) : java.util.Optional.<RespReply>empty();
-                take(new Turn(moved.isPresent() ? CompletableFuture.completedFuture(moved.get()) : commands.run(args, client), 0, false));
+                CompletableFuture<RespReply> reply = new CompletableFuture<>();
+                take(new Turn(reply, 0, false));
+                waiting.add(new Waiting(args, commands.order(args), reply));
+                startReady();
             }
+        }
+    }
+
+    /**
+     * Starts waiting commands in the order they came, together as far as Redis's order of a
+     * connection's commands allows: reads with reads, writes with writes (the log keeps their
+     * order), a command that reads and then writes alone. A read after a write starts once the
+     * write is answered, so it sees it; a write after a read likewise, so the read cannot see it.
+     */
+    private void startReady() {
+        while (!waiting.isEmpty()) {
+            Waiting w = waiting.peek();
+            RespCommands.Order order = w.order();
+            boolean free = order == RespCommands.Order.FREE;
+            if (!free && runningCount > 0 && (order != running || order == RespCommands.Order.ALONE)) {
+                return;
+            }
+            waiting.poll();
+            if (!free) {
+                running = order;
+                runningCount++;
+            }
+            start(w).whenComplete((reply, error) -> {
+                if (!free) {
+                    ctx.executor().execute(() -> {
+                        runningCount--;
+                        startReady();
+                    });
+                }
+                if (error != null) {
+                    w.reply().complete(RespReply.error("internal error: " + error));
+                } else {
+                    w.reply().complete(reply);
+                }
+            });
+        }
+    }
+
+    private CompletableFuture<RespReply> start(Waiting w) {
+        boolean localRead = client.readonly() && w.order() == RespCommands.Order.READ;
+        var moved = w.order() != RespCommands.Order.FREE && !localRead ? node.redirection(w.args().get(1)) : java.util.Optional.<RespReply>empty();
+        try {
+            return moved.isPresent() ? CompletableFuture.completedFuture(moved.get()) : commands.run(w.args(), client);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
     }
 

@@ -127,6 +127,25 @@ class RespConnectionTest {
     }
 
     @Test
+    void aReadAfterAWriteStartsOnceTheWriteIsAnsweredAndAWriteAfterAReadLikewise() {
+        EmbeddedChannel ch = channel();
+        send(ch, command("SET", "k", "1") + command("SET", "j", "1") + command("GET", "k") + command("MGET", "k", "j")
+                + command("DEL", "k"));
+        assertThat(requests).as("the two writes run together; the reads wait").hasSize(2);
+        answers.get(0).complete(Response.OK);
+        ch.runPendingTasks();
+        assertThat(requests).hasSize(2);
+        answers.get(1).complete(Response.OK);
+        ch.runPendingTasks();
+        assertThat(requests).as("then the three reads of GET and MGET").hasSize(5).last().isInstanceOf(Request.Get.class);
+        answers.subList(2, 5).forEach(a -> a.complete(Response.NOT_FOUND));
+        ch.runPendingTasks();
+        assertThat(requests).as("then the delete").hasSize(6).last().isInstanceOf(Request.Delete.class);
+        answers.get(5).complete(Response.NOT_FOUND);
+        assertThat(written(ch)).isEqualTo("+OK\r\n+OK\r\n$-1\r\n*2\r\n$-1\r\n$-1\r\n:0\r\n");
+    }
+
+    @Test
     void setNxIsACompareAndSetAgainstAbsence() {
         EmbeddedChannel ch = channel();
         send(ch, command("SET", "k", "v", "NX") + command("SETNX", "k", "w"));
