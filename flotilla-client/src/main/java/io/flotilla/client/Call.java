@@ -2,7 +2,6 @@ package io.flotilla.client;
 
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
-import io.flotilla.client.wire.Session;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -66,9 +64,14 @@ final class Call {
         this.attemptTimeout = attemptTimeout;
     }
 
-    /** A write or a membership change: its outcome may be unknown. Only writes carry a session. */
-    private boolean isWrite() {
+    /** A write or a membership change: its outcome may be unknown. */
+    private boolean changesState() {
         return request.changesState();
+    }
+
+    /** The request, when this call has a session: only writes do. */
+    private Request.Write write() {
+        return (Request.Write) request;
     }
 
     void attempt() {
@@ -86,7 +89,7 @@ final class Call {
         }
         attempts++;
         if (session != null) {
-            request = withSession(request, session.refreshed(request.session()));
+            request = write().withSession(session.refreshed(write().session()));
         }
         Duration timeout = Duration.ofNanos(Math.min(left, attemptTimeout.toNanos()));
         Request sending = request;
@@ -122,7 +125,7 @@ final class Call {
     private static final int ABANDONED = 2;
 
     private void failed(InetSocketAddress node, boolean sent, Throwable error, Duration timeout) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Futures.cause(error);
         lastError = cause;
         // An attempt cut short by the deadline says nothing new: while polling through an election, it is one more poll.
         boolean cutShort = cause instanceof TimeoutException && timeout.compareTo(attemptTimeout) < 0;
@@ -132,7 +135,7 @@ final class Call {
                     + (mayHaveBeenApplied ? "; an earlier attempt may have been applied" : ""), Response.Code.INVALID, mayHaveBeenApplied));
             return;
         }
-        if (isWrite() && sent && !(cause instanceof NotSentException)) {
+        if (changesState() && sent && !(cause instanceof NotSentException)) {
             markMayHaveBeenApplied(); // it may have reached the leader, and its answer was lost
         }
         String reason = cause instanceof TimeoutException
@@ -143,13 +146,13 @@ final class Call {
             retryAfter(options.retry().backoff(++failuresInARow));
             return;
         }
-        note(ClientOptions.describe(node), reason);
+        note(HostPort.format(node), reason);
         client.tracker().suspect(node);
         retryAfter(options.retry().backoff(failuresInARow++)); // the first retry goes at once, to another node
     }
 
     private void answered(InetSocketAddress node, Response response) {
-        String where = ClientOptions.describe(node);
+        String where = HostPort.format(node);
         if (response instanceof Response.Value || response instanceof Response.Outcome || response instanceof Response.Status
                 || response instanceof Response.Members || response instanceof Response.Snapshot
                 || response instanceof Response.SnapshotData) {
@@ -185,7 +188,7 @@ final class Call {
                 retryAfter(options.retry().backoff(++failuresInARow)); // overloaded or stopping: back off
             }
             case UNKNOWN_OUTCOME -> {
-                if (isWrite()) {
+                if (changesState()) {
                     markMayHaveBeenApplied();
                 }
                 note(where, describe(f));
@@ -201,9 +204,9 @@ final class Call {
                 }
                 // No attempt can have been applied: start a new session and send it as a new write.
                 note(where, "session expired; starting a new one");
-                session.settled(request.session());
+                session.settled(write().session());
                 session = client.renewSession(session);
-                request = withSession(request, session.next());
+                request = write().withSession(session.next());
                 retryAfter(Duration.ZERO);
             }
             // A membership change refused by the cluster says only the core's reason: it is the same on every node.
@@ -222,7 +225,7 @@ final class Call {
     private void markMayHaveBeenApplied() {
         mayHaveBeenApplied = true;
         if (session != null) {
-            request = withSession(request, request.session().asRetry());
+            request = write().withSession(write().session().asRetry());
         }
     }
 
@@ -252,9 +255,9 @@ final class Call {
 
     /** Fails the call at once because the client is closing; may run on any thread, so it reads no attempt state. */
     void abort() {
-        boolean maybe = isWrite() && attempts > 0;
+        boolean maybe = changesState() && attempts > 0;
         finish(null, new ClusterUnavailableException(what + " failed: the client was closed"
-                + (!isWrite() ? "" : maybe ? ". The " + noun() + " MAY HAVE BEEN APPLIED" : ". The " + noun() + " was not applied"), maybe, null));
+                + (!changesState() ? "" : maybe ? ". The " + noun() + " MAY HAVE BEEN APPLIED" : ". The " + noun() + " was not applied"), maybe, null));
     }
 
     private void giveUp(String why) {
@@ -274,7 +277,7 @@ final class Call {
                 message.append("; tried ").append(String.join(", ", parts));
             }
         }
-        if (isWrite()) {
+        if (changesState()) {
             message.append(mayHaveBeenApplied
                     ? ". The " + noun() + " MAY HAVE BEEN APPLIED: an attempt reached the cluster and its answer was lost"
                     : ". The " + noun() + " was not applied");
@@ -286,7 +289,7 @@ final class Call {
     private List<String> lastAnswers() {
         List<String> out = new ArrayList<>();
         for (InetSocketAddress node : client.tracker().members()) {
-            String where = ClientOptions.describe(node);
+            String where = HostPort.format(node);
             Tried t = tried.get(where);
             Optional<String> reason = t != null ? Optional.of(t.reason) : client.tracker().lastHeard(node);
             reason.ifPresent(r -> out.add(where + ": " + r));
@@ -307,7 +310,7 @@ final class Call {
             return;
         }
         if (session != null) {
-            session.settled(request.session());
+            session.settled(write().session());
         }
         if (error != null) {
             result.completeExceptionally(error);
@@ -320,17 +323,6 @@ final class Call {
         Tried t = tried.computeIfAbsent(node, k -> new Tried());
         t.times++;
         t.reason = reason;
-    }
-
-    static Request withSession(Request r, Session s) {
-        if (r instanceof Request.Set set) {
-            return new Request.Set(s, set.key(), set.value());
-        } else if (r instanceof Request.Delete d) {
-            return new Request.Delete(s, d.key());
-        } else if (r instanceof Request.Cas c) {
-            return new Request.Cas(s, c.key(), c.expected(), c.value());
-        }
-        throw new AssertionError(r);
     }
 
     static String millis(Duration d) {

@@ -91,35 +91,13 @@ public record ClientOptions(List<InetSocketAddress> cluster, String clusterId, D
             if (entry.isEmpty()) {
                 continue;
             }
-            int colon = entry.lastIndexOf(':');
-            String host = colon < 0 ? "127.0.0.1" : entry.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1); // [::1]:5001
-            }
-            if (host.isEmpty()) {
-                host = "127.0.0.1";
-            }
-            int port;
-            try {
-                port = Integer.parseInt(entry.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + entry + "' is not host:port");
-            }
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("'" + entry + "': port " + port + " is out of range");
-            }
-            out.add(InetSocketAddress.createUnresolved(host, port));
+            // a bare port, or :port, is on this machine
+            out.add(HostPort.parse(entry.matches("\\d+") ? "127.0.0.1:" + entry : entry.startsWith(":") ? "127.0.0.1" + entry : entry));
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("no node addresses in '" + spec + "' (expected host:port,host:port,...)");
         }
         return out;
-    }
-
-    /** {@code host:port}, as in {@link #parseCluster}. */
-    public static String describe(InetSocketAddress address) {
-        String host = address.getHostString();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     public ClientOptions withCluster(List<InetSocketAddress> nodes) {

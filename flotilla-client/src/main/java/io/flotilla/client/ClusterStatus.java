@@ -21,7 +21,7 @@ public record ClusterStatus(List<Node> nodes) {
         }
 
         public String describeAddress() {
-            return ClientOptions.describe(address);
+            return HostPort.format(address);
         }
     }
 

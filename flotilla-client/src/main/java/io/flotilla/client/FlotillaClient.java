@@ -294,7 +294,7 @@ public final class FlotillaClient implements AutoCloseable {
     private CompletableFuture<Membership> change(String what, MembershipChange change) {
         return run(what, new Request.MemberChange(change), null).thenApply(FlotillaClient::membership)
                 .exceptionallyCompose(error -> {
-                    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                    Throwable cause = Futures.cause(error);
                     if (!(cause instanceof RequestRejectedException rejected && rejected.mayHaveBeenApplied())) {
                         return CompletableFuture.failedFuture(cause);
                     }
@@ -325,7 +325,7 @@ public final class FlotillaClient implements AutoCloseable {
     }
 
     private interface WriteBuilder {
-        Request build(io.flotilla.client.wire.Session session);
+        Request.Write build(io.flotilla.client.wire.Session session);
     }
 
     private CompletableFuture<Response> write(String what, WriteBuilder builder) {
@@ -351,8 +351,8 @@ public final class FlotillaClient implements AutoCloseable {
             if (!closed) {
                 inProgress.decrementAndGet();
             }
-            if (writeSession != null) {
-                writeSession.settled(request.session());
+            if (writeSession != null && request instanceof Request.Write w) {
+                writeSession.settled(w.session());
             }
             return refuse(what, writeSession != null);
         }

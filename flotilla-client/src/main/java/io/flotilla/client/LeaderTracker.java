@@ -156,7 +156,7 @@ final class LeaderTracker {
         for (InetSocketAddress node : nodes) {
             probe(node, timeout).whenComplete((status, error) -> {
                 if (error != null) {
-                    problems.add(ClientOptions.describe(node) + " (" + reason(error) + ")");
+                    problems.add(HostPort.format(node) + " (" + reason(error) + ")");
                 } else {
                     answered.add(node);
                     if ("LEADER".equals(status.role()) && (found.complete(node) || !leader().isPresent())) {
@@ -249,7 +249,7 @@ final class LeaderTracker {
 
     /** A short reason for a failed attempt or probe, e.g. "connection refused" or "no answer within 3000 ms". */
     static String reason(Throwable error) {
-        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable e = Futures.cause(error);
         if (e instanceof java.util.concurrent.TimeoutException) {
             return "no answer in time";
         }

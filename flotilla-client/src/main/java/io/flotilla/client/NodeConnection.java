@@ -1,5 +1,6 @@
 package io.flotilla.client;
 
+import io.flotilla.client.wire.Greeting;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.ProtocolException;
 import io.flotilla.client.wire.Request;
@@ -61,10 +62,11 @@ public final class NodeConnection implements AutoCloseable {
     }
 
     /**
-     * Connects and completes once the node accepted the {@code hello}; fails with an
+     * Connects and completes once the node accepted the {@code hello} (a client's {@link Hello}, or a
+     * relaying node's greeting); fails with an
      * {@link IOException} that names the address if it cannot connect or is refused.
      */
-    public static CompletableFuture<NodeConnection> open(EventLoopGroup group, InetSocketAddress address, Hello hello,
+    public static CompletableFuture<NodeConnection> open(EventLoopGroup group, InetSocketAddress address, Greeting hello,
                                                          int maxFrameBytes, int maxInFlight, Duration connectTimeout) {
         return open(group, address, hello, maxFrameBytes, maxInFlight, connectTimeout, null, 0);
     }
@@ -74,7 +76,7 @@ public final class NodeConnection implements AutoCloseable {
      * node certificate ({@link NodeTls}) for the id its hello reply names, and, unless
      * {@code expectedNode} is 0, that id is {@code expectedNode}.
      */
-    public static CompletableFuture<NodeConnection> open(EventLoopGroup group, InetSocketAddress address, Hello hello,
+    public static CompletableFuture<NodeConnection> open(EventLoopGroup group, InetSocketAddress address, Greeting hello,
                                                          int maxFrameBytes, int maxInFlight, Duration connectTimeout,
                                                          NodeTls tls, int expectedNode) {
         CompletableFuture<NodeConnection> opened = new CompletableFuture<>();
@@ -98,10 +100,10 @@ public final class NodeConnection implements AutoCloseable {
                 });
         bootstrap.connect(address).addListener(f -> {
             if (!f.isSuccess()) {
-                opened.completeExceptionally(new IOException("cannot connect to " + describe(address) + ": " + f.cause().getMessage()));
+                opened.completeExceptionally(new IOException("cannot connect to " + HostPort.format(address) + ": " + f.cause().getMessage()));
             } else {
                 Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
-                ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(hello)));
+                ch.writeAndFlush(Unpooled.wrappedBuffer(hello.encode()));
                 opened.whenComplete((connection, error) -> {
                     if (error != null) {
                         ch.close(); // no hello reply in time, or refused: do not leak the socket
@@ -125,7 +127,7 @@ public final class NodeConnection implements AutoCloseable {
             return answer;
         }
         if (pending.size() >= maxInFlight) {
-            answer.completeExceptionally(new NotSentException(maxInFlight + " requests already in flight to " + describe(address)));
+            answer.completeExceptionally(new NotSentException(maxInFlight + " requests already in flight to " + HostPort.format(address)));
             return answer;
         }
         long id = nextId.getAndIncrement();
@@ -133,11 +135,11 @@ public final class NodeConnection implements AutoCloseable {
         Optional<String> overLimit = limits.flatMap(l -> l.check(request, frame.remaining()));
         if ((request instanceof Request.MemberList || request instanceof Request.MemberChange) && version < 3 && askedVersion >= 3) {
             // The node answered an older version than asked: it does not know the request and would close the connection.
-            overLimit = Optional.of("node " + nodeId + " at " + describe(address) + " speaks protocol version " + version
+            overLimit = Optional.of("node " + nodeId + " at " + HostPort.format(address) + " speaks protocol version " + version
                     + ", which has no membership requests (version 3 does): upgrade it first");
         }
         if ((request instanceof Request.SnapshotBegin || request instanceof Request.SnapshotRead) && version < 4 && askedVersion >= 4) {
-            overLimit = Optional.of("node " + nodeId + " at " + describe(address) + " speaks protocol version " + version
+            overLimit = Optional.of("node " + nodeId + " at " + HostPort.format(address) + " speaks protocol version " + version
                     + ", which has no snapshot requests (version 4 does): upgrade it first");
         }
         if (overLimit.isPresent()) {
@@ -154,7 +156,7 @@ public final class NodeConnection implements AutoCloseable {
         out.writeWatched(Unpooled.wrappedBuffer(frame)).addListener(written -> {
             if (!written.isSuccess()) {
                 // Part of the frame never reached the socket, so the node cannot have read the request.
-                answer.completeExceptionally(new NotSentException("the request to " + describe(address)
+                answer.completeExceptionally(new NotSentException("the request to " + HostPort.format(address)
                         + " was not completely sent: " + written.cause()));
             }
         }); // and if the connection is lost after the write, channelInactive fails it as lost
@@ -173,7 +175,7 @@ public final class NodeConnection implements AutoCloseable {
 
     private NotSentException notSent() {
         String bye = goodbye;
-        return new NotSentException("connection to " + describe(address) + " is closed" + (bye == null ? "" : ": " + bye));
+        return new NotSentException("connection to " + HostPort.format(address) + " is closed" + (bye == null ? "" : ": " + bye));
     }
 
     /** The id of the node at the other end, from its hello reply. */
@@ -191,12 +193,8 @@ public final class NodeConnection implements AutoCloseable {
     }
 
     private void failAll() {
-        IOException lost = new IOException("connection to " + describe(address) + " was lost");
+        IOException lost = new IOException("connection to " + HostPort.format(address) + " was lost");
         pending.values().forEach(f -> f.completeExceptionally(lost));
-    }
-
-    static String describe(InetSocketAddress address) {
-        return address.getHostString() + ":" + address.getPort();
     }
 
     private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
@@ -213,7 +211,7 @@ public final class NodeConnection implements AutoCloseable {
                 String impostor = reply.accepted() && expectedNode >= 0
                         ? NodeTls.notNode(ctx.channel(), expectedNode != 0 ? expectedNode : reply.nodeId()) : null;
                 if (impostor != null) {
-                    opened.completeExceptionally(new IOException(describe(address) + " is not the node it should be: " + impostor));
+                    opened.completeExceptionally(new IOException(HostPort.format(address) + " is not the node it should be: " + impostor));
                     ctx.close();
                 } else if (reply.accepted()) {
                     nodeId = reply.nodeId();
@@ -221,7 +219,7 @@ public final class NodeConnection implements AutoCloseable {
                     version = reply.version();
                     opened.complete(NodeConnection.this);
                 } else {
-                    opened.completeExceptionally(new IOException(describe(address) + " refused the connection: " + reply.message()));
+                    opened.completeExceptionally(new IOException(HostPort.format(address) + " refused the connection: " + reply.message()));
                     ctx.close();
                 }
                 return;
@@ -244,14 +242,14 @@ public final class NodeConnection implements AutoCloseable {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
-                opened.completeExceptionally(new IOException(tls.describe(done.cause(), describe(address))));
+                opened.completeExceptionally(new IOException(tls.describe(done.cause(), HostPort.format(address))));
             }
             ctx.fireUserEventTriggered(event);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            opened.completeExceptionally(new IOException("connection to " + describe(address) + " closed during the handshake"
+            opened.completeExceptionally(new IOException("connection to " + HostPort.format(address) + " closed during the handshake"
                     + (expectedNode >= 0 ? " (a node that refused this client's certificate, or one without TLS?)" : "")));
             failAll();
         }
@@ -259,12 +257,12 @@ public final class NodeConnection implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (tls != null && NodeTls.isTlsFailure(cause)) {
-                opened.completeExceptionally(new IOException(tls.describe(cause, describe(address))));
+                opened.completeExceptionally(new IOException(tls.describe(cause, HostPort.format(address))));
                 ctx.close();
                 return;
             }
             String why = cause instanceof ProtocolException ? cause.getMessage() : cause.toString();
-            opened.completeExceptionally(new IOException("connection to " + describe(address) + " failed: " + why));
+            opened.completeExceptionally(new IOException("connection to " + HostPort.format(address) + " failed: " + why));
             ctx.close();
         }
     }

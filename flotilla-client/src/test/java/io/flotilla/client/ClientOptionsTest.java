@@ -16,7 +16,7 @@ class ClientOptionsTest {
                         InetSocketAddress.createUnresolved("127.0.0.1", 7000),
                         InetSocketAddress.createUnresolved("127.0.0.1", 8000),
                         InetSocketAddress.createUnresolved("::1", 9000));
-        assertThat(ClientOptions.describe(InetSocketAddress.createUnresolved("::1", 9000))).isEqualTo("[::1]:9000");
+        assertThat(HostPort.format(InetSocketAddress.createUnresolved("::1", 9000))).isEqualTo("[::1]:9000");
     }
 
     @Test

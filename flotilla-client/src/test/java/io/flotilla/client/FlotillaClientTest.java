@@ -45,7 +45,7 @@ class FlotillaClientTest {
     }
 
     private static List<Session> sessionsOf(List<Request> requests) {
-        return requests.stream().filter(Request::isWrite).map(Request::session).toList();
+        return requests.stream().filter(Request.Write.class::isInstance).map(r -> ((Request.Write) r).session()).toList();
     }
 
     @Test
@@ -192,7 +192,7 @@ class FlotillaClientTest {
     @Test
     void aWriteWhoseAnswerWasLostIsRetriedWithTheSameNumbersAndAppliedOnce() {
         AtomicInteger lost = new AtomicInteger();
-        cluster.node(1).interceptor = r -> r.isWrite() && lost.getAndIncrement() == 0 ? Answer.APPLY_THEN_CLOSE : null;
+        cluster.node(1).interceptor = r -> r instanceof Request.Write && lost.getAndIncrement() == 0 ? Answer.APPLY_THEN_CLOSE : null;
         FlotillaClient client = client(options());
 
         // CAS from absent: a second application would find the key present and answer CAS_MISMATCH.
@@ -209,7 +209,7 @@ class FlotillaClientTest {
     @Test
     void anUnknownOutcomeIsRetriedWithTheSameNumbers() {
         AtomicInteger calls = new AtomicInteger();
-        cluster.node(1).interceptor = r -> r.isWrite() && calls.getAndIncrement() == 0
+        cluster.node(1).interceptor = r -> r instanceof Request.Write && calls.getAndIncrement() == 0
                 ? Answer.respond(new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "gave up waiting")) : null;
         FlotillaClient client = client(options());
         client.set("a", "1");
@@ -220,7 +220,7 @@ class FlotillaClientTest {
 
     @Test
     void givesUpAtTheDeadlineAndSaysTheWriteMayHaveBeenApplied() {
-        cluster.nodes.forEach(n -> n.interceptor = r -> r.isWrite() ? Answer.DROP : null);
+        cluster.nodes.forEach(n -> n.interceptor = r -> r instanceof Request.Write ? Answer.DROP : null);
         FlotillaClient client = client(options().withDeadline(Duration.ofMillis(600)).withAttemptTimeout(Duration.ofMillis(200)));
         long start = System.nanoTime();
         assertThatThrownBy(() -> client.set("a", "1"))
@@ -280,7 +280,7 @@ class FlotillaClientTest {
         client.set("a", "1");
         long firstId = client.session().clientId();
         AtomicInteger calls = new AtomicInteger();
-        cluster.node(1).interceptor = r -> r.isWrite() && calls.getAndIncrement() == 0
+        cluster.node(1).interceptor = r -> r instanceof Request.Write && calls.getAndIncrement() == 0
                 ? Answer.respond(new Response.Failure(Response.Code.SESSION_EXPIRED, "session expired")) : null;
         client.set("a", "2");
         List<Session> sent = sessionsOf(cluster.node(1).dataRequests());
@@ -308,7 +308,7 @@ class FlotillaClientTest {
 
     @Test
     void tooManyCallsInProgressFailAtOnceUnsent() {
-        cluster.node(1).interceptor = r -> r.isWrite() ? Answer.DROP : null;
+        cluster.node(1).interceptor = r -> r instanceof Request.Write ? Answer.DROP : null;
         FlotillaClient client = client(options().withMaxInFlight(2));
         client.setAsync(Bytes.utf8("a"), Bytes.utf8("1"));
         client.setAsync(Bytes.utf8("b"), Bytes.utf8("1"));
@@ -320,7 +320,7 @@ class FlotillaClientTest {
 
     @Test
     void closingFailsTheCallsInProgress() {
-        cluster.node(1).interceptor = r -> r.isWrite() ? Answer.DROP : null;
+        cluster.node(1).interceptor = r -> r instanceof Request.Write ? Answer.DROP : null;
         FlotillaClient client = client(options());
         CompletableFuture<Void> pending = client.setAsync(Bytes.utf8("a"), Bytes.utf8("1"));
         Poll.until(Duration.ofSeconds(5), "the write reaches the node", () -> !cluster.node(1).dataRequests().isEmpty());
@@ -386,7 +386,7 @@ class FlotillaClientTest {
 
     @Test
     void aConnectionLostAfterTheWriteWasSentLeavesItsOutcomeUnknown() {
-        cluster.nodes.forEach(n -> n.interceptor = r -> r.isWrite() ? Answer.APPLY_THEN_CLOSE : null);
+        cluster.nodes.forEach(n -> n.interceptor = r -> r instanceof Request.Write ? Answer.APPLY_THEN_CLOSE : null);
         FlotillaClient client = client(options().withRetry(new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(5))));
         assertThatThrownBy(() -> client.set("a", "1"))
                 .isInstanceOf(ClusterUnavailableException.class)
@@ -455,9 +455,9 @@ class FlotillaClientTest {
         assertThatThrownBy(() -> client.set("a", "1"))
                 .isInstanceOf(ClusterUnavailableException.class)
                 .hasMessageMatching("set \"a\" failed: no leader after \\d+ polls in \\d+ ms \\(its deadline of 700 ms.*")
-                .hasMessageContaining(ClientOptions.describe(cluster.node(1).address()) + ": ")
-                .hasMessageContaining(ClientOptions.describe(cluster.node(2).address()) + ": ")
-                .hasMessageContaining(ClientOptions.describe(cluster.node(3).address()) + ": no answer")
+                .hasMessageContaining(HostPort.format(cluster.node(1).address()) + ": ")
+                .hasMessageContaining(HostPort.format(cluster.node(2).address()) + ": ")
+                .hasMessageContaining(HostPort.format(cluster.node(3).address()) + ": no answer")
                 .hasMessageNotContaining("0 attempts")
                 // The last poll may be cut short by the deadline after it was sent (a loaded machine): its
                 // outcome is then unknown, and the message must say which.

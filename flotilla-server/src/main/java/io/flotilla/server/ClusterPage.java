@@ -1,8 +1,9 @@
 package io.flotilla.server;
 
+import io.flotilla.client.Futures;
+import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeConnection;
 import io.flotilla.client.NodeTls;
-import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
@@ -11,6 +12,7 @@ import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.Member;
 import io.flotilla.server.http.HttpAnswer;
 import io.flotilla.server.http.HttpPort;
+import io.flotilla.server.net.NodeHello;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
@@ -26,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -175,7 +176,7 @@ final class ClusterPage implements AutoCloseable {
         if (address.isEmpty()) {
             return CompletableFuture.completedFuture(unreachable(m, "", "its address is not in this node's configuration"));
         }
-        String where = address.get().getHostString() + ":" + address.get().getPort();
+        String where = HostPort.format(address.get());
         return connection(m.id(), address.get())
                 .thenCompose(c -> c.send(new Request.StatusQuery(), TIMEOUT))
                 .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
@@ -219,14 +220,11 @@ final class ClusterPage implements AutoCloseable {
     }
 
     private String address(int id) {
-        return addresses.apply(id).map(a -> a.getHostString() + ":" + a.getPort()).orElse("");
+        return addresses.apply(id).map(HostPort::format).orElse("");
     }
 
     private static String describe(Throwable error) {
-        Throwable e = error;
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
+        Throwable e = Futures.cause(error);
         if (e instanceof TimeoutException) {
             return "no answer within " + TIMEOUT.toMillis() + " ms";
         }
@@ -246,7 +244,7 @@ final class ClusterPage implements AutoCloseable {
         // A relay's hello (never refused for capacity, authenticated as this node under TLS) in the
         // newest version, whose status carries the details.
         CompletableFuture<NodeConnection> fresh = NodeConnection.open(group, address,
-                new Hello(WireCodec.VERSION, Hello.Role.FORWARD, selfId, clusterId), maxFrameBytes, 16, TIMEOUT, tls, id);
+                NodeHello.forward(WireCodec.VERSION, selfId, clusterId), maxFrameBytes, 16, TIMEOUT, tls, id);
         connections.put(id, fresh);
         synchronized (this) {
             if (closed) {

@@ -1,5 +1,7 @@
 package io.flotilla.server;
 
+import io.flotilla.client.Futures;
+import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeConnection;
 import io.flotilla.client.NodeTls;
 import io.flotilla.client.wire.Hello;
@@ -307,8 +309,8 @@ public final class FlotillaServer implements AutoCloseable {
     private final Map<String, InetSocketAddress> resolved = new ConcurrentHashMap<>();
 
     private static InetSocketAddress resolve(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        InetSocketAddress a = HostPort.parse(hostPort);
+        return new InetSocketAddress(a.getHostString(), a.getPort());
     }
 
     /**
@@ -370,8 +372,8 @@ public final class FlotillaServer implements AutoCloseable {
     }
 
     private static String rootMessage(Throwable error) {
-        Throwable e = error;
-        while (e.getCause() != null && (e instanceof java.util.concurrent.CompletionException || e.getMessage() == null)) {
+        Throwable e = Futures.cause(error);
+        while (e.getCause() != null && e.getMessage() == null) {
             e = e.getCause();
         }
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
@@ -429,13 +431,13 @@ public final class FlotillaServer implements AutoCloseable {
     }
 
     private static String describe(InetSocketAddress a) {
-        return a == null ? "" : a.getHostString() + ":" + a.getPort();
+        return a == null ? "" : HostPort.format(a);
     }
 
     private String describePeers() {
         StringBuilder out = new StringBuilder();
         new TreeMap<>(config.peers()).forEach((id, a) -> out.append(out.length() == 0 ? "" : ",")
-                .append(id).append('=').append(a.getHostString()).append(':').append(a.getPort()));
+                .append(id).append('=').append(HostPort.format(a)));
         return out.toString();
     }
 

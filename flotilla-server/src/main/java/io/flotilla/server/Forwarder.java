@@ -1,11 +1,13 @@
 package io.flotilla.server;
 
+import io.flotilla.client.Futures;
+import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeConnection;
 import io.flotilla.client.NodeTls;
 import io.flotilla.client.NotSentException;
-import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
+import io.flotilla.server.net.NodeHello;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -51,13 +53,13 @@ final class Forwarder implements AutoCloseable {
     CompletableFuture<Response> forward(int leader, Request request, Duration timeout) {
         return connection(leader)
                 .exceptionallyCompose(error -> CompletableFuture.failedFuture(
-                        new NotSentException("this node cannot reach leader " + leader + ": " + unwrap(error).getMessage())))
+                        new NotSentException("this node cannot reach leader " + leader + ": " + Futures.cause(error).getMessage())))
                 .thenCompose(c -> c.send(request, timeout))
                 .handle((response, error) -> {
                     if (error == null) {
                         return response;
                     }
-                    Throwable cause = unwrap(error);
+                    Throwable cause = Futures.cause(error);
                     if (cause instanceof NotSentException notSent) {
                         throw new CompletionException(notSent);
                     }
@@ -68,12 +70,8 @@ final class Forwarder implements AutoCloseable {
                 });
     }
 
-    private static Throwable unwrap(Throwable error) {
-        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    }
-
     Response notLeader(int leader, String message) {
-        String where = addresses.apply(leader).map(a -> a.getHostString() + ":" + a.getPort()).orElse("");
+        String where = addresses.apply(leader).map(HostPort::format).orElse("");
         return new Response.NotLeader(leader, where, message);
     }
 
@@ -87,7 +85,7 @@ final class Forwarder implements AutoCloseable {
             return CompletableFuture.failedFuture(new java.io.IOException("its address is not in this node's configuration"));
         }
         CompletableFuture<NodeConnection> fresh = NodeConnection.open(group, address.get(),
-                new Hello(Hello.Role.FORWARD, selfId, clusterId), maxFrameBytes, 65536, Duration.ofSeconds(1), tls, leader);
+                NodeHello.forward(1, selfId, clusterId), maxFrameBytes, 65536, Duration.ofSeconds(1), tls, leader);
         connections.put(leader, fresh);
         return fresh;
     }

@@ -1,5 +1,6 @@
 package io.flotilla.server;
 
+import io.flotilla.client.Futures;
 import io.flotilla.client.NotSentException;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
@@ -22,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -70,7 +70,7 @@ final class KvService implements NodeServer.RequestHandler {
         if (request instanceof Request.SnapshotBegin) {
             // The leader takes the snapshot; a follower relays the request (NotLeaderException), as it does reads.
             return backups.begin().orTimeout(SNAPSHOT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded))
+                    .handle((response, error) -> error == null ? done(response) : onFailure(Futures.cause(error), request, forwarded))
                     .thenCompose(Function.identity());
         }
         if (request instanceof Request.SnapshotRead read) {
@@ -88,11 +88,11 @@ final class KvService implements NodeServer.RequestHandler {
                 counters.write();
             }
         }
-        CompletableFuture<Response> local = request instanceof Request.Get get
+        CompletableFuture<Response> local = request instanceof Request.Get get // else a write: all other requests are handled above
                 ? (get.stale() ? raft.readStale(get) : raft.read(get))
-                : raft.propose(new KvCommand.Write(Math.max(0, System.currentTimeMillis()), request));
+                : raft.propose(new KvCommand.Write(Math.max(0, System.currentTimeMillis()), (Request.Write) request));
         return local.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((response, error) -> error == null ? done(response) : onFailure(unwrap(error), request, forwarded))
+                .handle((response, error) -> error == null ? done(response) : onFailure(Futures.cause(error), request, forwarded))
                 .thenCompose(Function.identity());
     }
 
@@ -105,7 +105,7 @@ final class KvService implements NodeServer.RequestHandler {
         if (request instanceof Request.MemberChange change) {
             return raft.changeMembership(change.change()).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((config, error) -> error == null ? done(new Response.Members(membership(raft.status(), config)))
-                            : onFailure(unwrap(error), request, forwarded))
+                            : onFailure(Futures.cause(error), request, forwarded))
                     .thenCompose(Function.identity());
         }
         Status s = raft.status();
@@ -133,7 +133,7 @@ final class KvService implements NodeServer.RequestHandler {
                     + " is held by node " + read.nodeId() + ", not node " + self));
         }
         return forwarder.forward(read.nodeId(), read, timeout).exceptionally(error -> new Response.Failure(Response.Code.UNAVAILABLE,
-                "cannot reach node " + read.nodeId() + ", which holds the snapshot: " + unwrap(error).getMessage()));
+                "cannot reach node " + read.nodeId() + ", which holds the snapshot: " + Futures.cause(error).getMessage()));
     }
 
     /** {@code config} with each member's progress as the leader's {@code status} has it. */
@@ -163,7 +163,7 @@ final class KvService implements NodeServer.RequestHandler {
             // no leader (the client polls and looks for one) rather than send the client to it.
             Duration relayTimeout = request instanceof Request.SnapshotBegin ? SNAPSHOT_TIMEOUT : timeout;
             return forwarder.forward(n.leader(), request, relayTimeout).handle((response, relayError) -> {
-                Throwable cause = relayError == null ? null : unwrap(relayError);
+                Throwable cause = relayError == null ? null : Futures.cause(relayError);
                 return cause == null ? response : cause instanceof NotSentException
                         ? new Response.Failure(Response.Code.NO_LEADER, cause.getMessage() + "; retry shortly")
                         : failure(cause, request, timeout);
@@ -190,10 +190,10 @@ final class KvService implements NodeServer.RequestHandler {
                     ? "no answer within " + timeout.toMillis() + " ms"
                     : error instanceof OutcomeUnknownException ? error.getMessage() : "internal error: " + error);
         }
-        String what = request.isWrite() ? "write" : "change";
+        String what = request instanceof Request.Write ? "write" : "change";
         if (error instanceof OutcomeUnknownException) {
             return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, error.getMessage()
-                    + "; the " + what + " may or may not have been applied" + (request.isWrite() ? ": retry it with the same session" : ""));
+                    + "; the " + what + " may or may not have been applied" + (request instanceof Request.Write ? ": retry it with the same session" : ""));
         }
         if (error instanceof TimeoutException) {
             return new Response.Failure(Response.Code.UNKNOWN_OUTCOME, "no outcome within " + timeout.toMillis()
@@ -207,7 +207,4 @@ final class KvService implements NodeServer.RequestHandler {
         return CompletableFuture.completedFuture(response);
     }
 
-    private static Throwable unwrap(Throwable error) {
-        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    }
 }

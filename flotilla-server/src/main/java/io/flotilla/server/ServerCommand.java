@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.flotilla.client.HostPort;
 import io.flotilla.core.storage.DebugFsyncDelay;
 import io.flotilla.server.kv.KvLimits;
 import io.flotilla.server.net.ConnectionLimits;
@@ -407,20 +408,11 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** A "host:port" given for {@code what}. */
     static InetSocketAddress parseAddress(String what, String address) {
-        int colon = address.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException(what + " '" + address + "' is not host:port");
-        }
-        int p;
         try {
-            p = Integer.parseInt(address.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + " '" + address + "' has no valid port");
+            return HostPort.parse(address);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " " + e.getMessage());
         }
-        if (p <= 0 || p > 65535) {
-            throw new IllegalArgumentException(what + " port " + p + " is out of range");
-        }
-        return InetSocketAddress.createUnresolved(address.substring(0, colon), p);
     }
 
     static Map<Integer, InetSocketAddress> parsePeerMap(Map<Integer, String> raw) {
@@ -433,25 +425,13 @@ public final class ServerCommand implements Callable<Integer> {
             if (peerId <= 0) {
                 throw new IllegalArgumentException("peer ids must be positive, got " + peerId);
             }
-            int colon = address.lastIndexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("peer " + peerId + " address '" + address + "' is not host:port");
-            }
-            int p;
-            try {
-                p = Integer.parseInt(address.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("peer " + peerId + " address '" + address + "' has no valid port");
-            }
-            if (p <= 0 || p > 65535) {
-                throw new IllegalArgumentException("peer " + peerId + " port " + p + " is out of range");
-            }
-            String host = address.substring(0, colon);
-            Integer other = byAddress.putIfAbsent(host.toLowerCase(Locale.ROOT) + ":" + p, peerId);
+            InetSocketAddress parsed = parseAddress("peer " + peerId, address);
+            String where = HostPort.format(parsed);
+            Integer other = byAddress.putIfAbsent(where.toLowerCase(Locale.ROOT), peerId);
             if (other != null) { // two members on one port: one of them could never start
-                throw new IllegalArgumentException("peers " + other + " and " + peerId + " have the same address " + host + ":" + p);
+                throw new IllegalArgumentException("peers " + other + " and " + peerId + " have the same address " + where);
             }
-            members.put(peerId, InetSocketAddress.createUnresolved(host, p));
+            members.put(peerId, parsed);
         });
         if (members.isEmpty()) {
             throw new IllegalArgumentException("the peer list is empty");

@@ -1,5 +1,6 @@
 package io.flotilla.server;
 
+import io.flotilla.client.HostPort;
 import io.flotilla.server.kv.KvLimits;
 import io.flotilla.server.net.ConnectionLimits;
 import io.flotilla.server.net.TlsConfig;
@@ -72,6 +73,6 @@ public record ServerConfig(int nodeId, String host, int port, Map<Integer, InetS
 
     /** This node's address as its peers reach it: {@code --host} and {@code --port}. */
     public String advertised() {
-        return host + ":" + port;
+        return HostPort.format(host, port);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.NodeStatus;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -67,21 +68,21 @@ class FailoverIT {
             try {
                 for (int trial = 1; trial <= trials; trial++) {
                     long before = acks.get();
-                    assertThat(FaultInjectionIT.await(Duration.ofSeconds(30), () -> acks.get() > before + 20))
+                    assertThat(Poll.within(Duration.ofSeconds(30), () -> acks.get() > before + 20))
                             .as("writes flow before trial %d; last error %s; statuses %s", trial, lastError.get(),
                                     cluster.statuses()).isTrue();
                     int leader = cluster.awaitLeader(Duration.ofSeconds(10)).orElseThrow();
                     long killedAt = System.nanoTime();
                     cluster.kill(leader);
                     long reaped = System.nanoTime();
-                    assertThat(FaultInjectionIT.await(Duration.ofSeconds(30), () -> lastAck.get() > reaped))
+                    assertThat(Poll.within(Duration.ofSeconds(30), () -> lastAck.get() > reaped))
                             .as("a write is acknowledged after killing leader %d; last error %s; statuses %s", leader,
                                     lastError.get(), cluster.statuses()).isTrue();
                     long ms = (lastAck.get() - killedAt) / 1_000_000;
                     millis.add(ms);
                     System.out.printf("[failover] trial %2d: killed leader %d, next acknowledged write after %4d ms%n", trial, leader, ms);
                     cluster.start(leader);
-                    assertThat(FaultInjectionIT.await(Duration.ofSeconds(30), () -> caughtUp(leader)))
+                    assertThat(Poll.within(Duration.ofSeconds(30), () -> caughtUp(leader)))
                             .as("node %d catches up after its restart", leader).isTrue();
                 }
             } finally {

@@ -3,9 +3,11 @@ package io.flotilla.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.core.check.CheckResult;
 import io.flotilla.core.check.Outcome;
 import io.flotilla.server.tls.DevCertificates;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -13,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -110,11 +111,11 @@ class FaultInjectionIT {
             cluster.partition(Set.of(old), LinkProxy.Mode.REFUSE);
             long[] cutAt = oldLinks.stream().mapToLong(LinkProxy::forwardedBytes).toArray();
             long othersAtCut = otherBytes(old);
-            assertThat(await(Duration.ofSeconds(10), () -> cluster.statuses().values().stream()
+            assertThat(Poll.within(Duration.ofSeconds(10), () -> cluster.statuses().values().stream()
                     .anyMatch(s -> s.nodeId() != old && "LEADER".equals(s.role()) && s.term() > oldTerm)))
                     .as("the majority elects a new leader").isTrue();
             majority.set("during", "2");
-            assertThat(await(Duration.ofSeconds(10), () -> cluster.status(old).map(s -> !"LEADER".equals(s.role())).orElse(false)))
+            assertThat(Poll.within(Duration.ofSeconds(10), () -> cluster.status(old).map(s -> !"LEADER".equals(s.role())).orElse(false)))
                     .as("the isolated leader steps down: %s", cluster.status(old)).isTrue();
             boolean refused;
             try {
@@ -124,14 +125,17 @@ class FaultInjectionIT {
                 refused = true;
             }
             assertThat(refused).as("a write through the isolated node cannot commit").isTrue();
-            Thread.sleep(500);
+            // The isolated node kept trying its peers all along; once the majority's links carried more
+            // traffic (heartbeats) since then, the cut links must still have forwarded nothing.
+            long othersNow = otherBytes(old);
+            Poll.until("the majority's links carry traffic", () -> otherBytes(old) > othersNow);
             for (int i = 0; i < oldLinks.size(); i++) {
                 assertThat(oldLinks.get(i).forwardedBytes()).as("%s forwards nothing once cut", oldLinks.get(i)).isEqualTo(cutAt[i]);
             }
-            assertThat(otherBytes(old)).as("the majority's links still carry traffic").isGreaterThan(othersAtCut);
+            assertThat(othersNow).as("the majority's links carried traffic during the cut").isGreaterThan(othersAtCut);
 
             cluster.healNetwork();
-            assertThat(await(Duration.ofSeconds(20), () -> {
+            assertThat(Poll.within(Duration.ofSeconds(20), () -> {
                 try {
                     return isolated.get("during", io.flotilla.client.ReadConsistency.STALE).equals(Optional.of("2"));
                 } catch (RuntimeException e) {
@@ -141,9 +145,21 @@ class FaultInjectionIT {
             assertThat(majority.get("isolated")).as("the write sent to the isolated leader never took effect").isEmpty();
             // It can catch up from the leader's messages alone, before its own links have reconnected
             // (backoff up to 2 s): wait for traffic on every link rather than expect it at once.
-            assertThat(await(Duration.ofSeconds(10), () -> oldLinks.stream()
+            assertThat(Poll.within(Duration.ofSeconds(10), () -> oldLinks.stream()
                     .allMatch(l -> l.forwardedBytes() > cutAt[oldLinks.indexOf(l)])))
                     .as("every link of the healed node carries traffic again: %s", oldLinks).isTrue();
+        }
+    }
+
+    /** The member list, or empty while no node answers it. */
+    private static Optional<Cli.Result> memberList(Nemesis nemesis) {
+        try {
+            return nemesis.memberList();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 
@@ -151,17 +167,6 @@ class FaultInjectionIT {
         return cluster.links().stream().filter(l -> l.from() != node && l.to() != node).mapToLong(LinkProxy::forwardedBytes).sum();
     }
 
-    /** Polls {@code condition} every 100 ms until it holds or {@code timeout} passes. */
-    static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(100);
-        }
-        return condition.getAsBoolean();
-    }
 
     static Duration duration() {
         String s = System.getProperty("faults.duration", "").trim();
@@ -226,16 +231,14 @@ class FaultInjectionIT {
      * one a voter once the last joining member caught up; waited for) and every removed id recorded.
      */
     private List<String> finalConfiguration(Nemesis nemesis) throws Exception {
-        long deadline = System.nanoTime() + SERVE_AGAIN_BOUND.toNanos();
-        Optional<Cli.Result> list;
-        do {
-            list = nemesis.memberList();
-            boolean allVoters = list.map(l -> l.kinds().values().stream().allMatch("voter"::equals)).orElse(false);
-            if (allVoters && list.get().kinds().keySet().equals(cluster.members())) {
-                break;
-            }
-            Thread.sleep(500);
-        } while (System.nanoTime() < deadline);
+        List<Optional<Cli.Result>> last = new ArrayList<>(List.of(Optional.empty()));
+        Poll.within(SERVE_AGAIN_BOUND, () -> {
+            Optional<Cli.Result> answer = memberList(nemesis);
+            last.set(0, answer);
+            return answer.map(l -> l.kinds().values().stream().allMatch("voter"::equals)
+                    && l.kinds().keySet().equals(cluster.members())).orElse(false);
+        });
+        Optional<Cli.Result> list = last.get(0);
         System.out.println("[faults] final configuration: " + list.map(l -> l.json().toString()).orElse("(no member list)"));
         List<String> problems = new ArrayList<>();
         if (list.isEmpty()) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.check.CheckResult;
@@ -57,19 +58,19 @@ class MembershipIT {
     void growFromThreeToFiveAndShrinkBackToThreeUnderLoad() throws Exception {
         startCluster(List.of());
         startLoad();
-        Thread.sleep(1500);
+        awaitWrites(50);
 
         for (int n = 0; n < 2; n++) {
             int id = cluster.newNode(cluster.leader().orElse(1));
             cluster.start(id);
-            assertThat(FaultInjectionIT.await(Duration.ofSeconds(30), () -> cluster.logText(id).contains("member add " + id)))
+            assertThat(Poll.within(Duration.ofSeconds(30), () -> cluster.logText(id).contains("member add " + id)))
                     .as("node %d says which command adds it; its log:%n%s", id, cluster.tail(id, 20)).isTrue();
             Cli.Result add = change("member add " + id + " --wait", "member", "add", String.valueOf(id), cluster.address(id), "--wait",
                     "--timeout", "30s");
             assertThat(add.exit()).as("%s", add).isZero();
             cluster.markAdded(id);
             assertThat(memberList().kinds()).as("node %d votes once member add --wait returns", id).containsEntry(id, "voter");
-            Thread.sleep(1000);
+            awaitWrites(20);
         }
         assertThat(memberList().kinds().values()).as("five voters").containsExactly("voter", "voter", "voter", "voter", "voter");
 
@@ -78,7 +79,7 @@ class MembershipIT {
             int leader = cluster.leader().orElseThrow();
             int victim = cluster.members().stream().filter(id -> id != leader && id <= 3).findFirst().orElseThrow();
             removeAndExpectExit(victim);
-            Thread.sleep(1000);
+            awaitWrites(20);
         }
         Cli.Result list = memberList();
         assertThat(list.kinds()).as("%s", list).hasSize(3).allSatisfy((id, kind) -> assertThat(kind).isEqualTo("voter"));
@@ -105,13 +106,12 @@ class MembershipIT {
         }
         int id = cluster.newNode(cluster.leader().orElse(1));
         cluster.start(id);
-        assertThat(FaultInjectionIT.await(Duration.ofSeconds(30), () -> cluster.logText(id).contains("member add " + id))).isTrue();
+        assertThat(Poll.within(Duration.ofSeconds(30), () -> cluster.logText(id).contains("member add " + id))).isTrue();
         Cli.Result add = cluster.cli(CHANGE_TIMEOUT, "member", "add", String.valueOf(id), cluster.address(id), "--wait");
         assertThat(add.exit()).as("%s", add).isZero();
         cluster.markAdded(id);
-        Thread.sleep(1000);
-        assertThat(cluster.isRunning(id)).as("node %d still runs; its log:%n%s", id, cluster.tail(id, 10)).isTrue();
         awaitApplied(id);
+        assertThat(cluster.isRunning(id)).as("node %d still runs; its log:%n%s", id, cluster.tail(id, 10)).isTrue();
         Cli.Result read = Cli.exec(List.of(Cli.script().toString(), "--cluster", cluster.clientAddress(id), "-o", "json", "get", "--stale",
                 key(19)), null, Duration.ofSeconds(30));
         assertThat(read.json().path("value").asText()).as("%s", read).isEqualTo("value-19");
@@ -204,7 +204,7 @@ class MembershipIT {
     void removeTheLeader() throws Exception {
         startCluster(List.of());
         startLoad();
-        Thread.sleep(1500);
+        awaitWrites(50);
 
         int leader = cluster.leader().orElseThrow();
         long start = recorder.now();
@@ -214,7 +214,7 @@ class MembershipIT {
         assertThat(next).as("a new leader among the others").isPresent().get().isNotEqualTo(leader);
         System.out.printf("[membership] remove the leader %d: it exited %d ms after member remove began; node %d leads%n", leader,
                 (exitedAt - start) / 1_000_000, next.get());
-        Thread.sleep(1500);
+        awaitWrites(50);
 
         // Back to three: a fresh node in its place.
         int id = cluster.newNode(next.get());
@@ -223,7 +223,7 @@ class MembershipIT {
                 "--timeout", "30s");
         assertThat(add.exit()).as("%s", add).isZero();
         cluster.markAdded(id);
-        Thread.sleep(1000);
+        awaitWrites(20);
         Cli.Result list = memberList();
         assertThat(list.kinds()).as("%s", list).hasSize(3).allSatisfy((n, kind) -> assertThat(kind).isEqualTo("voter"));
         assertThat(list.removedIds()).contains(leader);
@@ -244,8 +244,20 @@ class MembershipIT {
     }
 
     /** Three clients of the fault suite's workload, on the members of the moment. */
+    /** Lets the load run until the cluster acknowledged {@code more} further writes: history on both sides of what comes next. */
+    private void awaitWrites(int more) {
+        long before = acknowledgedWrites();
+        Poll.until(Duration.ofSeconds(60), more + " more acknowledged writes", () -> acknowledgedWrites() >= before + more);
+    }
+
+    private long acknowledgedWrites() {
+        return recorder.recorded().stream().filter(HistoryRecorder.Recorded::acknowledgedWrite).count();
+    }
+
     private void startLoad() {
-        recorder = new HistoryRecorder(cluster::clientOptions, 3, 4, 60, System.nanoTime());
+        long seed = System.nanoTime();
+        System.out.println("[membership] load seed " + seed);
+        recorder = new HistoryRecorder(cluster::clientOptions, 3, 4, 60, seed);
         recorder.start();
     }
 
@@ -282,7 +294,7 @@ class MembershipIT {
     private void awaitApplied(int id) throws Exception {
         long commit = cluster.statuses().values().stream().filter(s -> "LEADER".equals(s.role()))
                 .mapToLong(NodeStatus::commitIndex).max().orElseThrow();
-        assertThat(FaultInjectionIT.await(Duration.ofSeconds(20),
+        assertThat(Poll.within(Duration.ofSeconds(20),
                 () -> cluster.status(id).map(s -> s.appliedIndex() >= commit).orElse(false)))
                 .as("node %d applies up to %d: %s", id, commit, cluster.status(id)).isTrue();
     }
@@ -293,7 +305,7 @@ class MembershipIT {
      * than {@link #MAX_STRETCH} (each change's longest stretch without an acknowledged write is printed).
      */
     private void finishAndCheck() throws Exception {
-        Thread.sleep(1500);
+        awaitWrites(50);
         long endedAt = recorder.now();
         Verdict verdict = Verdict.reach(cluster, recorder, Duration.ofSeconds(30));
         List<Long> acks = verdict.acknowledgements();

@@ -1,7 +1,7 @@
 package io.flotilla.faults;
 
-import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.WireCodec;
+import io.flotilla.server.net.NodeHello;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -97,7 +97,7 @@ final class NodeProxy implements AutoCloseable {
         b.get(); // version
         int role = b.get();
         int id = b.getInt();
-        boolean node = role == Hello.Role.PEER.wire() || role == Hello.Role.FORWARD.wire();
+        boolean node = role == NodeHello.Role.PEER.wire() || role == NodeHello.Role.FORWARD.wire();
         return node && id > 0 ? id : 0;
     }
 

@@ -4,6 +4,7 @@ import io.flotilla.client.ClientOptions;
 import io.flotilla.client.ClientTls;
 import io.flotilla.client.ClusterStatus;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.client.RetryPolicy;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.server.TestPorts;
@@ -429,16 +430,9 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     /** Polls until some node leads, up to {@code timeout}. */
-    Optional<Integer> awaitLeader(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            Optional<Integer> l = leader();
-            if (l.isPresent()) {
-                return l;
-            }
-            Thread.sleep(50);
-        }
-        return Optional.empty();
+    Optional<Integer> awaitLeader(Duration timeout) {
+        Poll.within(timeout, () -> leader().isPresent());
+        return leader();
     }
 
     /** Runs {@code bin/flotilla-client -o json --cluster <every member> ARGS...}. */

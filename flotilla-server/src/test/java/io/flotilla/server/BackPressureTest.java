@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.WireCodec;
@@ -87,7 +88,7 @@ class BackPressureTest {
                         assertThat(client.get(Bytes.utf8("k" + i))).contains(Bytes.utf8("v" + i));
                         worstNanos = Math.max(worstNanos, System.nanoTime() - t0);
                     }
-                    TestCluster.await(() -> node.closedSlowReaders() == 1, "the non-reading client's disconnection");
+                    Poll.until("the non-reading client's disconnection", () -> node.closedSlowReaders() == 1);
                     long heapAfter = usedHeapAfterGc(memory);
                     long directAfter = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
                     System.out.printf("sent %d GETs of 1 MiB; peak unwritten answers %d bytes; heap after GC %d -> %d MiB; "
@@ -116,7 +117,7 @@ class BackPressureTest {
             NodeServer node = cluster.nodes.get(1).nodeServer();
             try (FlotillaClient client = FlotillaClient.create(ClientOptions.of(cluster.clusterAddresses()).withClusterId("test"))) {
                 client.set(Bytes.utf8("a"), Bytes.utf8("0"));
-                TestCluster.await(() -> node.closedIdle() >= 1, "the idle connection's closing");
+                Poll.until("the idle connection's closing", () -> node.closedIdle() >= 1);
                 assertThat(client.get(Bytes.utf8("a"))).contains(Bytes.utf8("0"));
                 // Calls right around the moment the node closes the connection (odd rounds), and well after
                 // it (even rounds, so that the node surely closes some): none may fail.

@@ -7,6 +7,7 @@ import io.flotilla.client.BackupFile;
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.Poll;
 import io.flotilla.client.ReadConsistency;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
@@ -99,8 +100,7 @@ class BackupRestoreTest {
         }
         for (int id = 1; id <= 3; id++) {
             int node = id;
-            TestCluster.await(() -> restored.nodes.get(node).raft().status().appliedIndex() > saved.header().index(),
-                    "node " + node + " applies the new write after the restored state", restored::statuses);
+            Poll.until("node " + node + " applies the new write after the restored state", () -> restored.nodes.get(node).raft().status().appliedIndex() > saved.header().index(), restored::statuses);
             assertThat(restored.nodes.get(id).stateMachine().query(new Request.Get(Bytes.utf8("key-299"), true)))
                     .isEqualTo(new Response.Value(Bytes.utf8("value-299")));
             assertThat(restored.nodes.get(id).raft().status().members().voters()).containsExactly(1, 2, 3);
@@ -124,8 +124,7 @@ class BackupRestoreTest {
             assertThat(old.set(c, "k" + i, "v" + i)).isEqualTo(Response.OK);
         }
         Path leaderData = old.config(leader).dataDir();
-        TestCluster.await(() -> !Files.exists(leaderData.resolve("snapshot_" + info.index() + "_" + info.term())),
-                "the snapshot's file is deleted");
+        Poll.until("the snapshot's file is deleted", () -> !Files.exists(leaderData.resolve("snapshot_" + info.index() + "_" + info.term())));
 
         int follower = leader % 3 + 1;
         NodeConnection viaFollower = old.connect(follower); // relayed to the node holding it

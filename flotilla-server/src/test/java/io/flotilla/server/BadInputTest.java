@@ -7,6 +7,7 @@ import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Response;
 import io.flotilla.client.wire.WireCodec;
 import io.flotilla.core.Bytes;
+import io.flotilla.server.net.NodeHello;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -118,7 +119,7 @@ class BadInputTest {
     @Test
     void halfAFrameAndSilenceIsClosedAfterTheIdleTimeout() throws Exception {
         try (Socket s = open()) {
-            frame(s, array(WireCodec.encodeHello(new Hello(Hello.Role.CLIENT, 0, ""))));
+            frame(s, array(WireCodec.encodeHello(new Hello(1, ""))));
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.writeInt(100);
             out.write(new byte[10]);
@@ -135,7 +136,7 @@ class BadInputTest {
     @Test
     void anUnknownRequestTypeIsRefused() throws Exception {
         try (Socket s = open()) {
-            frame(s, array(WireCodec.encodeHello(new Hello(Hello.Role.CLIENT, 0, ""))));
+            frame(s, array(WireCodec.encodeHello(new Hello(1, ""))));
             frame(s, ByteBuffer.allocate(9).putLong(1).put((byte) 99).array());
             assertClosedByServer(s);
         }
@@ -145,7 +146,7 @@ class BadInputTest {
     @Test
     void aPeerOfAnotherClusterIsRefusedWithAReason() throws Exception {
         try (Socket s = open()) {
-            frame(s, array(WireCodec.encodeHello(new Hello(Hello.Role.PEER, 1, "other-cluster"))));
+            frame(s, array(NodeHello.peer(1, "other-cluster").encode()));
             DataInputStream in = new DataInputStream(s.getInputStream());
             byte[] reply = new byte[in.readInt()];
             in.readFully(reply);
@@ -160,7 +161,7 @@ class BadInputTest {
     @Test
     void garbageOnAnAcceptedPeerLinkIsRefused() throws Exception {
         try (Socket s = open()) {
-            frame(s, array(WireCodec.encodeHello(new Hello(Hello.Role.PEER, 1, "test"))));
+            frame(s, array(NodeHello.peer(1, "test").encode()));
             frame(s, new byte[] {1, 42, 0, 0});
             assertClosedByServer(s);
         }
@@ -184,7 +185,7 @@ class BadInputTest {
     void aClientHelloOfVersion2IsAnsweredWithTheLimitsAndVersion1WithoutThem() throws Exception {
         for (int version = 2; version <= WireCodec.VERSION; version++) { // 3 has the same reply, in its own version
             try (Socket s = open()) {
-                frame(s, array(WireCodec.encodeHello(new Hello(version, Hello.Role.CLIENT, 0, ""))));
+                frame(s, array(WireCodec.encodeHello(new Hello(version, ""))));
                 Hello.Reply reply = WireCodec.decodeHelloReply(ByteBuffer.wrap(readFrame(s)));
                 assertThat(reply.accepted()).isTrue();
                 assertThat(reply.version()).isEqualTo(version);
@@ -193,7 +194,7 @@ class BadInputTest {
             }
         }
         try (Socket s = open()) {
-            frame(s, array(WireCodec.encodeHello(new Hello(Hello.Role.CLIENT, 0, ""))));
+            frame(s, array(WireCodec.encodeHello(new Hello(1, ""))));
             byte[] reply = readFrame(s);
             assertThat(reply[4]).as("version byte").isEqualTo((byte) 1);
             assertThat(WireCodec.decodeHelloReply(ByteBuffer.wrap(reply)).limits()).isEmpty();

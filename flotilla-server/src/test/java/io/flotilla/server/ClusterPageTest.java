@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.core.ClusterConfig;
 import io.flotilla.core.Member;
@@ -95,15 +96,20 @@ class ClusterPageTest {
             assertThat(member(view, leader).get("requests").get("writes").asLong()).isZero();
 
             cluster.halt(other);
-            Thread.sleep(ClusterPage.FRESH.toMillis() + 50); // past the answer polls share
-            long start = System.nanoTime();
-            JsonNode after = JSON.readTree(get(cluster, follower, "/cluster").body());
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
-            JsonNode down = member(after, other);
+            // Answers are shared for ClusterPage.FRESH; once they are not, the page shows the node unreachable,
+            // and never waits long for it.
+            JsonNode[] after = new JsonNode[1];
+            Poll.until("node " + other + " shown unreachable", () -> {
+                long start = System.nanoTime();
+                after[0] = view(cluster, follower);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+                return !member(after[0], other).get("reachable").asBoolean();
+            });
+            JsonNode down = member(after[0], other);
             assertThat(down.get("reachable").asBoolean()).isFalse();
             assertThat(down.get("error").asText()).isNotEmpty();
             assertThat(down.get("address").asText()).isEqualTo(cluster.address(other));
-            assertThat(member(after, leader).get("reachable").asBoolean()).isTrue();
+            assertThat(member(after[0], leader).get("reachable").asBoolean()).isTrue();
             c.close();
         }
     }
@@ -167,6 +173,15 @@ class ClusterPageTest {
             }
         }
         throw new AssertionError("no member " + id + " in " + view);
+    }
+
+    /** GET /cluster from {@code node}, parsed. */
+    private static JsonNode view(TestCluster cluster, int node) {
+        try {
+            return JSON.readTree(get(cluster, node, "/cluster").body());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     static HttpResponse<String> get(TestCluster cluster, int node, String path) throws Exception {

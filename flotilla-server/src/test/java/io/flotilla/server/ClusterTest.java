@@ -3,6 +3,7 @@ package io.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.core.Bytes;
@@ -50,8 +51,8 @@ class ClusterTest {
             int follower = leader % 3 + 1;
             NodeConnection c = cluster.connect(follower);
             assertThat(cluster.set(c, "k", "v")).isEqualTo(Response.OK);
-            TestCluster.await(() -> cluster.nodes.get(follower).raft().status().appliedIndex()
-                    >= cluster.nodes.get(leader).raft().status().commitIndex(), "the follower applied the write");
+            Poll.until("the follower applied the write", () -> cluster.nodes.get(follower).raft().status().appliedIndex()
+                    >= cluster.nodes.get(leader).raft().status().commitIndex());
             assertThat(TestCluster.call(c, new Request.Get(Bytes.utf8("k"), true))).isEqualTo(new Response.Value(Bytes.utf8("v")));
             Response status = TestCluster.call(c, new Request.StatusQuery());
             assertThat(((Response.Status) status).status().leaderId()).isEqualTo(leader);
@@ -79,8 +80,8 @@ class ClusterTest {
             cluster.start(old); // same data directory
             cluster.awaitLeader();
             NodeConnection back = cluster.connect(old);
-            TestCluster.await(() -> cluster.nodes.get(old).raft().status().appliedIndex()
-                    >= cluster.nodes.get(next).raft().status().commitIndex(), "the old leader caught up");
+            Poll.until("the old leader caught up", () -> cluster.nodes.get(old).raft().status().appliedIndex()
+                    >= cluster.nodes.get(next).raft().status().commitIndex());
             assertThat(TestCluster.call(back, new Request.Get(Bytes.utf8("after"), true))).isEqualTo(new Response.Value(Bytes.utf8("failover")));
             assertThat(TestCluster.call(back, new Request.Get(Bytes.utf8("k7"), true))).isEqualTo(new Response.Value(Bytes.utf8("v7")));
         }
@@ -118,10 +119,10 @@ class ClusterTest {
             for (int i = 0; i < 200; i++) {
                 assertThat(cluster.set(c, "k" + i, "v" + i)).isEqualTo(Response.OK);
             }
-            TestCluster.await(() -> cluster.nodes.get(leader).raft().status().commitIndex() > 200, "commits");
+            Poll.until("commits", () -> cluster.nodes.get(leader).raft().status().commitIndex() > 200);
             cluster.start(down);
-            TestCluster.await(() -> cluster.nodes.get(down).raft().status().appliedIndex()
-                    >= cluster.nodes.get(leader).raft().status().commitIndex(), "the restarted node caught up", cluster::statuses);
+            Poll.until("the restarted node caught up", () -> cluster.nodes.get(down).raft().status().appliedIndex()
+                    >= cluster.nodes.get(leader).raft().status().commitIndex(), cluster::statuses);
             NodeConnection back = cluster.connect(down);
             assertThat(TestCluster.call(back, new Request.Get(Bytes.utf8("k150"), true))).isEqualTo(new Response.Value(Bytes.utf8("v150")));
             // It now restarts from the snapshot it received, not from the beginning of history.
@@ -153,14 +154,14 @@ class ClusterTest {
             if (first != 1) {
                 cluster.nodes.get(first).raft().transferLeadership(1).get(5, TimeUnit.SECONDS);
             }
-            TestCluster.await(() -> cluster.nodes.get(1).raft().status().role() == Role.LEADER, "node 1 leads", cluster::statuses);
+            Poll.until("node 1 leads", () -> cluster.nodes.get(1).raft().status().role() == Role.LEADER, cluster::statuses);
             NodeConnection c = cluster.connect(1);
             cluster.halt(2);
             cluster.halt(3);
             long before = cluster.nodes.get(1).raft().status().lastIndex();
             CompletableFuture<Response> write = c.send(new Request.Set(cluster.nextSession(), Bytes.utf8("k"), Bytes.utf8("v")),
                     Duration.ofSeconds(30));
-            TestCluster.await(() -> cluster.nodes.get(1).raft().status().lastIndex() > before, "the write is in node 1's log");
+            Poll.until("the write is in node 1's log", () -> cluster.nodes.get(1).raft().status().lastIndex() > before);
             assertThat(write).as("no quorum: the write cannot commit").isNotDone();
 
             cluster.nodes.remove(1).close(); // a graceful stop: the other nodes (restarted) may still commit the write

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.core.RaftRuntime;
 import io.flotilla.server.net.NodeServer;
 import java.io.OutputStream;
@@ -82,8 +83,8 @@ class EventLogLinesTest {
             for (int id = 1; id <= 3; id++) {
                 if (id != leader) {
                     int follower = id;
-                    TestCluster.await(() -> !matching(runtime, "node " + follower + " follows leader " + leader + " in term " + term
-                            + " \\((no leader known before|previous leader: node \\d+ in term \\d+)\\)").isEmpty(), "node " + id + "'s line");
+                    Poll.until("node " + id + "'s line", () -> !matching(runtime, "node " + follower + " follows leader " + leader + " in term " + term
+                            + " \\((no leader known before|previous leader: node \\d+ in term \\d+)\\)").isEmpty());
                     assertThat(matching(runtime, "node " + follower + " follows leader " + leader + " in term " + term + " .*")).hasSize(1);
                 }
             }
@@ -97,7 +98,7 @@ class EventLogLinesTest {
                 for (int id = 1; id <= 3; id++) {
                     int node = id;
                     String line = "node " + node + ": snapshot at index (\\d+) of term \\d+ \\(\\d+ bytes in \\d+ ms\\); log starts at \\d+";
-                    TestCluster.await(() -> !matching(snapshots, line).isEmpty(), "node " + node + "'s snapshot line");
+                    Poll.until("node " + node + "'s snapshot line", () -> !matching(snapshots, line).isEmpty());
                     List<String> indexes = matching(snapshots, line).stream().map(m -> m.replaceAll(line, "$1")).toList();
                     assertThat(indexes).as("one line per snapshot").doesNotHaveDuplicates();
                 }
@@ -110,7 +111,7 @@ class EventLogLinesTest {
                     String line = "node " + node + " uses the configuration of index (\\d+)( \\(not committed yet\\))?: node " + follower
                             + " removed; was members\\[.*\\], now members\\[.*\\] removed\\[" + follower + "\\]";
                     if (node != follower) {
-                        TestCluster.await(() -> !matching(runtime, line).isEmpty(), "node " + node + "'s configuration line");
+                        Poll.until("node " + node + "'s configuration line", () -> !matching(runtime, line).isEmpty());
                     }
                     if (node == leader) {
                         List<String> lines = matching(runtime, line);
@@ -142,7 +143,7 @@ class EventLogLinesTest {
             }
             for (int port : ports) {
                 String line = "closing connection from 127.0.0.1:" + port + ": not a Flotilla connection .*";
-                TestCluster.await(() -> !matching(connections, line).isEmpty(), "the line for port " + port);
+                Poll.until("the line for port " + port, () -> !matching(connections, line).isEmpty());
                 assertThat(matching(connections, line)).hasSize(1);
             }
         }

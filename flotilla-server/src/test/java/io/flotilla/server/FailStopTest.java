@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Request;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.protocol.Role;
@@ -37,14 +38,14 @@ class FailStopTest {
             assertThat(System.nanoTime() - started).isLessThan(TimeUnit.SECONDS.toNanos(1));
             assertThat(node.raft().failure()).isDone();
             assertThat(node.raft().status().role()).isNotEqualTo(Role.LEADER);
-            TestCluster.await(() -> {
+            Poll.until("the port closed", () -> {
                 try {
                     cluster.connect(1).close();
                     return false;
                 } catch (Exception refused) {
                     return true;
                 }
-            }, "the port closed");
+            });
             assertThatThrownBy(() -> cluster.connect(1)).isInstanceOf(Exception.class);
         }
     }

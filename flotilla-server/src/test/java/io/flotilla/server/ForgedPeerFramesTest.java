@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
@@ -24,6 +25,7 @@ import io.flotilla.core.protocol.RaftNode;
 import io.flotilla.core.protocol.Status;
 import io.flotilla.server.kv.KvCodec;
 import io.flotilla.server.kv.KvCommand;
+import io.flotilla.server.net.NodeHello;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.Socket;
@@ -57,15 +59,15 @@ class ForgedPeerFramesTest {
             int target = leader % 3 + 1;
             int impostor = 6 - leader - target; // the third node, also a follower
             FlotillaServer node = cluster.nodes.get(target);
-            TestCluster.await(() -> node.raft().status().appliedIndex() == node.raft().status().lastIndex()
-                    && node.raft().status().lastIndex() == cluster.nodes.get(leader).raft().status().lastIndex(), "the target caught up");
+            Poll.until("the target caught up", () -> node.raft().status().appliedIndex() == node.raft().status().lastIndex()
+                    && node.raft().status().lastIndex() == cluster.nodes.get(leader).raft().status().lastIndex());
             Status before = node.raft().status();
 
             List<Message> forged = forgedFrames(impostor, target, before);
             try (Socket s = new Socket("127.0.0.1", cluster.addresses.get(target).getPort())) {
                 s.setSoTimeout(5000);
                 DataOutputStream out = new DataOutputStream(s.getOutputStream());
-                frame(out, WireCodec.encodeHello(new Hello(Hello.Role.PEER, impostor, "test")));
+                frame(out, NodeHello.peer(impostor, "test").encode());
                 DataInputStream in = new DataInputStream(s.getInputStream());
                 byte[] reply = new byte[in.readInt()];
                 in.readFully(reply);
@@ -78,8 +80,7 @@ class ForgedPeerFramesTest {
                     frame(out, body);
                 }
                 long expectedDrops = forged.size() - 1; // all but the vote request, which is refused as any in-lease vote
-                TestCluster.await(() -> node.raft().status().droppedInvalid() >= before.droppedInvalid() + expectedDrops,
-                        "the forged frames were dropped", () -> node.raft().status().toString());
+                Poll.until("the forged frames were dropped", () -> node.raft().status().droppedInvalid() >= before.droppedInvalid() + expectedDrops, () -> node.raft().status().toString());
             }
 
             Status after = node.raft().status();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.client.NodeConnection;
 import io.flotilla.client.Pem;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.server.tls.DevCertificates;
@@ -52,19 +53,18 @@ class HealthAndStatusTest {
             }
             for (int id = 1; id <= 3; id++) {
                 int node = id;
-                TestCluster.await(() -> {
+                Poll.until("node " + id + " to be healthy", () -> {
                     try {
                         return get(HTTP, url(cluster, node, "/health")).statusCode() == 200;
                     } catch (Exception e) {
                         return false;
                     }
-                }, "node " + id + " to be healthy");
+                });
                 HttpResponse<String> health = get(HTTP, url(cluster, id, "/health"));
                 assertThat(health.headers().firstValue("content-type")).hasValue("application/json");
                 assertThat(JSON.readTree(health.body()).get("health").asBoolean()).isTrue();
             }
-            TestCluster.await(() -> cluster.nodes.values().stream().allMatch(n -> n.raft().status().appliedIndex() >= 21),
-                    "every node to apply the writes");
+            Poll.until("every node to apply the writes", () -> cluster.nodes.values().stream().allMatch(n -> n.raft().status().appliedIndex() >= 21));
             JsonNode status = JSON.readTree(get(HTTP, url(cluster, leader, "/status")).body());
             assertThat(status.get("id").asInt()).isEqualTo(leader);
             assertThat(status.get("role").asText()).isEqualTo("LEADER");
@@ -114,13 +114,13 @@ class HealthAndStatusTest {
                     cluster.halt(id);
                 }
             }
-            TestCluster.await(() -> {
+            Poll.until("the lone node to be unhealthy", () -> {
                 try {
                     return get(HTTP, url(cluster, survivor, "/health")).statusCode() == 503;
                 } catch (Exception e) {
                     return false;
                 }
-            }, "the lone node to be unhealthy");
+            });
             JsonNode body = JSON.readTree(get(HTTP, url(cluster, survivor, "/health")).body());
             assertThat(body.get("health").asBoolean()).isFalse();
             assertThat(body.get("reason").asText()).isEqualTo("no leader is known (an election may be running)");
@@ -154,13 +154,13 @@ class HealthAndStatusTest {
             SSLContext ssl = SSLContext.getInstance("TLS");
             ssl.init(null, tmf.getTrustManagers(), null);
             HttpClient https = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
-            TestCluster.await(() -> {
+            Poll.until("an HTTPS health check to pass", () -> {
                 try {
                     return get(https, "https://127.0.0.1:" + cluster.httpPort(1) + "/health").statusCode() == 200;
                 } catch (Exception e) {
                     return false;
                 }
-            }, "an HTTPS health check to pass");
+            });
             // Plain HTTP to a TLS port gets no answer a client could mistake for one.
             assertThat(catching(() -> get(HTTP, url(cluster, 1, "/health")).statusCode())).isNotEqualTo(200);
         }

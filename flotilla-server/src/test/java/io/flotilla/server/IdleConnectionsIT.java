@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.WireCodec;
 import io.flotilla.core.Bytes;
@@ -61,7 +62,7 @@ class IdleConnectionsIT {
             }, "flood");
             try (FlotillaClient client = FlotillaClient.create(ClientOptions.of(cluster.clusterAddresses()).withClusterId("test"))) {
                 flood.start();
-                TestCluster.await(() -> opened.get() + failed.get() >= 2_000, "the first 2,000 connections");
+                Poll.until("the first 2,000 connections", () -> opened.get() + failed.get() >= 2_000);
                 cluster.halt(3);
                 int written = 0;
                 for (; written < 50; written++) {
@@ -76,8 +77,7 @@ class IdleConnectionsIT {
                 assertThat(flood.isAlive()).as("the flood ended within its deadline").isFalse();
                 int leader = cluster.awaitLeader();
                 long commit = cluster.nodes.get(leader).raft().status().commitIndex();
-                TestCluster.await(() -> cluster.nodes.get(3).raft().status().appliedIndex() >= commit,
-                        "the restarted node 3 catching up", cluster::statuses);
+                Poll.until("the restarted node 3 catching up", () -> cluster.nodes.get(3).raft().status().appliedIndex() >= commit, cluster::statuses);
                 System.out.printf("%d connections opened, %d failed; node 1 refused %d clients and %d handshakes, "
                         + "holds %d client connections%n", opened.get(), failed.get(), target.refusedClients(),
                         target.refusedHandshakes(), target.clientConnections());

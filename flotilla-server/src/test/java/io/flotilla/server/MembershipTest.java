@@ -9,6 +9,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
+import io.flotilla.client.Poll;
 import io.flotilla.client.ReadConsistency;
 import io.flotilla.client.RequestRejectedException;
 import io.flotilla.client.NodeConnection;
@@ -19,6 +20,7 @@ import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.core.Member;
 import io.flotilla.core.protocol.Role;
+import io.flotilla.server.net.NodeHello;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,21 +76,19 @@ class MembershipTest {
                 assertThat(added.member(4).orElseThrow().kind()).isIn(Member.Kind.JOINING, Member.Kind.VOTER);
                 assertThat(added.member(4).orElseThrow().address()).isEqualTo(cluster.address(4));
 
-                TestCluster.await(() -> client.members().member(4).map(m -> m.kind() == Member.Kind.VOTER).orElse(false),
-                        "node 4 promoted to voter", cluster::statuses);
-                TestCluster.await(() -> kindSeenBy(cluster, 4) == Member.Kind.VOTER, "node 4 knows it votes", cluster::statuses);
+                Poll.until("node 4 promoted to voter", () -> client.members().member(4).map(m -> m.kind() == Member.Kind.VOTER).orElse(false), cluster::statuses);
+                Poll.until("node 4 knows it votes", () -> kindSeenBy(cluster, 4) == Member.Kind.VOTER, cluster::statuses);
                 assertThat(cluster.nodes.get(4).storage().latestSnapshot()).as("caught up by snapshot").isPresent();
                 client.set("after", "four");
-                TestCluster.await(() -> cluster.nodes.get(4).raft().status().appliedIndex()
-                        >= cluster.nodes.get(cluster.awaitLeader()).raft().status().commitIndex(), "node 4 applied everything");
+                Poll.until("node 4 applied everything", () -> cluster.nodes.get(4).raft().status().appliedIndex()
+                        >= cluster.nodes.get(cluster.awaitLeader()).raft().status().commitIndex());
                 try (FlotillaClient onFour = FlotillaClient.create(ClientOptions.of(cluster.address(4)).withDeadline(Duration.ofSeconds(10)))) {
                     assertThat(onFour.get("k7", ReadConsistency.STALE)).contains("v7");
                     assertThat(onFour.get("after", ReadConsistency.STALE)).contains("four");
                     assertThat(onFour.get("k299")).as("relayed to the leader by the new member").contains("v299");
                 }
                 // Every node, the new one included, now links to every other member at its configured address.
-                TestCluster.await(() -> cluster.nodes.values().stream().allMatch(n -> countUp(n.describePeerLinks()) == 3),
-                        "every node linked to the three others", cluster::statuses);
+                Poll.until("every node linked to the three others", () -> cluster.nodes.values().stream().allMatch(n -> countUp(n.describePeerLinks()) == 3), cluster::statuses);
             }
         }
     }
@@ -111,7 +111,7 @@ class MembershipTest {
                         .hasMessageStartingWith("member promote 4 refused: node 4 has not caught up");
 
                 cluster.startWith(4, cluster.joinConfig(4));
-                TestCluster.await(() -> client.members().member(4).orElseThrow().lag() == 0, "learner 4 caught up", cluster::statuses);
+                Poll.until("learner 4 caught up", () -> client.members().member(4).orElseThrow().lag() == 0, cluster::statuses);
                 assertThat(client.members().member(4).orElseThrow().kind()).as("a learner is not promoted by itself")
                         .isEqualTo(Member.Kind.LEARNER);
                 Membership promoted = client.promoteMember(4);
@@ -148,7 +148,7 @@ class MembershipTest {
 
                 // A node still running under the removed id is refused by the others at the door.
                 NodeConnection relay = NodeConnection.open(GROUP,
-                        cluster.addresses.get(leader), new Hello(Hello.Role.FORWARD, follower, "test"), 1 << 20, 16,
+                        cluster.addresses.get(leader), NodeHello.forward(1, follower, "test"), 1 << 20, 16,
                         Duration.ofSeconds(2)).handle((c, e) -> {
                             assertThat(e).hasMessageContaining("node " + follower + " was removed from this cluster");
                             return c;
@@ -186,7 +186,7 @@ class MembershipTest {
         try (TestCluster cluster = new TestCluster(data, 3).startAll()) {
             cluster.awaitLeader();
             cluster.startWith(4, cluster.joinConfig(4));
-            TestCluster.await(() -> messages(logged).stream().anyMatch(m -> m.contains("answers: leader")), "node 4 asked node 1");
+            Poll.until("node 4 asked node 1", () -> messages(logged).stream().anyMatch(m -> m.contains("answers: leader")));
             assertThat(messages(logged)).anyMatch(m -> m.equals("node 4 waits to be added to the cluster; to add it, run: "
                     + "bin/flotilla-client --cluster " + cluster.address(1) + " member add 4 " + cluster.address(4)));
             assertThat(messages(logged)).anyMatch(m -> m.contains("members 1, 2, 3"));
@@ -235,10 +235,8 @@ class MembershipTest {
             cluster.awaitLeader();
             cluster.nodes.remove(3).close();
             Map<Integer, InetSocketAddress> other = new TreeMap<>(cluster.addresses);
-            other.put(9, new InetSocketAddress("127.0.0.1", TestPorts.next()));
-            ServerConfig c = cluster.config(3);
-            cluster.startWith(3, new ServerConfig(3, c.host(), c.port(), other, c.clusterId(), c.dataDir(), c.tick(), c.electionTicks(),
-                    c.heartbeatTicks(), c.limits(), c.maxFrameBytes(), c.requestTimeout(), c.idleTimeout(), c.snapshotEntries(), c.fsync()));
+            other.put(9, InetSocketAddress.createUnresolved("127.0.0.1", TestPorts.next()));
+            cluster.startWith(3, cluster.config(3, other));
             List<String> warnings = messages(logged).stream().filter(m -> m.contains("differs from the configuration in the log")).toList();
             assertThat(warnings).hasSize(1);
             assertThat(warnings.get(0)).contains("9=127.0.0.1:" + other.get(9).getPort(), "1=" + cluster.address(1))

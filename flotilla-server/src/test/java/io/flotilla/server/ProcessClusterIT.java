@@ -64,7 +64,7 @@ class ProcessClusterIT {
         while (true) {
             try {
                 return NodeConnection.open(group, new InetSocketAddress("127.0.0.1", ports.get(id)),
-                        new Hello(Hello.Role.CLIENT, 0, ""), 4 << 20, 1024, Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+                        new Hello(1, ""), 4 << 20, 1024, Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError("node " + id + " never accepted a connection; its log:\n" + log(id), e);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flotilla.client.ClientOptions;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.client.wire.Session;
@@ -32,9 +33,8 @@ class SessionLimitsClusterTest {
 
     /** Every running node applies the session limits {@code perSession} (they came through the log). */
     private static void awaitLimits(TestCluster cluster, int perSession) {
-        TestCluster.await(() -> cluster.nodes.values().stream()
-                        .allMatch(n -> n.stateMachine().sessionLimits().maxOutcomesPerSession() == perSession),
-                "every node to apply --max-session-outcomes " + perSession, cluster::statuses);
+        Poll.until("every node to apply --max-session-outcomes " + perSession, () -> cluster.nodes.values().stream()
+                        .allMatch(n -> n.stateMachine().sessionLimits().maxOutcomesPerSession() == perSession), cluster::statuses);
     }
 
     /** Every running node has applied every write answered so far. */
@@ -43,8 +43,7 @@ class SessionLimitsClusterTest {
         // The highest index any node applied: every write answered so far is at or below it (a leader
         // elected meanwhile may not know its commit index yet, so not "the leader's commit index").
         long commit = cluster.nodes.values().stream().mapToLong(n -> n.raft().status().appliedIndex()).max().orElseThrow();
-        TestCluster.await(() -> cluster.nodes.values().stream().allMatch(n -> n.raft().status().appliedIndex() >= commit),
-                "every node to apply index " + commit, cluster::statuses);
+        Poll.until("every node to apply index " + commit, () -> cluster.nodes.values().stream().allMatch(n -> n.raft().status().appliedIndex() >= commit), cluster::statuses);
     }
 
     /** Writes of a client that never acknowledges: ackedBelow stays 1. How many were applied. */

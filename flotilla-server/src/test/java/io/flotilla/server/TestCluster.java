@@ -1,6 +1,8 @@
 package io.flotilla.server;
 
+import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeConnection;
+import io.flotilla.client.Poll;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
@@ -20,22 +22,24 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
-/** Real nodes on real loopback sockets in this JVM, each with its own data directory. */
-final class TestCluster implements AutoCloseable {
-    final Map<Integer, InetSocketAddress> addresses = new TreeMap<>();
+/**
+ * Real nodes on real loopback sockets in this JVM, each with its own data directory: the one fixture
+ * for in-JVM clusters (the client's tests against real nodes, io.flotilla.client.it, use it too).
+ * Addresses are unresolved, as a node reads them from {@code --peers} and a client from {@code --cluster}.
+ */
+public final class TestCluster implements AutoCloseable {
+    public final Map<Integer, InetSocketAddress> addresses = new TreeMap<>();
     final Map<Integer, FlotillaServer> nodes = new TreeMap<>();
     private final Path dataRoot;
     private final EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final long clientId = System.nanoTime();
     private long seq;
 
-    TestCluster(Path dataRoot, int size) throws IOException {
+    public TestCluster(Path dataRoot, int size) {
         this.dataRoot = dataRoot;
         for (int id = 1; id <= size; id++) {
-            addresses.put(id, new InetSocketAddress("127.0.0.1", TestPorts.next()));
+            addresses.put(id, InetSocketAddress.createUnresolved("127.0.0.1", TestPorts.next()));
         }
     }
 
@@ -101,7 +105,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     ServerConfig config(int id) {
-        ServerConfig config = withTls(id, plainConfig(id));
+        ServerConfig config = config(id, addresses);
         if (respPorts.containsKey(id)) {
             config = config.with(config.admin().withResp(respPorts.get(id), respRedirect));
         }
@@ -119,13 +123,18 @@ final class TestCluster implements AutoCloseable {
                 : io.flotilla.client.NodeTls.client(certs.resolve("ca.pem"), certs.resolve("client.pem"), certs.resolve("client.key"));
     }
 
-    private ServerConfig plainConfig(int id) {
-        return new ServerConfig(id, "127.0.0.1", addresses.get(id).getPort(), addresses, "test", dataRoot.resolve("node-" + id),
-                Duration.ofMillis(10), electionTicks.getOrDefault(id, 20), 5, limits.getOrDefault(id, KvLimits.DEFAULTS), 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1),
-                snapshotEntries, false);
+    /**
+     * Node {@code id} founding a cluster of {@code peers} (its own port is the one they name, or a
+     * joiner's) with this cluster's settings: 10 ms ticks, heartbeats every 5, no fsync.
+     */
+    ServerConfig config(int id, Map<Integer, InetSocketAddress> peers) {
+        int port = (peers.containsKey(id) ? peers.get(id) : joiners.get(id)).getPort();
+        return withTls(id, new ServerConfig(id, "127.0.0.1", port, peers, "test", dataRoot.resolve("node-" + id), Duration.ofMillis(10),
+                electionTicks.getOrDefault(id, 20), 5, limits.getOrDefault(id, KvLimits.DEFAULTS), 4 << 20, Duration.ofSeconds(5),
+                Duration.ofSeconds(1), snapshotEntries, false));
     }
 
-    TestCluster startAll() throws IOException {
+    public TestCluster startAll() throws IOException {
         for (int id : addresses.keySet()) {
             start(id);
         }
@@ -143,11 +152,8 @@ final class TestCluster implements AutoCloseable {
 
     /** A node that joins through node 1 (bin/flotilla-server --id ID --port P --join <node 1>), on a port of its own. */
     ServerConfig joinConfig(int id) {
-        InetSocketAddress self = joiners.computeIfAbsent(id, k -> new InetSocketAddress("127.0.0.1", TestPorts.next()));
-        InetSocketAddress via = addresses.values().iterator().next();
-        return withTls(id, new ServerConfig(id, "127.0.0.1", self.getPort(), Map.of(id, self), "test", dataRoot.resolve("node-" + id),
-                Duration.ofMillis(10), 20, 5, KvLimits.DEFAULTS, 4 << 20, Duration.ofSeconds(5), Duration.ofSeconds(1), snapshotEntries, false)
-                .joining(via));
+        InetSocketAddress self = joiners.computeIfAbsent(id, k -> InetSocketAddress.createUnresolved("127.0.0.1", TestPorts.next()));
+        return config(id, Map.of(id, self)).joining(addresses.values().iterator().next());
     }
 
     void startWith(int id, ServerConfig config) throws IOException {
@@ -158,12 +164,11 @@ final class TestCluster implements AutoCloseable {
 
     /** "127.0.0.1:port" of a founder or a joiner. */
     String address(int id) {
-        InetSocketAddress a = addresses.containsKey(id) ? addresses.get(id) : joiners.get(id);
-        return a.getHostString() + ":" + a.getPort();
+        return HostPort.format(addresses.containsKey(id) ? addresses.get(id) : joiners.get(id));
     }
 
     /** The founders' addresses, "host:port,...", for a client. */
-    String clusterAddresses() {
+    public String clusterAddresses() {
         StringBuilder out = new StringBuilder();
         addresses.keySet().forEach(id -> out.append(out.length() == 0 ? "" : ",").append(address(id)));
         return out.toString();
@@ -173,32 +178,20 @@ final class TestCluster implements AutoCloseable {
         nodes.remove(id).halt();
     }
 
-    int awaitLeader() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            int leader = nodes.entrySet().stream().filter(e -> e.getValue().raft().status().role() == Role.LEADER)
+    /** Stops node {@code id} as an operator would (it hands over leadership if it leads). */
+    public void stop(int id) {
+        nodes.remove(id).close();
+    }
+
+    /** The leader every running node follows, once there is one (up to {@link Poll#PATIENCE}). */
+    public int awaitLeader() {
+        int[] leader = new int[1];
+        Poll.until("a leader that every running node follows", () -> {
+            leader[0] = nodes.entrySet().stream().filter(e -> e.getValue().raft().status().role() == Role.LEADER)
                     .mapToInt(Map.Entry::getKey).findFirst().orElse(0);
-            if (leader != 0 && nodes.values().stream().allMatch(n -> n.raft().status().leader() == leader)) {
-                return leader;
-            }
-            pause();
-        }
-        throw new AssertionError("no leader that every running node follows within 20 s");
-    }
-
-    static void await(BooleanSupplier condition, String what) {
-        await(condition, what, () -> "");
-    }
-
-    /** Waits up to 20 s; a timeout reports {@code state} (for instance every node's {@link #statuses()}). */
-    static void await(BooleanSupplier condition, String what, Supplier<String> state) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + " " + state.get());
-            }
-            pause();
-        }
+            return leader[0] != 0 && nodes.values().stream().allMatch(n -> n.raft().status().leader() == leader[0]);
+        }, this::statuses);
+        return leader[0];
     }
 
     /** Every running node's Raft status, for failure messages. */
@@ -209,17 +202,9 @@ final class TestCluster implements AutoCloseable {
         return out.toString();
     }
 
-    private static void pause() {
-        try {
-            Thread.sleep(10);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
     /** A connection of protocol version 1, which every node speaks. */
     NodeConnection connect(int id) throws Exception {
-        return connect(id, new Hello(Hello.Role.CLIENT, 0, ""));
+        return connect(id, new Hello(1, ""));
     }
 
     NodeConnection connect(int id, Hello hello) throws Exception {
@@ -248,6 +233,7 @@ final class TestCluster implements AutoCloseable {
     @Override
     public void close() {
         nodes.values().forEach(FlotillaServer::halt);
+        nodes.clear();
         clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

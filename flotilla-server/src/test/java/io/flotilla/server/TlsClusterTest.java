@@ -24,6 +24,7 @@ import io.flotilla.core.message.RequestVote;
 import io.flotilla.core.message.TimeoutNow;
 import io.flotilla.core.protocol.Status;
 import io.flotilla.core.SnapshotMeta;
+import io.flotilla.server.net.NodeHello;
 import io.flotilla.server.tls.DevCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -138,7 +139,7 @@ class TlsClusterTest {
     // ---- forged peer connections -------------------------------------------------------------------
 
     /** How the attacker connects: plain TCP, or TLS presenting the given certificate (null: none). */
-    private record Attacker(String name, boolean tls, Path cert, Path key, int claimedId, Hello.Role role) {
+    private record Attacker(String name, boolean tls, Path cert, Path key, int claimedId, NodeHello.Role role) {
     }
 
     @Test
@@ -149,16 +150,16 @@ class TlsClusterTest {
         Status before = cluster.nodes.get(target).raft().status();
         long closedBefore = cluster.nodes.get(target).closedForBadInput();
         List<Attacker> attackers = List.of(
-                new Attacker("plain TCP", false, null, null, leader, Hello.Role.PEER),
-                new Attacker("TLS without a certificate", true, null, null, leader, Hello.Role.PEER),
+                new Attacker("plain TCP", false, null, null, leader, NodeHello.Role.PEER),
+                new Attacker("TLS without a certificate", true, null, null, leader, NodeHello.Role.PEER),
                 new Attacker("TLS, node certificate of another CA", true, otherCerts.resolve("node-" + leader + ".pem"),
-                        otherCerts.resolve("node-" + leader + ".key"), leader, Hello.Role.PEER),
+                        otherCerts.resolve("node-" + leader + ".key"), leader, NodeHello.Role.PEER),
                 new Attacker("TLS, the client certificate", true, certs.resolve("client.pem"), certs.resolve("client.key"), leader,
-                        Hello.Role.PEER),
+                        NodeHello.Role.PEER),
                 new Attacker("TLS, the client certificate relaying", true, certs.resolve("client.pem"), certs.resolve("client.key"),
-                        leader, Hello.Role.FORWARD),
+                        leader, NodeHello.Role.FORWARD),
                 new Attacker("TLS, node " + other + "'s certificate claiming node " + leader, true,
-                        certs.resolve("node-" + other + ".pem"), certs.resolve("node-" + other + ".key"), leader, Hello.Role.PEER));
+                        certs.resolve("node-" + other + ".pem"), certs.resolve("node-" + other + ".key"), leader, NodeHello.Role.PEER));
         MessageCodec codec = new MessageCodec(4 << 20);
         for (Attacker attacker : attackers) {
             for (Message forged : forged(attacker.claimedId(), target, before.term())) {
@@ -203,7 +204,7 @@ class TlsClusterTest {
                 conn.setSoTimeout(5000);
                 DataOutputStream out = new DataOutputStream(conn.getOutputStream());
                 DataInputStream in = new DataInputStream(conn.getInputStream());
-                frame(out, WireCodec.encodeHello(new Hello(attacker.role(), attacker.claimedId(), "test")));
+                frame(out, new NodeHello(1, attacker.role(), attacker.claimedId(), "test").encode());
                 frame(out, ByteBuffer.wrap(codec.encode(forged)));
                 byte[] reply = new byte[in.readInt()];
                 in.readFully(reply);

@@ -1,5 +1,6 @@
 package io.flotilla.client.bench;
 
+import io.flotilla.client.Futures;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.ReadConsistency;
 import io.flotilla.core.Bytes;
@@ -8,7 +9,6 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -183,7 +183,7 @@ public final class Bench {
                 latency.recordValue(Math.max(1, (System.nanoTime() - begin) / 1000));
             } else {
                 errors.incrementAndGet();
-                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                Throwable cause = Futures.cause(error);
                 failures.get(BenchResult.Failure.of(cause)).increment();
                 firstError.compareAndSet(null, cause.getMessage());
             }

@@ -1,5 +1,6 @@
 package io.flotilla.client.cli;
 
+import io.flotilla.client.HostPort;
 import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.wire.Membership;
 import io.flotilla.core.Member;
@@ -185,14 +186,13 @@ final class MemberCommand {
     }
 
     static boolean isHostPort(String address) {
-        int colon = address.lastIndexOf(':');
-        if (colon <= 0 || address.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
+        if (address.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
             return false;
         }
         try {
-            int port = Integer.parseInt(address.substring(colon + 1));
-            return port > 0 && port <= 65535;
-        } catch (NumberFormatException e) {
+            HostPort.parse(address);
+            return true;
+        } catch (IllegalArgumentException e) {
             return false;
         }
     }

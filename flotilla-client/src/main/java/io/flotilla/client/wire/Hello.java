@@ -1,44 +1,32 @@
 package io.flotilla.client.wire;
 
+import java.nio.ByteBuffer;
 import java.util.Optional;
 
 /**
- * The first frame on every connection, from the side that connected. A node closes a connection
- * whose first frame is not a valid Hello for its cluster.
+ * A client's first frame on a connection. A node closes a connection whose first frame is not a
+ * valid hello for its cluster. (Nodes greet each other with hellos of other roles, which are
+ * flotilla-server's business: a client never sends or reads them.)
  *
- * @param version   the highest protocol version the sender speaks; the node answers in the lower of
+ * @param version   the highest protocol version the client speaks; the node answers in the lower of
  *                  this and its own, and both use that version from then on
- * @param role      who is connecting
- * @param nodeId    a peer's own id; 0 for a client
- * @param clusterId the cluster the sender belongs to; a client may leave it empty to accept any
+ * @param clusterId the cluster the client expects; empty to accept any
  */
-public record Hello(int version, Role role, int nodeId, String clusterId) {
-    /**
-     * A version 1 hello, which every node accepts (peers and relays use it, so that nodes of
-     * different versions still talk during a rolling upgrade).
-     */
-    public Hello(Role role, int nodeId, String clusterId) {
-        this(1, role, nodeId, clusterId);
+public record Hello(int version, String clusterId) implements Greeting {
+    public Hello {
+        if (version < 1 || version > 255) {
+            throw new IllegalArgumentException("protocol version " + version + " does not exist");
+        }
     }
 
-    /** A client's hello in the newest version, whose reply carries the node's limits. */
+    /** A hello in the newest version, whose reply carries the node's limits. */
     public static Hello client(String clusterId) {
-        return new Hello(WireCodec.VERSION, Role.CLIENT, 0, clusterId);
+        return new Hello(WireCodec.VERSION, clusterId);
     }
 
-    /** CLIENT: an application; PEER: a node's Raft messages; FORWARD: a node relaying its clients' requests to the leader. */
-    public enum Role {
-        CLIENT(1), PEER(2), FORWARD(3);
-
-        private final int wire;
-
-        Role(int wire) {
-            this.wire = wire;
-        }
-
-        public int wire() {
-            return wire;
-        }
+    @Override
+    public ByteBuffer encode() {
+        return WireCodec.encodeHello(this);
     }
 
     /**

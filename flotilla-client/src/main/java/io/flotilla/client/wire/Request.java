@@ -4,21 +4,43 @@ import io.flotilla.core.Bytes;
 import io.flotilla.core.MembershipChange;
 import java.util.Optional;
 
-/** What a client asks of a node. Writes carry a {@link Session} so that retries apply once. */
+/** What a client asks of a node. {@link Write}s carry a {@link Session} so that retries apply once. */
 public sealed interface Request {
+    /** A key-value write: the only requests that go into the log, and the only ones with a session. */
+    sealed interface Write extends Request {
+        Session session();
+
+        Bytes key();
+
+        /** The same write with other session numbers (a retry, or a newer acknowledgement). */
+        Write withSession(Session session);
+    }
+
     /** Reads a key; linearizable unless {@code stale}, which any node answers from its own state. */
     record Get(Bytes key, boolean stale) implements Request {
     }
 
-    record Set(Session session, Bytes key, Bytes value) implements Request {
+    record Set(Session session, Bytes key, Bytes value) implements Write {
+        @Override
+        public Set withSession(Session session) {
+            return new Set(session, key, value);
+        }
     }
 
     /** Deletes a key; answers {@link Response.Code#NOT_FOUND} if it was absent. */
-    record Delete(Session session, Bytes key) implements Request {
+    record Delete(Session session, Bytes key) implements Write {
+        @Override
+        public Delete withSession(Session session) {
+            return new Delete(session, key);
+        }
     }
 
     /** Sets {@code key} to {@code value} only if it now holds {@code expected}; an empty expected means absent. */
-    record Cas(Session session, Bytes key, Optional<Bytes> expected, Bytes value) implements Request {
+    record Cas(Session session, Bytes key, Optional<Bytes> expected, Bytes value) implements Write {
+        @Override
+        public Cas withSession(Session session) {
+            return new Cas(session, key, expected, value);
+        }
     }
 
     /** Asks the node about itself: role, term, leader, indexes. */
@@ -53,18 +75,8 @@ public sealed interface Request {
     record SnapshotRead(int nodeId, long streamId, long offset, int maxBytes) implements Request {
     }
 
-    /** Writes only: the session that makes retries safe. */
-    default Session session() {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " carries no session");
-    }
-
-    /** A key-value write, which carries a {@link Session}. */
-    default boolean isWrite() {
-        return this instanceof Set || this instanceof Delete || this instanceof Cas;
-    }
-
     /** A write or a membership change: once sent, its failure may leave its outcome unknown. */
     default boolean changesState() {
-        return isWrite() || this instanceof MemberChange;
+        return this instanceof Write || this instanceof MemberChange;
     }
 }

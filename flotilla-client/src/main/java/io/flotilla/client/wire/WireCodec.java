@@ -5,7 +5,6 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -74,29 +73,15 @@ public final class WireCodec {
 
     // ---- hello ----------------------------------------------------------------------------------
 
+    /** The hello's role byte for a client; nodes greeting each other use others (docs/protocol.md). */
+    static final int CLIENT_ROLE = 1;
+
+    /** A client's hello; its node id is 0. */
     public static ByteBuffer encodeHello(Hello hello) {
         Out out = new Out();
-        out.buf.putInt(MAGIC).put((byte) hello.version()).put((byte) hello.role().wire()).putInt(hello.nodeId());
+        out.buf.putInt(MAGIC).put((byte) hello.version()).put((byte) CLIENT_ROLE).putInt(0);
         out.string(hello.clusterId());
         return out.done();
-    }
-
-    /**
-     * A hello of any version from 1 up: its layout is the same in every version, and the version is
-     * the highest the sender speaks (the node answers in the lower of it and {@link #VERSION}).
-     */
-    public static Hello decodeHello(ByteBuffer in) {
-        return decode(in, "hello", () -> {
-            magic(in);
-            int version = Byte.toUnsignedInt(in.get());
-            if (version < 1) {
-                throw new ProtocolException("protocol version " + version + " does not exist");
-            }
-            int role = in.get();
-            Hello.Role r = Arrays.stream(Hello.Role.values()).filter(x -> x.wire() == role).findFirst()
-                    .orElseThrow(() -> new ProtocolException("unknown role " + role + " in hello"));
-            return new Hello(version, r, in.getInt(), string(in));
-        });
     }
 
     /** Version 1 without limits, version 2 with them (send version 2 only to a hello of version 2 or later). */

@@ -115,7 +115,7 @@ class BenchTest {
     void aLeaderChangeDuringTheRunIsCountedAsANewTerm() throws Exception {
         java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
         cluster.node(1).interceptor = r -> {
-            if (r.isWrite() && writes.incrementAndGet() == 50) {
+            if (r instanceof Request.Write && writes.incrementAndGet() == 50) {
                 cluster.setLeader(2); // node 1 goes on relaying to it, as a follower does
             }
             return null;
@@ -158,7 +158,7 @@ class BenchTest {
 
     @Test
     void requestsAllRefusedAsInvalidExitWith4() throws Exception {
-        cluster.nodes.forEach(n -> n.interceptor = r -> r.isWrite()
+        cluster.nodes.forEach(n -> n.interceptor = r -> r instanceof Request.Write
                 ? FakeCluster.Answer.respond(new io.flotilla.client.wire.Response.Failure(io.flotilla.client.wire.Response.Code.INVALID,
                         "the value is 128 bytes; the limit is 100")) : null);
         String[] args = {"--cluster", cluster.addresses(), "-o", "json", "bench", "--requests", "20", "--clients", "4"};

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.client.FakeCluster;
 import io.flotilla.client.FakeCluster.Answer;
+import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import java.util.ArrayList;
 import java.util.List;
@@ -155,7 +156,7 @@ class CliTest {
 
     @Test
     void aWriteWhoseAnswersAreLostExitsWith5() throws Exception {
-        cluster.nodes.forEach(n -> n.interceptor = r -> r.isWrite() ? Answer.DROP : null);
+        cluster.nodes.forEach(n -> n.interceptor = r -> r instanceof Request.Write ? Answer.DROP : null);
         CliRun set = cli("--timeout", "600ms", "set", "k", "v");
         assertThat(set.exit()).as("%s", set).isEqualTo(ExitCode.UNKNOWN_OUTCOME);
         assertThat(set.err()).contains("MAY HAVE BEEN APPLIED");
@@ -227,7 +228,7 @@ class CliTest {
         JsonNode status = json(cli("-o", "json", "status"));
         assertThat(status.get("nodes")).hasSize(3);
 
-        cluster.node(1).interceptor = r -> r.isWrite()
+        cluster.node(1).interceptor = r -> r instanceof Request.Write
                 ? Answer.respond(new Response.Failure(Response.Code.INVALID, "the value is 9 bytes; the limit is 8")) : null;
         JsonNode invalid = json(cli("-o", "json", "set", "k", "123456789"));
         assertThat(invalid.get("result").asText()).isEqualTo("invalid");

@@ -26,7 +26,7 @@ class WireCodecTest {
             assertThat(back.body()).isEqualTo(r);
         }
         assertThat(new Request.MemberChange(new MembershipChange.Remove(3)).changesState()).isTrue();
-        assertThat(new Request.MemberChange(new MembershipChange.Remove(3)).isWrite()).as("no session").isFalse();
+        assertThat(new Request.MemberChange(new MembershipChange.Remove(3))).as("no session").isNotInstanceOf(Request.Write.class);
         assertThat(new Request.MemberList().changesState()).isFalse();
     }
 
@@ -66,6 +66,17 @@ class WireCodecTest {
         assertThat(v4).isEqualTo(new Response.Status(full));
         Response v3 = WireCodec.decodeResponse(WireCodec.encodeResponse(1, new Response.Status(full), 3)).body();
         assertThat(((Response.Status) v3).status().details()).isEqualTo(NodeStatus.Details.UNKNOWN);
+    }
+
+    @Test
+    void aClientHelloIsRole1WithNodeId0() {
+        ByteBuffer hello = WireCodec.encodeHello(new Hello(3, "prod"));
+        assertThat(hello.getInt(0)).isEqualTo(WireCodec.MAGIC);
+        assertThat(hello.get(4)).as("version").isEqualTo((byte) 3);
+        assertThat(hello.get(5)).as("role").isEqualTo((byte) 1);
+        assertThat(hello.getInt(6)).as("node id").isZero();
+        assertThat(hello.getShort(10)).as("cluster id length").isEqualTo((short) 4);
+        assertThat(hello.remaining()).isEqualTo(16);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.flotilla.server.http;
 
+import io.flotilla.client.HostPort;
 import io.flotilla.server.net.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -96,8 +97,7 @@ public final class HttpPort implements AutoCloseable {
         try {
             listener = b.bind(address).syncUninterruptibly().channel();
         } catch (Exception e) {
-            String where = address.getHostString() + ":" + address.getPort();
-            throw new IOException("cannot listen on " + where + " (--http-port): " + (e instanceof BindException
+            throw new IOException("cannot listen on " + HostPort.format(address) + " (--http-port): " + (e instanceof BindException
                     ? "the port is in use or the address is not local" : e.getMessage()));
         }
     }

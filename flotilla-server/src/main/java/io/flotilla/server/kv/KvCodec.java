@@ -1,34 +1,75 @@
 package io.flotilla.server.kv;
 
-import io.flotilla.client.wire.ProtocolException;
-import io.flotilla.client.wire.WireCodec;
+import io.flotilla.client.wire.Request;
+import io.flotilla.client.wire.Session;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.Codec;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 
 /**
- * Log payload of a {@link KvCommand}; the first byte says which. A write (0) is the leader's time
- * (`i64`, whose top byte is that 0), then the request exactly as on the wire: the only form before
- * session limits went into the log, so logs written then read unchanged. Session limits (1) are
- * timeout `i64`, max sessions `i32`, max outcomes per session `i32`, max outcomes `i32`.
+ * The log's payload format: a {@link KvCommand} as it is stored on disk and replicated. It is its
+ * own format, written and read here alone, and not the client wire encoding: a change of the wire
+ * protocol is not a change of the data directory, and old logs stay readable whatever the wire
+ * becomes. The first byte is the payload's kind and version; a new layout takes a new number, and
+ * the old numbers stay readable.
+ *
+ * <p>0, a write: the leader's time {@code i64} (whose top byte is that 0), 8 bytes that are 0, the
+ * write's type {@code u8} (2 SET, 3 DELETE, 4 CAS), its session (client id, seq, acked below
+ * {@code i64}, retry {@code bool}), the key, then for a SET the value, for a CAS whether an expected
+ * value follows ({@code bool}), that value, and the new value; byte strings are an {@code i32} length
+ * and the bytes. (Until this format had its own code, a write was stored as its wire request with
+ * request id 0, which is these very bytes: so logs of every version read unchanged.)
+ *
+ * <p>1, session limits: timeout {@code i64} (ms), max sessions, max outcomes per session and max
+ * outcomes ({@code i32} each).
  */
 public final class KvCodec implements Codec<KvCommand> {
     private static final byte WRITE = 0;
     private static final byte LIMITS = 1;
     private static final int LIMITS_BYTES = 1 + 8 + 4 + 4 + 4;
+    private static final int SET = 2;
+    private static final int DELETE = 3;
+    private static final int CAS = 4;
+    /** Time, the zero bytes, type, session: what comes before the key. */
+    private static final int WRITE_HEADER_BYTES = 8 + 8 + 1 + 8 + 8 + 8 + 1;
 
     @Override
     public Bytes encode(KvCommand command) {
         if (command instanceof KvCommand.Write w) {
-            ByteBuffer request = WireCodec.encodeRequest(0, w.write());
-            ByteBuffer out = ByteBuffer.allocate(8 + request.remaining());
-            out.putLong(w.leaderTimeMillis()).put(request); // the time's top byte is 0: WRITE
-            return Bytes.wrap(out.array());
+            return Bytes.wrap(encodeWrite(w.leaderTimeMillis(), w.write()));
         }
         SessionLimits l = ((KvCommand.Limits) command).sessions();
         ByteBuffer out = ByteBuffer.allocate(LIMITS_BYTES);
         out.put(LIMITS).putLong(l.timeoutMillis()).putInt(l.maxSessions()).putInt(l.maxOutcomesPerSession()).putInt(l.maxOutcomes());
         return Bytes.wrap(out.array());
+    }
+
+    private static byte[] encodeWrite(long time, Request.Write write) {
+        Optional<Bytes> expected = write instanceof Request.Cas c ? c.expected() : Optional.empty();
+        Optional<Bytes> value = write instanceof Request.Set s ? Optional.of(s.value())
+                : write instanceof Request.Cas c ? Optional.of(c.value()) : Optional.empty();
+        int size = WRITE_HEADER_BYTES + 4 + write.key().length() + (write instanceof Request.Cas ? 1 : 0)
+                + expected.map(e -> 4 + e.length()).orElse(0) + value.map(v -> 4 + v.length()).orElse(0);
+        Session s = write.session();
+        ByteBuffer out = ByteBuffer.allocate(size).putLong(time).putLong(0).put((byte) type(write))
+                .putLong(s.clientId()).putLong(s.seq()).putLong(s.ackedBelow()).put((byte) (s.retry() ? 1 : 0));
+        putBytes(out, write.key());
+        if (write instanceof Request.Cas) {
+            out.put((byte) (expected.isPresent() ? 1 : 0));
+            expected.ifPresent(e -> putBytes(out, e));
+        }
+        value.ifPresent(v -> putBytes(out, v));
+        return out.array();
+    }
+
+    private static int type(Request.Write write) {
+        return write instanceof Request.Set ? SET : write instanceof Request.Delete ? DELETE : CAS;
+    }
+
+    private static void putBytes(ByteBuffer out, Bytes b) {
+        out.putInt(b.length()).put(b.unsafeArray());
     }
 
     @Override
@@ -48,14 +89,50 @@ public final class KvCodec implements Codec<KvCommand> {
         if (kind != WRITE) {
             throw new IllegalArgumentException("unknown key-value command kind " + (kind & 0xff) + " (written by a newer version?)");
         }
-        if (in.remaining() < 8) {
-            throw new IllegalArgumentException("key-value command of " + in.remaining() + " bytes is truncated");
-        }
-        long time = in.getLong();
         try {
-            return new KvCommand.Write(time, WireCodec.decodeRequest(in.slice()).body());
-        } catch (ProtocolException e) {
-            throw new IllegalArgumentException("bad key-value command: " + e.getMessage());
+            KvCommand.Write write = decodeWrite(in);
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException(in.remaining() + " unexpected bytes after the write");
+            }
+            return write;
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("key-value command of " + bytes.length() + " bytes is truncated");
         }
+    }
+
+    private static KvCommand.Write decodeWrite(ByteBuffer in) {
+        long time = in.getLong();
+        in.getLong(); // the zero bytes
+        int type = in.get();
+        Session session = new Session(in.getLong(), in.getLong(), in.getLong(), bool(in));
+        Bytes key = bytes(in);
+        Request.Write write = switch (type) {
+            case SET -> new Request.Set(session, key, bytes(in));
+            case DELETE -> new Request.Delete(session, key);
+            case CAS -> {
+                Optional<Bytes> expected = bool(in) ? Optional.of(bytes(in)) : Optional.empty();
+                yield new Request.Cas(session, key, expected, bytes(in));
+            }
+            default -> throw new IllegalArgumentException("unknown write type " + type + " in a key-value command");
+        };
+        return new KvCommand.Write(time, write);
+    }
+
+    private static boolean bool(ByteBuffer in) {
+        int b = in.get();
+        if (b != 0 && b != 1) {
+            throw new IllegalArgumentException("a boolean byte must be 0 or 1, got " + b);
+        }
+        return b == 1;
+    }
+
+    private static Bytes bytes(ByteBuffer in) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new IllegalArgumentException("byte string of " + length + " bytes with " + in.remaining() + " left");
+        }
+        byte[] data = new byte[length];
+        in.get(data);
+        return Bytes.wrap(data);
     }
 }

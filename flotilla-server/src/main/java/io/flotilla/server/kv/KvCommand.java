@@ -12,13 +12,10 @@ public sealed interface KvCommand {
      * @param leaderTimeMillis from 0 to 2^56 - 1: its top byte is 0, which tells a write from other
      *                         commands in the log ({@link KvCodec})
      */
-    record Write(long leaderTimeMillis, Request write) implements KvCommand {
+    record Write(long leaderTimeMillis, Request.Write write) implements KvCommand {
         public Write {
             if (leaderTimeMillis < 0 || leaderTimeMillis >>> 56 != 0) {
                 throw new IllegalArgumentException("log time " + leaderTimeMillis + " is out of range");
-            }
-            if (!write.isWrite()) {
-                throw new IllegalArgumentException("only writes go into the log, not " + write);
             }
         }
     }

@@ -105,7 +105,7 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
     private Response applyWrite(KvCommand.Write command) {
         now = Math.max(now, command.leaderTimeMillis());
         sessions.expire(now);
-        Request write = command.write();
+        Request.Write write = command.write();
         Sessions.Verdict verdict = sessions.check(write.session(), now);
         if (verdict instanceof Sessions.Verdict.Duplicate d) {
             return new Response.Outcome(d.code());
@@ -118,7 +118,7 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
         return outcome;
     }
 
-    private Response execute(Request write) {
+    private Response execute(Request.Write write) {
         if (write instanceof Request.Set s) {
             data.put(s.key(), s.value());
             return Response.OK;

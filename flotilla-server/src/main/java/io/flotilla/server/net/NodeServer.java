@@ -1,6 +1,7 @@
 package io.flotilla.server.net;
 
 import io.flotilla.client.FlushBatcher;
+import io.flotilla.client.HostPort;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.ProtocolException;
 import io.flotilla.client.wire.Request;
@@ -141,7 +142,7 @@ public final class NodeServer implements AutoCloseable {
                             handshaking.decrementAndGet();
                             refusedHandshakes.incrementAndGet();
                             handshakeRefusals.warn(log, "refused a connection from {}: {} connections have not completed their hello "
-                                    + "(--max-handshakes)", describe(ch.remoteAddress()), settings.connections().maxHandshakes());
+                                    + "(--max-handshakes)", HostPort.format(ch.remoteAddress()), settings.connections().maxHandshakes());
                             ch.close();
                             return;
                         }
@@ -163,9 +164,9 @@ public final class NodeServer implements AutoCloseable {
             listener = b.bind(address).syncUninterruptibly().channel();
         } catch (Exception e) {
             if (e instanceof BindException) {
-                throw new IOException("cannot listen on " + describe(address) + ": the port is in use or the address is not local");
+                throw new IOException("cannot listen on " + HostPort.format(address) + ": the port is in use or the address is not local");
             }
-            throw new IOException("cannot listen on " + describe(address) + ": " + e.getMessage());
+            throw new IOException("cannot listen on " + HostPort.format(address) + ": " + e.getMessage());
         }
     }
 
@@ -227,13 +228,9 @@ public final class NodeServer implements AutoCloseable {
         accepted.close().awaitUninterruptibly();
     }
 
-    static String describe(SocketAddress address) {
-        return address instanceof InetSocketAddress a ? a.getHostString() + ":" + a.getPort() : String.valueOf(address);
-    }
-
     private void reject(ChannelHandlerContext ctx, String reason) {
         closedForBadInput.incrementAndGet();
-        rejections.warn(log, "closing connection from {}: {}", describe(ctx.channel().remoteAddress()), reason);
+        rejections.warn(log, "closing connection from {}: {}", HostPort.format(ctx.channel().remoteAddress()), reason);
         ctx.close();
     }
 
@@ -289,14 +286,14 @@ public final class NodeServer implements AutoCloseable {
             if (!ctx.channel().isActive()) {
                 return; // refused: what the other side sent after its hello is not read
             }
-            Hello hello = WireCodec.decodeHello(frame.nioBuffer());
+            NodeHello hello = NodeHello.decode(frame.nioBuffer());
             String refusal = null;
             boolean full = false;
             boolean unauthenticated = false;
-            boolean anyCluster = hello.role() == Hello.Role.CLIENT && hello.clusterId().isEmpty();
+            boolean anyCluster = hello.role() == NodeHello.Role.CLIENT && hello.clusterId().isEmpty();
             if (!anyCluster && !hello.clusterId().equals(settings.clusterId())) {
                 refusal = "cluster id '" + hello.clusterId() + "' does not match this node's '" + settings.clusterId() + "'";
-            } else if (hello.role() != Hello.Role.CLIENT) {
+            } else if (hello.role() != NodeHello.Role.CLIENT) {
                 refusal = settings.peerRefusal().apply(hello.nodeId()); // peers and relays are never refused for capacity
                 if (refusal == null && tls != null) {
                     refusal = tls.identityRefusal(ctx.channel(), hello.nodeId());
@@ -315,13 +312,13 @@ public final class NodeServer implements AutoCloseable {
             if (full) {
                 refusedClients.incrementAndGet();
                 clientRefusals.warn(log, "refused a client connection from {}: {} clients are connected (--max-connections)",
-                        describe(ctx.channel().remoteAddress()), settings.connections().maxConnections());
+                        HostPort.format(ctx.channel().remoteAddress()), settings.connections().maxConnections());
                 ctx.close();
                 return;
             }
             if (unauthenticated) {
                 closedForBadInput.incrementAndGet();
-                refusals.warn(log, "closing connection from {}: {}", describe(ctx.channel().remoteAddress()), refusal);
+                refusals.warn(log, "closing connection from {}: {}", HostPort.format(ctx.channel().remoteAddress()), refusal);
                 ctx.close();
                 return;
             }
@@ -329,17 +326,17 @@ public final class NodeServer implements AutoCloseable {
                 reject(ctx, refusal);
                 return;
             }
-            if (hello.role() != Hello.Role.PEER) {
+            if (hello.role() != NodeHello.Role.PEER) {
                 frames.refuseOversizedRequests();
                 // Netty's writability follows the same marks as our own count of unwritten answers (ClientRequests).
                 int max = settings.connections().maxOutputBufferBytes();
                 ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(max / 4, max / 2));
             }
-            Stage next = hello.role() == Hello.Role.PEER
+            Stage next = hello.role() == NodeHello.Role.PEER
                     ? new PeerMessages(frames, hello.nodeId())
-                    : new ClientRequests(frames, hello.role() == Hello.Role.FORWARD, version);
+                    : new ClientRequests(frames, hello.role() == NodeHello.Role.FORWARD, version);
             ctx.pipeline().replace(this, "stage", next);
-            if (hello.role() == Hello.Role.PEER) {
+            if (hello.role() == NodeHello.Role.PEER) {
                 peers.connected(hello.nodeId(), ctx.channel());
             }
         }
@@ -348,7 +345,7 @@ public final class NodeServer implements AutoCloseable {
         void onIdle(ChannelHandlerContext ctx) {
             // Many at once is a flood of silent connections: say so once, not once each.
             closedForBadInput.incrementAndGet();
-            silentCloses.warn(log, "closed a connection from {}: no hello within {} s", describe(ctx.channel().remoteAddress()),
+            silentCloses.warn(log, "closed a connection from {}: no hello within {} s", HostPort.format(ctx.channel().remoteAddress()),
                     settings.idleSeconds());
             ctx.close();
         }
@@ -428,7 +425,7 @@ public final class NodeServer implements AutoCloseable {
             if (msg instanceof FrameDecoder.Oversized o) {
                 // Refused before it was read, so certainly not applied; the decoder skips its bytes.
                 log.info("refused a request of {} bytes from {}: over --max-frame-bytes ({})", o.length(),
-                        describe(ctx.channel().remoteAddress()), settings.maxFrameBytes());
+                        HostPort.format(ctx.channel().remoteAddress()), settings.maxFrameBytes());
                 started();
                 answer(o.requestId(), new Response.Failure(Response.Code.INVALID, "the request is " + o.length()
                         + " bytes; this cluster accepts at most " + settings.maxFrameBytes() + " (--max-frame-bytes)"));
@@ -537,7 +534,7 @@ public final class NodeServer implements AutoCloseable {
             closing = true;
             closedSlowReaders.incrementAndGet();
             slowReaderCloses.warn(log, "disconnected a {} connection from {}: {}", forwarded ? "relay" : "client",
-                    describe(ctx.channel().remoteAddress()), why);
+                    HostPort.format(ctx.channel().remoteAddress()), why);
             ctx.channel().close();
         }
 
@@ -571,7 +568,7 @@ public final class NodeServer implements AutoCloseable {
             closedIdle.incrementAndGet();
             long seconds = limits.clientIdleTimeout().toSeconds();
             log.debug("closing the client connection from {}: idle for {} s (--client-idle-timeout-s)",
-                    describe(ctx.channel().remoteAddress()), seconds);
+                    HostPort.format(ctx.channel().remoteAddress()), seconds);
             updateReading();
             out.writeWatched(Unpooled.wrappedBuffer(WireCodec.encodeResponse(WireCodec.GOODBYE_ID, new Response.Failure(
                     Response.Code.UNAVAILABLE, "closing a connection idle for " + seconds + " s"), version)))

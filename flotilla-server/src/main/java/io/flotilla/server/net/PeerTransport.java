@@ -1,6 +1,7 @@
 package io.flotilla.server.net;
 
 import io.flotilla.client.FlushBatcher;
+import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeTls;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.WireCodec;
@@ -144,7 +145,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
             }
             Link link = new Link(id, e.getValue());
             links.put(id, link);
-            log.debug("peer {} at {} {}", id, NodeServer.describe(e.getValue()), current == null ? "joined the configuration" : "moved");
+            log.debug("peer {} at {} {}", id, HostPort.format(e.getValue()), current == null ? "joined the configuration" : "moved");
             if (started && !closed) {
                 link.connect();
             }
@@ -266,7 +267,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
             f.addListener(done -> {
                 if (done.isSuccess()) {
                     Channel ch = f.channel();
-                    ch.writeAndFlush(Unpooled.wrappedBuffer(WireCodec.encodeHello(new Hello(Hello.Role.PEER, selfId, clusterId))));
+                    ch.writeAndFlush(Unpooled.wrappedBuffer(NodeHello.peer(selfId, clusterId).encode()));
                     ch.closeFuture().addListener(c -> reconnectLater());
                     // A peer that accepts but does not answer (a stopped process: the kernel still completes
                     // the handshake) is tried again later rather than waited for forever.
@@ -312,7 +313,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                 if (NodeTls.isTlsFailure(cause)) {
-                    reportDown(NodeTls.describeFailure(cause, "peer " + peerId + " at " + NodeServer.describe(address)));
+                    reportDown(NodeTls.describeFailure(cause, "peer " + peerId + " at " + HostPort.format(address)));
                 } else if (!(cause instanceof java.io.IOException)) {
                     log.warn("closing the link to peer {}: {}", peerId, cause.getMessage());
                 }
@@ -326,20 +327,20 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
                 return;
             }
             if (!reply.accepted()) {
-                reportDown("peer " + peerId + " at " + NodeServer.describe(address) + " refused this node: " + reply.message());
+                reportDown("peer " + peerId + " at " + HostPort.format(address) + " refused this node: " + reply.message());
                 ch.close();
                 return;
             }
             String impostor = tls == null ? null : NodeTls.notNode(ch, peerId);
             if (impostor != null) {
-                reportDown("the node at " + NodeServer.describe(address) + " is not peer " + peerId + ": " + impostor);
+                reportDown("the node at " + HostPort.format(address) + " is not peer " + peerId + ": " + impostor);
                 ch.close();
                 return;
             }
             channel = ch;
             backoffMs = MIN_BACKOFF_MS;
             if (reportedDown || !everConnected) {
-                log.info("peer {} at {} is reachable", peerId, NodeServer.describe(address));
+                log.info("peer {} at {} is reachable", peerId, HostPort.format(address));
             }
             everConnected = true;
             reportedDown = false;
@@ -359,7 +360,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
                 return;
             }
             if (!reportedDown) {
-                log.info("peer {} at {} is unreachable; retrying in the background", peerId, NodeServer.describe(address));
+                log.info("peer {} at {} is unreachable; retrying in the background", peerId, HostPort.format(address));
                 reportedDown = true;
             }
             long delay = backoffMs;

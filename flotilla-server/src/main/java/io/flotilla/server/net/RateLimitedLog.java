@@ -1,7 +1,8 @@
 package io.flotilla.server.net;
 
-import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
@@ -16,6 +17,7 @@ public final class RateLimitedLog {
 
     private final int lines;
     private final long intervalNanos;
+    private final LongSupplier nanoTime;
     private long windowStart;
     private int logged;
     private long suppressed;
@@ -25,11 +27,17 @@ public final class RateLimitedLog {
     }
 
     RateLimitedLog(int lines, long interval, TimeUnit unit) {
+        this(lines, interval, unit, System::nanoTime);
+    }
+
+    /** With the clock a test drives. */
+    RateLimitedLog(int lines, long interval, TimeUnit unit, LongSupplier nanoTime) {
         if (lines <= 0) {
             throw new IllegalArgumentException("lines must be positive: " + lines);
         }
         this.lines = lines;
         this.intervalNanos = unit.toNanos(interval);
+        this.nanoTime = nanoTime;
     }
 
     /**
@@ -39,7 +47,7 @@ public final class RateLimitedLog {
     void event(Consumer<Long> line) {
         long count;
         synchronized (this) {
-            long now = System.nanoTime();
+            long now = nanoTime.getAsLong();
             if (logged == 0 || now - windowStart >= intervalNanos) {
                 windowStart = now;
                 logged = 0;

@@ -1,5 +1,6 @@
 package io.flotilla.server.net;
 
+import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeTls;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.WireCodec;
@@ -51,7 +52,7 @@ final class TlsGate extends ByteToMessageDecoder {
             return; // ByteToMessageDecoder hands what it holds to the TLS handler
         }
         in.skipBytes(in.readableBytes());
-        warnings.warn(LOG, "closing plaintext connection from {}: this node requires TLS", NodeServer.describe(ctx.channel().remoteAddress()));
+        warnings.warn(LOG, "closing plaintext connection from {}: this node requires TLS", HostPort.format(ctx.channel().remoteAddress()));
         // Protocol version 1: every client version reads it.
         ByteBuf reply = Unpooled.wrappedBuffer(WireCodec.encodeHelloReply(
                 new Hello.Reply(false, nodeId, clusterId, PLAINTEXT_REFUSAL, Optional.empty(), 1)));
@@ -87,7 +88,7 @@ final class TlsGate extends ByteToMessageDecoder {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
-                warnings.warn(LOG, "TLS handshake with {} failed: {}", NodeServer.describe(ctx.channel().remoteAddress()),
+                warnings.warn(LOG, "TLS handshake with {} failed: {}", HostPort.format(ctx.channel().remoteAddress()),
                         describe(done.cause()));
                 ctx.close();
                 return;

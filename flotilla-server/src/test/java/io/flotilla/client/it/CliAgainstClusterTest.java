@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.client.cli.FlotillaCli;
+import io.flotilla.server.TestCluster;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,11 +29,11 @@ class CliAgainstClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     @TempDir
     static Path data;
-    private static LocalCluster cluster;
+    private static TestCluster cluster;
 
     @BeforeAll
     static void start() throws IOException {
-        cluster = new LocalCluster(3, data);
+        cluster = new TestCluster(data, 3).startAll();
         cluster.awaitLeader();
     }
 
@@ -49,7 +50,7 @@ class CliAgainstClusterTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         String[] all = new String[args.length + 2];
         all[0] = "--cluster";
-        all[1] = cluster.addresses();
+        all[1] = cluster.clusterAddresses();
         System.arraycopy(args, 0, all, 2, args.length);
         int exit = FlotillaCli.run(all, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), out, err);
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
@@ -73,7 +74,7 @@ class CliAgainstClusterTest {
         assertThat(json.get("nodes")).hasSize(3);
         assertThat(json.get("unreachable")).isEmpty();
         int leader = json.get("leader").get("id").asInt();
-        assertThat(leader).isEqualTo(cluster.currentLeader().orElseThrow());
+        assertThat(leader).isEqualTo(cluster.awaitLeader());
         for (JsonNode node : json.get("nodes")) {
             assertThat(node.get("leaderId").asInt()).isEqualTo(leader);
             assertThat(node.get("appliedIndex").asLong()).isPositive();
@@ -106,7 +107,7 @@ class CliAgainstClusterTest {
         try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             Method main = loader.loadClass("ClientExample").getMethod("main", String[].class);
-            main.invoke(null, (Object) new String[] {cluster.addresses()});
+            main.invoke(null, (Object) new String[] {cluster.clusterAddresses()});
         } finally {
             System.setOut(original);
         }

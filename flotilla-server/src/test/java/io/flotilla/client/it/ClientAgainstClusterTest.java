@@ -8,6 +8,7 @@ import io.flotilla.client.FlotillaClient;
 import io.flotilla.client.FlotillaException;
 import io.flotilla.client.RequestRejectedException;
 import io.flotilla.core.Bytes;
+import io.flotilla.server.TestCluster;
 import io.flotilla.server.TestPorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -31,12 +32,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ClientAgainstClusterTest {
     @TempDir
     Path data;
-    private LocalCluster cluster;
+    private TestCluster cluster;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
-        cluster = new LocalCluster(3, data);
+        cluster = new TestCluster(data, 3).startAll();
     }
 
     @AfterEach
@@ -48,7 +49,7 @@ class ClientAgainstClusterTest {
     }
 
     private FlotillaClient client(List<InetSocketAddress> nodes) {
-        FlotillaClient c = FlotillaClient.create(ClientOptions.of(cluster.addresses()).withCluster(nodes)
+        FlotillaClient c = FlotillaClient.create(ClientOptions.of(cluster.clusterAddresses()).withCluster(nodes)
                 .withDeadline(Duration.ofSeconds(20)).withAttemptTimeout(Duration.ofSeconds(5)));
         closeables.add(c);
         return c;
@@ -57,14 +58,14 @@ class ClientAgainstClusterTest {
     @Test
     void findsTheLeaderFromEveryStartingNode() {
         int leader = cluster.awaitLeader();
-        List<InetSocketAddress> all = cluster.addressList();
+        List<InetSocketAddress> all = new ArrayList<>(cluster.addresses.values());
         for (int first = 0; first < all.size(); first++) {
             List<InetSocketAddress> rotated = new ArrayList<>(all.subList(first, all.size()));
             rotated.addAll(all.subList(0, first));
             FlotillaClient client = client(rotated);
             client.set("from-" + first, "v" + first);
             assertThat(client.get("from-" + first)).contains("v" + first);
-            assertThat(client.leader()).as("the leader, from a list starting at %s", rotated.get(0)).contains(cluster.address(leader));
+            assertThat(client.leader()).as("the leader, from a list starting at %s", rotated.get(0)).contains(cluster.addresses.get(leader));
         }
     }
 
@@ -74,7 +75,7 @@ class ClientAgainstClusterTest {
      * leader directly.
      */
     private void assertRoutesToTheLeader(FlotillaClient client) {
-        InetSocketAddress leader = cluster.address(cluster.awaitLeader());
+        InetSocketAddress leader = cluster.addresses.get(cluster.awaitLeader());
         for (int i = 0; i < 200 && !client.leader().equals(Optional.of(leader)); i++) {
             client.get("any");
         }
@@ -85,7 +86,7 @@ class ClientAgainstClusterTest {
     void findsTheLeaderPastADeadNodeInTheList() {
         List<InetSocketAddress> nodes = new ArrayList<>();
         nodes.add(InetSocketAddress.createUnresolved("127.0.0.1", TestPorts.next()));
-        nodes.addAll(cluster.addressList());
+        nodes.addAll(cluster.addresses.values());
         FlotillaClient client = client(nodes);
         client.set("a", "1");
         assertThat(client.get("a")).contains("1");
@@ -94,7 +95,7 @@ class ClientAgainstClusterTest {
 
     @Test
     void followsTheLeaderWhenItStops() {
-        FlotillaClient client = client(cluster.addressList());
+        FlotillaClient client = client(List.copyOf(cluster.addresses.values()));
         client.set("before", "1");
         assertRoutesToTheLeader(client);
         int oldLeader = cluster.awaitLeader();
@@ -112,11 +113,11 @@ class ClientAgainstClusterTest {
     @ValueSource(booleans = {true, false})
     void aWriteWhoseAnswerWasLostIsRetriedAndAppliedOnce(boolean closeAfterLoss) throws Exception {
         int leader = cluster.awaitLeader();
-        LossyProxy proxy = new LossyProxy(cluster.address(leader), closeAfterLoss);
+        LossyProxy proxy = new LossyProxy(cluster.addresses.get(leader), closeAfterLoss);
         closeables.add(proxy);
         // The client knows the leader only through the proxy; the followers are the other path.
         List<InetSocketAddress> nodes = new ArrayList<>(ClientOptions.parseCluster(proxy.address()));
-        cluster.addressList().stream().filter(a -> !a.equals(cluster.address(leader))).forEach(nodes::add);
+        cluster.addresses.values().stream().filter(a -> !a.equals(cluster.addresses.get(leader))).forEach(nodes::add);
         FlotillaClient client = client(nodes);
         // Discovery may settle for a follower that answered first; reads move the client to the proxy.
         InetSocketAddress viaProxy = nodes.get(0);
@@ -141,7 +142,7 @@ class ClientAgainstClusterTest {
 
     @Test
     void manyRequestsInFlightAreAllApplied() {
-        FlotillaClient client = client(cluster.addressList());
+        FlotillaClient client = client(List.copyOf(cluster.addresses.values()));
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
             writes.add(client.setAsync(Bytes.utf8("k" + i), Bytes.utf8("v" + i)));
@@ -155,7 +156,7 @@ class ClientAgainstClusterTest {
 
     @Test
     void anOversizedValueIsRefusedBeforeSendingAndNotCalledMaybeApplied() {
-        FlotillaClient client = client(cluster.addressList());
+        FlotillaClient client = client(List.copyOf(cluster.addresses.values()));
         client.set("warm", "up"); // connected: the client has the nodes' limits
         Bytes fiveMegabytes = Bytes.wrap(new byte[5 << 20]);
         assertThatThrownBy(() -> client.set(Bytes.utf8("big"), fiveMegabytes))

@@ -69,7 +69,7 @@ final class LossyProxy implements AutoCloseable {
                     in.readFully(body);
                     if (!first && requests) {
                         WireCodec.Tagged<Request> request = WireCodec.decodeRequest(ByteBuffer.wrap(body));
-                        if (request.body().isWrite()) {
+                        if (request.body() instanceof Request.Write) {
                             writesForwarded.incrementAndGet();
                             if (armed.compareAndSet(true, false)) {
                                 toLose.add(request.requestId());

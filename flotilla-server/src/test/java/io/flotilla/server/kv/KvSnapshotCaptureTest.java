@@ -48,7 +48,7 @@ class KvSnapshotCaptureTest {
         return Bytes.utf8(String.format("k%05d", i));
     }
 
-    private Response apply(Request write) {
+    private Response apply(Request.Write write) {
         KvCommand command = new KvCommand.Write(1, write);
         log.add(command);
         Response answer = kv.apply(log.size(), command);

@@ -27,7 +27,7 @@ class KvStateMachineTest {
         return Bytes.utf8(s);
     }
 
-    private Response write(long time, Request write) {
+    private Response write(long time, Request.Write write) {
         return kv.apply(++index, new KvCommand.Write(time, write));
     }
 
@@ -348,7 +348,7 @@ class KvStateMachineTest {
         assertThat(restored.outcomeCount()).isEqualTo(4);
         assertThat(restored.sessionOutcomes(7)).isEqualTo(3);
         assertThat(snapshot(restored)).isEqualTo(snapshot(kv));
-        Request refused = new Request.Set(new Session(7, 5, 1), b("x"), b("y")); // client 7 is at the cap of 3
+        Request.Write refused = new Request.Set(new Session(7, 5, 1), b("x"), b("y")); // client 7 is at the cap of 3
         assertThat(restored.apply(100, new KvCommand.Write(1, refused)).code()).isEqualTo(Response.Code.UNAVAILABLE);
     }
 

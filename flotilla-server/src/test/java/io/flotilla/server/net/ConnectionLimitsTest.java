@@ -2,6 +2,8 @@ package io.flotilla.server.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.client.Poll;
+import io.flotilla.client.wire.Greeting;
 import io.flotilla.client.wire.Hello;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
@@ -109,8 +111,8 @@ class ConnectionLimitsTest {
         return ByteBuffer.wrap(body);
     }
 
-    private static Hello.Reply hello(Socket s, Hello hello) throws IOException {
-        send(s, WireCodec.encodeHello(hello));
+    private static Hello.Reply hello(Socket s, Greeting hello) throws IOException {
+        send(s, hello.encode());
         return WireCodec.decodeHelloReply(readFrame(s));
     }
 
@@ -137,21 +139,6 @@ class ConnectionLimitsTest {
         }
     }
 
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.onSpinWait();
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
-    }
-
     @Test
     void readingStopsWhileAnswersAreUnreadAndResumesOnceTheyAreRead() throws Exception {
         value = Bytes.wrap(new byte[256 << 10]);
@@ -162,7 +149,7 @@ class ConnectionLimitsTest {
         for (int i = 1; i <= requests; i++) {
             send(s, get(i, "k"));
         }
-        await(() -> server.peakHeldBytes() > 0 && handled.get() >= 24, "the first answers");
+        Poll.until("the first answers", () -> server.peakHeldBytes() > 0 && handled.get() >= 24);
         // Not reading, the client cannot get all its answers: the node must stop reading instead of buffering them.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
         while (System.nanoTime() < deadline) {
@@ -202,7 +189,7 @@ class ConnectionLimitsTest {
         } catch (IOException e) {
             // already disconnected: fine
         }
-        await(() -> server.closedSlowReaders() == 1, "the slow reader's disconnection");
+        Poll.until("the slow reader's disconnection", () -> server.closedSlowReaders() == 1);
         assertThat(closedWithin(s, 10_000)).isTrue();
         System.out.printf("handled %d of 3000 GETs of 1 MiB; peak unwritten answers %d bytes%n", handled.get(), server.peakHeldBytes());
         assertThat(server.peakHeldBytes()).isLessThanOrEqualTo(8 * MIB);
@@ -220,7 +207,7 @@ class ConnectionLimitsTest {
         for (int i = 0; i < 4; i++) {
             silent.add(open(0));
         }
-        await(() -> server.refusedHandshakes() == 0, "nothing refused"); // trivially true; keeps the order explicit
+        Poll.until("nothing refused", () -> server.refusedHandshakes() == 0); // trivially true; keeps the order explicit
         Socket fifth = open(0);
         assertThat(closedWithin(fifth, 5000)).as("the fifth connection is closed").isTrue();
         assertThat(server.refusedHandshakes()).isEqualTo(1);
@@ -241,8 +228,8 @@ class ConnectionLimitsTest {
         assertThat(refused.accepted()).isFalse();
         assertThat(refused.message()).contains("serves 2 client connections (--max-connections)");
         assertThat(closedWithin(third, 5000)).isTrue();
-        assertThat(hello(open(0), new Hello(Hello.Role.PEER, 2, "test")).accepted()).isTrue();
-        assertThat(hello(open(0), new Hello(Hello.Role.FORWARD, 3, "test")).accepted()).isTrue();
+        assertThat(hello(open(0), NodeHello.peer(2, "test")).accepted()).isTrue();
+        assertThat(hello(open(0), NodeHello.forward(1, 3, "test")).accepted()).isTrue();
         assertThat(server.refusedClients()).isEqualTo(1);
         assertThat(server.clientConnections()).isEqualTo(2);
     }
@@ -255,7 +242,7 @@ class ConnectionLimitsTest {
         Socket peer = open(0);
         Socket busy = open(0);
         assertThat(hello(idle, Hello.client("test")).accepted()).isTrue();
-        assertThat(hello(peer, new Hello(Hello.Role.PEER, 2, "test")).accepted()).isTrue();
+        assertThat(hello(peer, NodeHello.peer(2, "test")).accepted()).isTrue();
         assertThat(hello(busy, Hello.client("test")).accepted()).isTrue();
         CompletableFuture<Response> slow = new CompletableFuture<>();
         held.put("slow", slow);

@@ -2,6 +2,7 @@ package io.flotilla.server.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.client.Poll;
 import io.flotilla.core.message.MessageCodec;
 import io.flotilla.server.TestPorts;
 import io.netty.channel.EventLoopGroup;
@@ -15,6 +16,8 @@ import java.net.Socket;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class PeerTransportTest {
@@ -27,7 +30,8 @@ class PeerTransportTest {
                 new MessageCodec(1 << 20), group);
         try {
             transport.start(m -> { });
-            Thread.sleep(1600); // refused 5 times: the next try is about 1.5 s away (backoff 50 ms doubling)
+            // Refused 5 times (after 50, 100, 200 and 400 ms of backoff): the next try is 800 ms away.
+            Poll.until("5 refused connects to peer 2", () -> connectsTried(transport) >= 5, transport::describeLinks);
             AtomicInteger accepted = new AtomicInteger();
             try (ServerSocket peer = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
                 Thread acceptor = new Thread(() -> {
@@ -51,11 +55,17 @@ class PeerTransportTest {
         }
     }
 
+    /** The connects the link to peer 2 tried, from the transport's diagnostics ("2: down (connects tried 4)"). */
+    private static int connectsTried(PeerTransport transport) {
+        Matcher m = Pattern.compile("2: [^,;]*\\(connects tried (\\d+)\\)").matcher(transport.describeLinks());
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
     /**
      * A listener that accepts every connection and closes it at once, as a proxy in front of a dead
      * node does: the TCP connect succeeds, the hello is never answered. The link must back off
-     * (50, 100, 200, 400, 800 ms: about 6 tries in 1.6 s) rather than treat each connect as success
-     * and retry every 50 ms (about 30 tries).
+     * (50, 100, 200, 400 ms: 5 tries take at least 750 ms) rather than treat each connect as success
+     * and retry every 50 ms (5 tries in 200 ms).
      */
     @Test
     void aPeerThatAcceptsButNeverAnswersTheHelloIsRetriedWithGrowingBackoff() throws Exception {
@@ -76,13 +86,12 @@ class PeerTransportTest {
             PeerTransport transport = new PeerTransport(1, "test",
                     Map.of(1, new InetSocketAddress("127.0.0.1", 1), 2, new InetSocketAddress("127.0.0.1", blackHole.getLocalPort())),
                     new MessageCodec(1 << 20), group);
+            long start = System.nanoTime();
             transport.start(m -> { });
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1600);
-            while (System.nanoTime() < end) {
-                Thread.sleep(50);
-            }
+            Poll.until("5 connects to the black hole", () -> accepted.get() >= 5);
+            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
             transport.close();
-            assertThat(accepted.get()).as("connections in 1.6 s").isBetween(2, 8);
+            assertThat(elapsedMs).as("ms the first 5 connects took (backing off)").isGreaterThanOrEqualTo(700);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
