@@ -67,7 +67,7 @@ public final class FlotillaServer implements AutoCloseable {
     private DurableStorage storage;
     private PeerTransport transport;
     /** Volatile: the listener and the configuration follower read it from Netty threads, from before it is set. */
-    private volatile RaftRuntime<KvCommand, Request.Get, Response> raft;
+    private volatile RaftRuntime<KvCommand, Request.Read, Response> raft;
     private volatile KvStateMachine state;
     private Forwarder forwarder;
     private BackupStreams backups;
@@ -471,7 +471,7 @@ public final class FlotillaServer implements AutoCloseable {
         return transport == null ? "not started" : transport.describeLinks();
     }
 
-    public RaftRuntime<KvCommand, Request.Get, Response> raft() {
+    public RaftRuntime<KvCommand, Request.Read, Response> raft() {
         return raft;
     }
 

@@ -3,6 +3,7 @@ package io.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flotilla.client.Poll;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -120,7 +121,7 @@ class RedisClientTest {
                 });
                 assertThatThrownBy(() -> f.get("foo")).isInstanceOf(JedisMovedDataException.class);
                 assertThat(f.readonly()).isEqualTo("OK");
-                TestCluster.await(() -> "bar".equals(f.get("foo")), "the follower's local read sees the write once it is applied");
+                Poll.until("the follower's local read sees the write once it is applied", () -> "bar".equals(f.get("foo")));
                 assertThat(l.get("foo")).isEqualTo("bar");
             }
         }

@@ -6,6 +6,7 @@ import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
 import io.flotilla.client.wire.Session;
 import io.flotilla.core.Bytes;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -60,6 +61,12 @@ final class RespClient {
     /** A GET: linearizable, or local after READONLY. Answers Value, NOT_FOUND or a failure. */
     CompletableFuture<Response> read(Bytes key) {
         Request get = new Request.Get(key, readonly);
+        return attempt(s -> get, null, deadline(), 1);
+    }
+
+    /** Many keys read at one point of the log, as {@link #read}. Answers Values or a failure. */
+    CompletableFuture<Response> read(List<Bytes> keys) {
+        Request get = new Request.GetMany(keys, readonly);
         return attempt(s -> get, null, deadline(), 1);
     }
 

@@ -3,7 +3,6 @@ package io.flotilla.server.resp;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.client.wire.Request;
 import io.flotilla.client.wire.Response;
-import io.flotilla.client.wire.Session;
 import io.flotilla.core.Bytes;
 import io.flotilla.server.resp.RespReply.Entry;
 import java.nio.charset.StandardCharsets;
@@ -192,59 +191,48 @@ final class RespCommands {
                 .thenApply(r -> r == Response.OK ? new RespReply.Int(1) : r == Response.CAS_MISMATCH ? new RespReply.Int(0) : failure(r));
     }
 
+    /** DEL: one key is a DELETE; more are one DELETE_MANY, applied atomically. */
     private CompletableFuture<RespReply> del(List<Bytes> args, RespClient client) {
-        return countEach(args, key -> client.write(s -> new Request.Delete(s, key)), Response.OK);
-    }
-
-    private CompletableFuture<RespReply> exists(List<Bytes> args, RespClient client) {
-        return countEach(args, client::read, null);
-    }
-
-    private CompletableFuture<RespReply> mget(List<Bytes> args, RespClient client) {
-        List<CompletableFuture<Response>> reads = args.stream().skip(1).map(client::read).toList();
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
-            List<RespReply> items = new ArrayList<>();
-            for (CompletableFuture<Response> read : reads) {
-                Response r = read.join();
-                if (!(r instanceof Response.Value) && r != Response.NOT_FOUND) {
-                    return failure(r);
-                }
-                items.add(r instanceof Response.Value v ? new RespReply.Bulk(v.value()) : RespReply.NULL);
+        List<Bytes> keys = args.subList(1, args.size());
+        if (keys.size() == 1) {
+            return client.write(s -> new Request.Delete(s, keys.get(0))).thenApply(r -> r == Response.OK ? new RespReply.Int(1)
+                    : r == Response.NOT_FOUND ? new RespReply.Int(0) : failure(r));
+        }
+        return client.write(s -> new Request.DeleteMany(s, keys)).thenApply(r -> {
+            if (r instanceof Response.Count c) {
+                return new RespReply.Int(c.count());
             }
-            return new RespReply.Array(items);
+            if (r == Response.NOT_FOUND) {
+                return new RespReply.Int(0);
+            }
+            // A retry of a delete applied earlier: the session kept that some keys existed, not how many.
+            return r == Response.OK ? RespReply.error("the keys were deleted by an earlier attempt of this command, whose answer "
+                    + "was lost in a leader change; how many existed is not known") : failure(r);
         });
     }
 
+    /** EXISTS: how many of the keys (counted as often as named) exist, read at one point of the log. */
+    private CompletableFuture<RespReply> exists(List<Bytes> args, RespClient client) {
+        return client.read(args.subList(1, args.size())).thenApply(r -> r instanceof Response.Values v
+                ? new RespReply.Int(v.values().stream().filter(java.util.Optional::isPresent).count()) : failure(r));
+    }
+
+    private CompletableFuture<RespReply> mget(List<Bytes> args, RespClient client) {
+        return client.read(args.subList(1, args.size())).thenApply(r -> r instanceof Response.Values v
+                ? new RespReply.Array(v.values().stream().<RespReply>map(o -> o.<RespReply>map(RespReply.Bulk::new).orElse(RespReply.NULL)).toList())
+                : failure(r));
+    }
+
+    /** MSET: one SET_MANY, applied atomically. */
     private CompletableFuture<RespReply> mset(List<Bytes> args, RespClient client) {
         if (args.size() % 2 != 1) {
             return done(RespReply.error("wrong number of arguments for 'mset' command"));
         }
-        List<CompletableFuture<Response>> writes = new ArrayList<>();
+        List<Request.KeyValue> entries = new ArrayList<>();
         for (int i = 1; i < args.size(); i += 2) {
-            Bytes key = args.get(i);
-            Bytes value = args.get(i + 1);
-            writes.add(client.write(s -> new Request.Set(s, key, value)));
+            entries.add(new Request.KeyValue(args.get(i), args.get(i + 1)));
         }
-        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenApply(ignored -> writes.stream()
-                .map(CompletableFuture::join).filter(r -> r != Response.OK).findFirst().map(RespCommands::failure).orElse(RespReply.OK));
-    }
-
-    /** Runs {@code each} on every key and counts the answers that are {@code counted} (null: a value). */
-    private static CompletableFuture<RespReply> countEach(List<Bytes> args, Function<Bytes, CompletableFuture<Response>> each,
-                                                          Response counted) {
-        List<CompletableFuture<Response>> all = args.stream().skip(1).map(each).toList();
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
-            long n = 0;
-            for (CompletableFuture<Response> f : all) {
-                Response r = f.join();
-                boolean hit = counted == null ? r instanceof Response.Value : r == counted;
-                if (!hit && r != Response.NOT_FOUND && !(counted == null && r instanceof Response.Value)) {
-                    return failure(r);
-                }
-                n += hit ? 1 : 0;
-            }
-            return new RespReply.Int(n);
-        });
+        return client.write(s -> new Request.SetMany(s, entries)).thenApply(r -> r == Response.OK ? RespReply.OK : failure(r));
     }
 
     /**
@@ -329,10 +317,5 @@ final class RespCommands {
 
     private static CompletableFuture<RespReply> done(RespReply reply) {
         return CompletableFuture.completedFuture(reply);
-    }
-
-    /** A write's session, for commands that build their request from it. */
-    @FunctionalInterface
-    interface WriteRequest extends Function<Session, Request> {
     }
 }

@@ -1,6 +1,6 @@
 package io.flotilla.server.resp;
 
-import io.flotilla.client.ClientOptions;
+import io.flotilla.client.HostPort;
 import io.flotilla.client.wire.NodeStatus;
 import io.flotilla.core.Bytes;
 import io.flotilla.server.net.NodeServer;
@@ -42,7 +42,7 @@ public record RespNode(NodeServer.RequestHandler requests, Supplier<NodeStatus> 
             return Optional.of(new RespReply.Error("TRYAGAIN", "no leader is known (an election may be running); retry shortly"));
         }
         InetSocketAddress at = new InetSocketAddress(leader.get().getHostString(), leader.get().getPort() + portOffset);
-        return Optional.of(new RespReply.Error("MOVED", slot(key) + " " + ClientOptions.describe(at)));
+        return Optional.of(new RespReply.Error("MOVED", slot(key) + " " + HostPort.format(at)));
     }
 
     /** The key's Redis Cluster hash slot (CRC16/XMODEM of the key, or of its {hash tag}, mod 16384), which -MOVED names. */

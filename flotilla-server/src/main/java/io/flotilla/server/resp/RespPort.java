@@ -1,6 +1,6 @@
 package io.flotilla.server.resp;
 
-import io.flotilla.client.ClientOptions;
+import io.flotilla.client.HostPort;
 import io.flotilla.server.net.ConnectionLimits;
 import io.flotilla.server.net.RateLimitedLog;
 import io.flotilla.server.net.ServerTls;
@@ -56,15 +56,19 @@ public final class RespPort implements AutoCloseable {
     private final ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private Channel listener;
 
+    /** Room kept in a frame for what surrounds a write: the AppendEntries and entry headers, the session. */
+    static final int FRAMING_BYTES = 1024;
+
     /**
-     * @param maxCommandBytes the most bytes the arguments of one command may take (the native port's {@code --max-frame-bytes})
-     * @param tls             null for plaintext
+     * @param maxFrameBytes the native port's {@code --max-frame-bytes}: a command and the log entry it
+     *                      becomes must fit a frame
+     * @param tls           null for plaintext
      */
-    public RespPort(RespNode node, ConnectionLimits limits, int maxCommandBytes, ServerTls tls) {
+    public RespPort(RespNode node, ConnectionLimits limits, int maxFrameBytes, ServerTls tls) {
         this.node = node;
         this.commands = new RespCommands(node);
         this.limits = limits;
-        this.maxCommandBytes = maxCommandBytes;
+        this.maxCommandBytes = Math.max(1, maxFrameBytes - FRAMING_BYTES);
         this.tls = tls;
     }
 
@@ -110,7 +114,7 @@ public final class RespPort implements AutoCloseable {
         try {
             listener = b.bind(address).syncUninterruptibly().channel();
         } catch (Exception e) {
-            String where = ClientOptions.describe(address);
+            String where = HostPort.format(address);
             throw new IOException(e instanceof BindException ? "cannot listen on " + where + " (--resp-port): the port is in use or the address is not local"
                     : "cannot listen on " + where + " (--resp-port): " + e.getMessage());
         }
@@ -173,7 +177,7 @@ public final class RespPort implements AutoCloseable {
         }
 
         private static String describe(SocketAddress address) {
-            return address instanceof InetSocketAddress a ? ClientOptions.describe(a) : String.valueOf(address);
+            return address instanceof InetSocketAddress a ? HostPort.format(a) : String.valueOf(address);
         }
     }
 }

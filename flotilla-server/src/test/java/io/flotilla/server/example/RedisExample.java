@@ -1,7 +1,7 @@
 package io.flotilla.server.example;
 
 import java.nio.charset.StandardCharsets;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.commands.ProtocolCommand;
 
 public class RedisExample {
@@ -10,7 +10,7 @@ public class RedisExample {
 
     public static void main(String[] args) {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 7001; // any node's Redis port
-        try (JedisPooled redis = new JedisPooled("127.0.0.1", port)) {
+        try (RedisClient redis = RedisClient.create("127.0.0.1", port)) {
             redis.set("greeting", "hello");            // answered once on a majority of fsynced disks
             System.out.println(redis.get("greeting")); // linearizable: sees every acknowledged write
             System.out.println(redis.sendCommand(CAS, "greeting", "hello", "bonjour")); // 1

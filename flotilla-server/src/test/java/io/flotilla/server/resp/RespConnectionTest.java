@@ -137,12 +137,31 @@ class RespConnectionTest {
         assertThat(requests).hasSize(2);
         answers.get(1).complete(Response.OK);
         ch.runPendingTasks();
-        assertThat(requests).as("then the three reads of GET and MGET").hasSize(5).last().isInstanceOf(Request.Get.class);
-        answers.subList(2, 5).forEach(a -> a.complete(Response.NOT_FOUND));
+        assertThat(requests).as("then the reads of GET and MGET (one read of both keys)").hasSize(4).last()
+                .isEqualTo(new Request.GetMany(List.of(Bytes.utf8("k"), Bytes.utf8("j")), false));
+        answers.get(2).complete(Response.NOT_FOUND);
+        answers.get(3).complete(new Response.Values(List.of(Optional.empty(), Optional.empty())));
         ch.runPendingTasks();
-        assertThat(requests).as("then the delete").hasSize(6).last().isInstanceOf(Request.Delete.class);
-        answers.get(5).complete(Response.NOT_FOUND);
+        assertThat(requests).as("then the delete").hasSize(5).last().isInstanceOf(Request.Delete.class);
+        answers.get(4).complete(Response.NOT_FOUND);
         assertThat(written(ch)).isEqualTo("+OK\r\n+OK\r\n$-1\r\n*2\r\n$-1\r\n$-1\r\n:0\r\n");
+    }
+
+    @Test
+    void msetIsOneWriteAndDelOfManyKeysIsOneWriteThatCounts() {
+        EmbeddedChannel ch = channel();
+        send(ch, command("MSET", "a", "1", "b", "2", "a", "3") + command("DEL", "a", "b", "c") + command("DEL", "x", "y")
+                + command("MSET", "a"));
+        assertThat(requests).hasSize(3);
+        assertThat(requests.get(0)).isInstanceOfSatisfying(Request.SetMany.class, m -> assertThat(m.entries()).containsExactly(
+                new Request.KeyValue(Bytes.utf8("a"), Bytes.utf8("1")), new Request.KeyValue(Bytes.utf8("b"), Bytes.utf8("2")),
+                new Request.KeyValue(Bytes.utf8("a"), Bytes.utf8("3"))));
+        assertThat(requests.get(1)).isInstanceOfSatisfying(Request.DeleteMany.class, d -> assertThat(d.keys()).hasSize(3));
+        answers.get(0).complete(Response.OK);
+        answers.get(1).complete(new Response.Count(2));
+        answers.get(2).complete(Response.OK); // a retry answered from the session: the count is gone
+        assertThat(written(ch)).isEqualTo("+OK\r\n:2\r\n-ERR the keys were deleted by an earlier attempt of this command, whose "
+                + "answer was lost in a leader change; how many existed is not known\r\n-ERR wrong number of arguments for 'mset' command\r\n");
     }
 
     @Test
