@@ -122,7 +122,7 @@ final class RespCommands {
 
     private CompletableFuture<RespReply> get(List<Bytes> args, RespClient client) {
         return client.read(args.get(1)).thenApply(r -> r instanceof Response.Value v ? new RespReply.Bulk(v.value())
-                : r == Response.NOT_FOUND ? RespReply.NULL : failure(r));
+                : Response.NOT_FOUND.equals(r) ? RespReply.NULL : failure(r));
     }
 
     /** SET key value [NX | XX] [GET]; expiry options are refused (the store keeps no clock of its own). */
@@ -151,10 +151,10 @@ final class RespCommands {
         Bytes value = args.get(2);
         if (nx && !get) {
             return client.write(s -> new Request.Cas(s, key, Optional.empty(), value))
-                    .thenApply(r -> r == Response.OK ? RespReply.OK : r == Response.CAS_MISMATCH ? RespReply.NULL : failure(r));
+                    .thenApply(r -> Response.OK.equals(r) ? RespReply.OK : Response.CAS_MISMATCH.equals(r) ? RespReply.NULL : failure(r));
         }
         if (!nx && !xx && !get) {
-            return client.write(s -> new Request.Set(s, key, value)).thenApply(r -> r == Response.OK ? RespReply.OK : failure(r));
+            return client.write(s -> new Request.Set(s, key, value)).thenApply(r -> Response.OK.equals(r) ? RespReply.OK : failure(r));
         }
         return replaceReading(client, key, value, nx, xx, get);
     }
@@ -166,7 +166,7 @@ final class RespCommands {
      */
     private CompletableFuture<RespReply> replaceReading(RespClient client, Bytes key, Bytes value, boolean nx, boolean xx, boolean get) {
         return client.read(key).thenCompose(r -> {
-            if (!(r instanceof Response.Value) && r != Response.NOT_FOUND) {
+            if (!(r instanceof Response.Value) && !Response.NOT_FOUND.equals(r)) {
                 return done(failure(r));
             }
             Optional<Bytes> old = r instanceof Response.Value v ? Optional.of(v.value()) : Optional.empty();
@@ -174,39 +174,39 @@ final class RespCommands {
             if (nx && old.isPresent() || xx && old.isEmpty()) {
                 return done(get ? previous : RespReply.NULL); // the condition failed at the read: nothing to write
             }
-            return client.write(s -> new Request.Cas(s, key, old, value)).thenCompose(w -> w == Response.CAS_MISMATCH
+            return client.write(s -> new Request.Cas(s, key, old, value)).thenCompose(w -> Response.CAS_MISMATCH.equals(w)
                     ? replaceReading(client, key, value, nx, xx, get)
-                    : done(w == Response.OK ? (get ? previous : RespReply.OK) : failure(w)));
+                    : done(Response.OK.equals(w) ? (get ? previous : RespReply.OK) : failure(w)));
         });
     }
 
     private CompletableFuture<RespReply> setnx(List<Bytes> args, RespClient client) {
         return client.write(s -> new Request.Cas(s, args.get(1), Optional.empty(), args.get(2)))
-                .thenApply(r -> r == Response.OK ? new RespReply.Int(1) : r == Response.CAS_MISMATCH ? new RespReply.Int(0) : failure(r));
+                .thenApply(r -> Response.OK.equals(r) ? new RespReply.Int(1) : Response.CAS_MISMATCH.equals(r) ? new RespReply.Int(0) : failure(r));
     }
 
     /** CAS key expected new: 1 if key held expected and now holds new, 0 if it held something else (or nothing). */
     private CompletableFuture<RespReply> cas(List<Bytes> args, RespClient client) {
         return client.write(s -> new Request.Cas(s, args.get(1), Optional.of(args.get(2)), args.get(3)))
-                .thenApply(r -> r == Response.OK ? new RespReply.Int(1) : r == Response.CAS_MISMATCH ? new RespReply.Int(0) : failure(r));
+                .thenApply(r -> Response.OK.equals(r) ? new RespReply.Int(1) : Response.CAS_MISMATCH.equals(r) ? new RespReply.Int(0) : failure(r));
     }
 
     /** DEL: one key is a DELETE; more are one DELETE_MANY, applied atomically. */
     private CompletableFuture<RespReply> del(List<Bytes> args, RespClient client) {
         List<Bytes> keys = args.subList(1, args.size());
         if (keys.size() == 1) {
-            return client.write(s -> new Request.Delete(s, keys.get(0))).thenApply(r -> r == Response.OK ? new RespReply.Int(1)
-                    : r == Response.NOT_FOUND ? new RespReply.Int(0) : failure(r));
+            return client.write(s -> new Request.Delete(s, keys.get(0))).thenApply(r -> Response.OK.equals(r) ? new RespReply.Int(1)
+                    : Response.NOT_FOUND.equals(r) ? new RespReply.Int(0) : failure(r));
         }
         return client.write(s -> new Request.DeleteMany(s, keys)).thenApply(r -> {
             if (r instanceof Response.Count c) {
                 return new RespReply.Int(c.count());
             }
-            if (r == Response.NOT_FOUND) {
+            if (Response.NOT_FOUND.equals(r)) {
                 return new RespReply.Int(0);
             }
             // A retry of a delete applied earlier: the session kept that some keys existed, not how many.
-            return r == Response.OK ? RespReply.error("the keys were deleted by an earlier attempt of this command, whose answer "
+            return Response.OK.equals(r) ? RespReply.error("the keys were deleted by an earlier attempt of this command, whose answer "
                     + "was lost in a leader change; how many existed is not known") : failure(r);
         });
     }
@@ -232,7 +232,7 @@ final class RespCommands {
         for (int i = 1; i < args.size(); i += 2) {
             entries.add(new Request.KeyValue(args.get(i), args.get(i + 1)));
         }
-        return client.write(s -> new Request.SetMany(s, entries)).thenApply(r -> r == Response.OK ? RespReply.OK : failure(r));
+        return client.write(s -> new Request.SetMany(s, entries)).thenApply(r -> Response.OK.equals(r) ? RespReply.OK : failure(r));
     }
 
     /**
