@@ -142,6 +142,11 @@ public final class NodeConnection implements AutoCloseable {
             overLimit = Optional.of("node " + nodeId + " at " + HostPort.format(address) + " speaks protocol version " + version
                     + ", which has no snapshot requests (version 4 does): upgrade it first");
         }
+        if ((request instanceof Request.GetMany || request instanceof Request.SetMany || request instanceof Request.DeleteMany)
+                && version < 5 && askedVersion >= 5) {
+            overLimit = Optional.of("node " + nodeId + " at " + HostPort.format(address) + " speaks protocol version " + version
+                    + ", which has no requests of many keys (version 5 does): upgrade it first");
+        }
         if (overLimit.isPresent()) {
             answer.completeExceptionally(new OverLimitException(overLimit.get()));
             return answer;

@@ -26,7 +26,7 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
     }
 
     /** The wait before the next attempt after {@code failures} failed ones in a row (1 = the first). */
-    Duration backoff(int failures) {
+    public Duration backoff(int failures) {
         if (failures < 1 || initialBackoff.isZero()) {
             return Duration.ZERO;
         }

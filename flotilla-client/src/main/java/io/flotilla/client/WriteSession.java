@@ -9,9 +9,9 @@ import java.util.TreeSet;
  * numbered once, and every retry of it carries the same numbers, so the cluster applies it once.
  *
  * <p>{@code ackedBelow} tells the cluster which outcomes it may forget: it is the lowest sequence
- * number still waiting for its answer.
+ * number still waiting for its answer. Public for the server's Redis port, whose connections are sessions too.
  */
-final class WriteSession {
+public final class WriteSession {
     /**
      * The most writes that may be numbered but not yet acknowledged. A session holding this many
      * unacknowledged outcomes has its new writes refused by the cluster (UNAVAILABLE; 10,000 unless
@@ -23,7 +23,7 @@ final class WriteSession {
     private long nextSeq = 1;
     private final TreeSet<Long> waiting = new TreeSet<>();
 
-    WriteSession(long clientId) {
+    public WriteSession(long clientId) {
         this.clientId = clientId;
     }
 
@@ -32,7 +32,7 @@ final class WriteSession {
     }
 
     /** Numbers a new write; fails (nothing sent) if too many earlier writes are still unanswered. */
-    synchronized Session next() {
+    public synchronized Session next() {
         if (!waiting.isEmpty() && nextSeq - waiting.first() >= MAX_UNACKNOWLEDGED) {
             throw new ClusterUnavailableException("write " + waiting.first() + " of this client has waited for its answer while "
                     + MAX_UNACKNOWLEDGED + " later writes were started; not sending more until it is settled (not applied)",
@@ -48,13 +48,13 @@ final class WriteSession {
      * every attempt tells the cluster which outcomes it may forget, so a write refused while its
      * session was full gets through once earlier writes are answered, without waiting for a new write.
      */
-    synchronized Session refreshed(Session s) {
+    public synchronized Session refreshed(Session s) {
         long acked = Math.min(s.seq(), waiting.isEmpty() ? nextSeq : waiting.first());
         return s.clientId() == clientId && acked > s.ackedBelow() ? new Session(clientId, s.seq(), acked, s.retry()) : s;
     }
 
     /** The write's answer was delivered (or the client gave up on it). */
-    synchronized void settled(Session session) {
+    public synchronized void settled(Session session) {
         waiting.remove(session.seq());
     }
 

@@ -272,18 +272,19 @@ public final class FakeCluster implements AutoCloseable {
         }
 
         synchronized Response write(Request.Write w) {
-            if (w.key().length() == 0) {
+            Bytes key = w instanceof Request.Set s ? s.key() : w instanceof Request.Delete d ? d.key() : ((Request.Cas) w).key();
+            if (key.length() == 0) {
                 return new Response.Failure(Response.Code.INVALID, "the key is empty");
             }
             return outcomes.computeIfAbsent(w.session().clientId() + "/" + w.session().seq(), id -> {
-                Optional<Bytes> current = get(w.key());
+                Optional<Bytes> current = get(key);
                 if (w instanceof Request.Cas c && !current.equals(c.expected())) {
                     return Response.CAS_MISMATCH;
                 }
                 if (w instanceof Request.Delete) {
-                    return data.remove(w.key()) != null ? Response.OK : Response.NOT_FOUND;
+                    return data.remove(key) != null ? Response.OK : Response.NOT_FOUND;
                 }
-                data.put(w.key(), w instanceof Request.Set set ? set.value() : ((Request.Cas) w).value());
+                data.put(key, w instanceof Request.Set set ? set.value() : ((Request.Cas) w).value());
                 return Response.OK;
             });
         }

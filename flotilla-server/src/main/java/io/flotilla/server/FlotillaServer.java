@@ -26,6 +26,8 @@ import io.flotilla.server.http.HttpPort;
 import io.flotilla.server.net.NodeServer;
 import io.flotilla.server.net.PeerTransport;
 import io.flotilla.server.net.ServerTls;
+import io.flotilla.server.resp.RespNode;
+import io.flotilla.server.resp.RespPort;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -65,7 +67,7 @@ public final class FlotillaServer implements AutoCloseable {
     private DurableStorage storage;
     private PeerTransport transport;
     /** Volatile: the listener and the configuration follower read it from Netty threads, from before it is set. */
-    private volatile RaftRuntime<KvCommand, Request.Get, Response> raft;
+    private volatile RaftRuntime<KvCommand, Request.Read, Response> raft;
     private volatile KvStateMachine state;
     private Forwarder forwarder;
     private BackupStreams backups;
@@ -74,6 +76,8 @@ public final class FlotillaServer implements AutoCloseable {
     private NodeServer server;
     /** Null when --http-port is 0. */
     private HttpPort http;
+    /** Null when --resp-port is 0. */
+    private RespPort resp;
     /** The cluster page and what it polls; null when --http-port is 0. */
     private ClusterPage clusterPage;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -132,10 +136,17 @@ public final class FlotillaServer implements AutoCloseable {
                 config.limits().maxKeyBytes(), config.limits().maxValueBytes());
         forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes(), outboundTls());
         KvService[] service = new KvService[1];
-        server = new NodeServer(settings, messageCodec, transport, metrics.instrument(
+        NodeServer.RequestHandler requests = metrics.instrument(
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
-                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting"))), tls);
+                        : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
+        server = new NodeServer(settings, messageCodec, transport, requests, tls);
         server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
+        if (config.admin().respPort() != 0) {
+            RespNode node = new RespNode(requests, reporter::status, this::addressOf, config.admin().respPort() - config.port(),
+                    config.admin().respRedirect(), config.requestTimeout());
+            resp = new RespPort(node, config.connections(), config.maxFrameBytes(), tls);
+            resp.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().respPort()));
+        }
         if (config.admin().httpPort() != 0) {
             clusterPage = new ClusterPage(config.nodeId(), config.clusterId(), this::members, this::addressOf, reporter::status,
                     workers, config.maxFrameBytes(), outboundTls(), System::nanoTime);
@@ -152,9 +163,10 @@ public final class FlotillaServer implements AutoCloseable {
             // Only founders run the bootstrap check; a node without founders and without data waits to be added.
             options = options.withFounders(founders());
         }
-        log.info("node {} of cluster '{}' serving on {}:{}{}, {}, data in {}", config.nodeId(), config.clusterId(),
+        log.info("node {} of cluster '{}' serving on {}:{}{}{}, {}, data in {}", config.nodeId(), config.clusterId(),
                 config.host(), config.port(), http == null ? "" : " (http" + (tls == null ? "" : "s") + "://" + config.host() + ":"
-                        + config.admin().httpPort() + "/)", config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
+                        + config.admin().httpPort() + "/)", resp == null ? "" : " (redis: " + config.host() + ":" + config.admin().respPort()
+                        + (config.admin().respRedirect() ? ", redirecting" : "") + ")", config.join() == null ? "peers " + describePeers() : "joining via " + describe(config.join()),
                 config.dataDir());
         serving = true;
         if (config.join() != null && fresh) {
@@ -449,12 +461,17 @@ public final class FlotillaServer implements AutoCloseable {
         return http == null ? 0 : http.port();
     }
 
+    /** The Redis port actually bound; 0 when there is none. */
+    int respPort() {
+        return resp == null ? 0 : resp.port();
+    }
+
     /** This node's outbound peer links, for diagnostics. */
     public String describePeerLinks() {
         return transport == null ? "not started" : transport.describeLinks();
     }
 
-    public RaftRuntime<KvCommand, Request.Get, Response> raft() {
+    public RaftRuntime<KvCommand, Request.Read, Response> raft() {
         return raft;
     }
 
@@ -498,6 +515,9 @@ public final class FlotillaServer implements AutoCloseable {
             } else {
                 raft.close();
             }
+        }
+        if (resp != null) {
+            resp.close();
         }
         if (http != null) {
             http.close();

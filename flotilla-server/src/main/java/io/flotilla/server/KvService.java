@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  * Every outcome, including failures, becomes a {@link Response}.
  */
 final class KvService implements NodeServer.RequestHandler {
-    private final RaftRuntime<KvCommand, Request.Get, Response> raft;
+    private final RaftRuntime<KvCommand, Request.Read, Response> raft;
     private final KvLimits limits;
     private final Forwarder forwarder;
     private final Duration timeout;
@@ -44,7 +44,7 @@ final class KvService implements NodeServer.RequestHandler {
     /** How long a snapshot for a backup may take (writing a large store's snapshot takes a while). */
     static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(5);
 
-    KvService(RaftRuntime<KvCommand, Request.Get, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout,
+    KvService(RaftRuntime<KvCommand, Request.Read, Response> raft, KvLimits limits, Forwarder forwarder, Duration timeout,
               Supplier<NodeStatus> status, RequestCounters counters, BackupStreams backups) {
         this.raft = raft;
         this.status = status;
@@ -76,20 +76,20 @@ final class KvService implements NodeServer.RequestHandler {
         if (request instanceof Request.SnapshotRead read) {
             return snapshotRead(read, forwarded);
         }
-        if (request instanceof Request.Get get && get.stale() && raft.status().members().members().isEmpty()) {
+        if (request instanceof Request.Read read && read.stale() && raft.status().members().members().isEmpty()) {
             // An empty state machine would answer "absent" for keys the cluster holds.
             return done(new Response.Failure(Response.Code.UNAVAILABLE, "node " + raft.status().id()
                     + " has no data yet: it waits to be added to the cluster (or to learn whether it exists); ask another node"));
         }
         if (!forwarded) { // a relayed request was counted where the client sent it
-            if (request instanceof Request.Get) {
+            if (request instanceof Request.Read) {
                 counters.read();
             } else {
                 counters.write();
             }
         }
-        CompletableFuture<Response> local = request instanceof Request.Get get // else a write: all other requests are handled above
-                ? (get.stale() ? raft.readStale(get) : raft.read(get))
+        CompletableFuture<Response> local = request instanceof Request.Read read // else a write: all other requests are handled above
+                ? (read.stale() ? raft.readStale(read) : raft.read(read))
                 : raft.propose(new KvCommand.Write(Math.max(0, System.currentTimeMillis()), (Request.Write) request));
         return local.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((response, error) -> error == null ? done(response) : onFailure(Futures.cause(error), request, forwarded))

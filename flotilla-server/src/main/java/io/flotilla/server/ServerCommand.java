@@ -144,6 +144,14 @@ public final class ServerCommand implements Callable<Integer> {
             + "(default: --port + 1000).")
     Integer httpPort;
 
+    @Option(names = "--resp-port", description = "Redis protocol (RESP2/RESP3) port for redis-cli and Redis client libraries; "
+            + "0 for none (default: 0).")
+    Integer respPort;
+
+    @Option(names = "--resp-redirect", description = "On a follower, answer Redis writes and linearizable reads with -MOVED to the "
+            + "leader's Redis port instead of relaying them (default: relay).")
+    Boolean respRedirect;
+
     @Option(names = "--health-max-lag", description = "Entries the applied index may trail the leader's commit index before /health "
             + "answers 503 (default: 10000).")
     Long healthMaxLag;
@@ -183,10 +191,11 @@ public final class ServerCommand implements Callable<Integer> {
                       Boolean noFsync, String join, Path tlsCert, Path tlsKey, Path tlsCa, Boolean tlsClientAuth,
                       Integer maxConnections, Integer maxHandshakes, Integer clientIdleTimeoutS, Integer maxInFlight,
                       Integer maxConnectionBufferBytes, Integer maxSessions, Integer maxSessionOutcomes, Integer maxOutcomes,
-                      Integer httpPort, Long healthMaxLag, Path restore, Path logFile, String logFormat) {
+                      Integer httpPort, Integer respPort, Boolean respRedirect, Long healthMaxLag, Path restore, Path logFile,
+                      String logFormat) {
         static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, null, null, null);
     }
 
     /** Builds the validated configuration; any problem is an {@link IllegalArgumentException} with a one-line message. */
@@ -292,13 +301,21 @@ public final class ServerCommand implements Callable<Integer> {
         int http = pick(httpPort, file.httpPort(), listenPort + 1000 <= 65535 ? listenPort + 1000 : 0);
         long lag = pick(healthMaxLag, file.healthMaxLag(), AdminConfig.NONE.maxHealthyLag());
         Path backup = pick(restore, file.restore(), null);
+        int resp = pick(respPort, file.respPort(), 0);
+        boolean redirect = pick(respRedirect, file.respRedirect(), false);
         if (http == listenPort) {
             throw new IllegalArgumentException("--http-port " + http + " is the node's own --port");
+        }
+        if (resp != 0 && (resp == listenPort || resp == http)) {
+            throw new IllegalArgumentException("--resp-port " + resp + " is the node's own " + (resp == listenPort ? "--port" : "--http-port"));
+        }
+        if (redirect && resp == 0) {
+            throw new IllegalArgumentException("--resp-redirect needs a Redis port: give --resp-port");
         }
         if (backup != null && !Files.isReadable(backup)) {
             throw new IllegalArgumentException("--restore " + backup + " does not exist or is not readable");
         }
-        return new AdminConfig(http, lag, backup);
+        return new AdminConfig(http, lag, backup, resp, redirect);
     }
 
     /** The --debug-fsync-delay-ms testing aid: every fsync waits {@code delay} from {@code after} the start on. */
@@ -562,6 +579,9 @@ public final class ServerCommand implements Callable<Integer> {
             checkListenAddress(resolved.host(), resolved.port());
             if (resolved.admin().httpPort() != 0) {
                 checkListenAddress(resolved.host(), resolved.admin().httpPort());
+            }
+            if (resolved.admin().respPort() != 0) {
+                checkListenAddress(resolved.host(), resolved.admin().respPort());
             }
             LogSetup.apply(logSettings());
         } catch (IllegalArgumentException e) {

@@ -77,6 +77,16 @@ class FaultInjectionIT {
     }
 
     /**
+     * Kills, pauses and partitions while the clients speak Redis (Jedis on the nodes' Redis ports):
+     * the node retries a connection's commands across leader changes, and the history must be
+     * linearizable like the client library's.
+     */
+    @Test
+    void mixedFaultsOverRedis(TestInfo test) throws Exception {
+        run(test, new ProcessCluster.Options(3, true, List.of()).withResp(), FaultKind.withoutMembership());
+    }
+
+    /**
      * Membership changes as an operator makes them with {@code bin/flotilla-client member ...}
      * (replace a follower by a fresh node under a new id, add a learner and promote it, remove a
      * follower, remove the leader), mixed with kills and partitions. Besides the checks of every
@@ -199,7 +209,12 @@ class FaultInjectionIT {
         cluster = new ProcessCluster(dir, options);
         cluster.startAll();
         assertThat(cluster.awaitLeader(Duration.ofSeconds(30))).as("a first leader").isPresent();
-        recorder = new HistoryRecorder(cluster::clientOptions, Integer.getInteger("faults.clients", 5), 4, 60, schedule.seed());
+        int clients = Integer.getInteger("faults.clients", 5);
+        recorder = options.resp()
+                // A Redis client waits for as long as the node retries (--request-timeout-ms, 5 s), and a margin.
+                ? new HistoryRecorder(c -> new RegisterClient.Redis(cluster.ids().stream().map(cluster::respPort).toList(), c),
+                        Duration.ofSeconds(8), clients, 4, 60, schedule.seed())
+                : new HistoryRecorder(cluster::clientOptions, clients, 4, 60, schedule.seed());
         recorder.start();
         Nemesis nemesis = new Nemesis(cluster, recorder::now);
         schedule.run(nemesis);

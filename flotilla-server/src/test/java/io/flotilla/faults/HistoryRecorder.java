@@ -1,9 +1,6 @@
 package io.flotilla.faults;
 
 import io.flotilla.client.ClientOptions;
-import io.flotilla.client.FlotillaClient;
-import io.flotilla.client.FlotillaException;
-import io.flotilla.core.Bytes;
 import io.flotilla.core.check.Operation;
 import io.flotilla.core.check.Outcome;
 import io.flotilla.core.check.RegisterOp;
@@ -11,22 +8,16 @@ import io.flotilla.core.check.RegisterResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Several concurrent clients, each its own {@link FlotillaClient} on its own thread, doing
- * linearizable reads, writes of unique values and compare-and-sets on a handful of keys; every
- * operation is recorded with its invocation and completion time. A failure whose
- * {@link FlotillaException#mayHaveBeenApplied()} is false is FAILED; true, or no answer within the
- * client's deadline plus a margin, is UNKNOWN. To keep the checker's search small the key set moves
+ * Several concurrent clients, each its own {@link RegisterClient} (the client library, or a Redis
+ * client) on its own thread, doing linearizable reads, writes of unique values and compare-and-sets
+ * on a handful of keys; every operation is recorded with its invocation and completion time. A
+ * failure the client says was certainly not applied is FAILED; any other, or no answer within the
+ * bound, is UNKNOWN. To keep the checker's search small the key set moves
  * on every {@code opsPerKeyGeneration} operations ({@code k<gen>-<n>}).
  */
 final class HistoryRecorder implements AutoCloseable {
@@ -50,7 +41,8 @@ final class HistoryRecorder implements AutoCloseable {
         }
     }
 
-    private final java.util.function.Supplier<ClientOptions> clientOptions;
+    private final java.util.function.IntFunction<RegisterClient> connect;
+    private final Duration bound;
     private final int clients;
     private final int keysPerGeneration;
     private final int opsPerKeyGeneration;
@@ -60,21 +52,25 @@ final class HistoryRecorder implements AutoCloseable {
     private final AtomicInteger nextId = new AtomicInteger();
     private final AtomicLong invoked = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
-    private final List<FlotillaClient> opened = new ArrayList<>();
+    private final List<RegisterClient> opened = new ArrayList<>();
     private volatile boolean stopping;
 
-    HistoryRecorder(ClientOptions clientOptions, int clients, int keysPerGeneration, int opsPerKeyGeneration, long seed) {
-        this(() -> clientOptions, clients, keysPerGeneration, opsPerKeyGeneration, seed);
-    }
-
     /**
-     * Clients whose options come from {@code clientOptions}, asked again before every operation: when
-     * the nodes it names change (members added or removed), the client is replaced by one that names
-     * the new ones (a new session; the old client had nothing in flight).
+     * Clients of the client library whose options come from {@code clientOptions}, asked again before
+     * every operation: when the nodes it names change (members added or removed), the client is
+     * replaced by one that names the new ones (a new session; the old client had nothing in flight).
      */
     HistoryRecorder(java.util.function.Supplier<ClientOptions> clientOptions, int clients, int keysPerGeneration,
                     int opsPerKeyGeneration, long seed) {
-        this.clientOptions = clientOptions;
+        this(c -> new RegisterClient.Native(clientOptions), clientOptions.get().deadline().plusSeconds(2), clients,
+                keysPerGeneration, opsPerKeyGeneration, seed);
+    }
+
+    /** Clients that {@code connect} makes (client number to client), each operation waited for up to {@code bound}. */
+    HistoryRecorder(java.util.function.IntFunction<RegisterClient> connect, Duration bound, int clients, int keysPerGeneration,
+                    int opsPerKeyGeneration, long seed) {
+        this.connect = connect;
+        this.bound = bound;
         this.clients = clients;
         this.keysPerGeneration = keysPerGeneration;
         this.opsPerKeyGeneration = opsPerKeyGeneration;
@@ -105,30 +101,27 @@ final class HistoryRecorder implements AutoCloseable {
     }
 
     private Duration bound() {
-        return clientOptions.get().deadline().plusSeconds(2);
+        return bound;
     }
 
-    private synchronized FlotillaClient open(ClientOptions options) {
-        FlotillaClient fc = FlotillaClient.create(options);
-        opened.add(fc);
-        return fc;
+    private synchronized RegisterClient open(int client) {
+        RegisterClient rc = connect.apply(client);
+        opened.add(rc);
+        return rc;
     }
 
-    private synchronized void closeClient(FlotillaClient fc) {
-        opened.remove(fc);
-        fc.close();
+    private synchronized void closeClient(RegisterClient rc) {
+        opened.remove(rc);
+        rc.close();
     }
 
     private void run(int client, Random random) {
         int seq = 0;
-        ClientOptions options = clientOptions.get();
-        FlotillaClient fc = open(options);
+        RegisterClient fc = open(client);
         while (!stopping) {
-            ClientOptions now = clientOptions.get();
-            if (!now.cluster().equals(options.cluster())) {
+            if (fc.outdated()) {
                 closeClient(fc);
-                options = now;
-                fc = open(options);
+                fc = open(client);
             }
             long generation = invoked.getAndIncrement() / ((long) opsPerKeyGeneration * keysPerGeneration);
             String key = "k" + generation + "-" + random.nextInt(keysPerGeneration);
@@ -161,34 +154,19 @@ final class HistoryRecorder implements AutoCloseable {
         return null;
     }
 
-    /** Runs one operation with {@code fc} and records it; blocks up to the client's deadline plus a margin. */
-    Recorded execute(int client, FlotillaClient fc, RegisterOp op) {
+    /** Runs one operation with {@code rc} and records it; blocks up to the bound. */
+    Recorded execute(int client, RegisterClient rc, RegisterOp op) {
         int id = nextId.getAndIncrement();
         long invokedAt = now();
-        CompletableFuture<RegisterResult> call;
-        if (op instanceof RegisterOp.Read r) {
-            call = fc.getAsync(Bytes.utf8(r.key())).thenApply(v -> RegisterResult.value(v.map(Bytes::utf8).orElse(null)));
-        } else if (op instanceof RegisterOp.Write w) {
-            call = fc.setAsync(Bytes.utf8(w.key()), Bytes.utf8(w.value())).thenApply(v -> RegisterResult.OK);
-        } else if (op instanceof RegisterOp.Cas c) {
-            call = fc.casAsync(Bytes.utf8(c.key()), Optional.ofNullable(c.expected()).map(Bytes::utf8), Bytes.utf8(c.value()))
-                    .thenApply(ok -> ok ? RegisterResult.OK : RegisterResult.MISMATCH);
-        } else {
-            throw new AssertionError(op);
-        }
         Recorded r;
         try {
-            RegisterResult result = call.get(bound().toMillis(), TimeUnit.MILLISECONDS);
+            RegisterResult result = rc.run(op, bound());
             r = new Recorded(id, client, op, result, invokedAt, now(), Outcome.OK);
-        } catch (ExecutionException | CompletionException e) {
-            Throwable cause = e.getCause();
-            boolean certainlyNot = cause instanceof FlotillaException fe && !fe.mayHaveBeenApplied();
-            r = new Recorded(id, client, op, null, invokedAt, now(), certainlyNot ? Outcome.FAILED : Outcome.UNKNOWN);
-        } catch (TimeoutException e) {
-            r = new Recorded(id, client, op, null, invokedAt, now(), Outcome.UNKNOWN);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             r = new Recorded(id, client, op, null, invokedAt, now(), Outcome.UNKNOWN);
+        } catch (Exception e) {
+            r = new Recorded(id, client, op, null, invokedAt, now(), rc.certainlyNotApplied(e) ? Outcome.FAILED : Outcome.UNKNOWN);
         }
         synchronized (this) {
             recorded.add(r);
@@ -209,11 +187,11 @@ final class HistoryRecorder implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
-        List<FlotillaClient> all;
+        List<RegisterClient> all;
         synchronized (this) {
             all = List.copyOf(opened);
             opened.clear();
         }
-        all.forEach(FlotillaClient::close);
+        all.forEach(RegisterClient::close);
     }
 }

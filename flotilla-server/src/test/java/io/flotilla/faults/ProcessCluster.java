@@ -47,21 +47,30 @@ final class ProcessCluster implements AutoCloseable {
     /**
      * How the nodes are run. {@code extraArgs} go to every node (e.g. --no-fsync, --election-ticks);
      * {@code certs}, if not null, is what {@code bin/flotilla-certs} wrote: nodes, clients and the
-     * command line then speak TLS.
+     * command line then speak TLS; with {@code resp}, every node also has a Redis port (--resp-port).
      */
-    record Options(int size, boolean proxies, List<String> extraArgs, Path certs) {
+    record Options(int size, boolean proxies, List<String> extraArgs, Path certs, boolean resp) {
         Options {
             extraArgs = List.copyOf(extraArgs);
         }
 
+        Options(int size, boolean proxies, List<String> extraArgs, Path certs) {
+            this(size, proxies, extraArgs, certs, false);
+        }
+
         Options(int size, boolean proxies, List<String> extraArgs) {
-            this(size, proxies, extraArgs, null);
+            this(size, proxies, extraArgs, null, false);
+        }
+
+        Options withResp() {
+            return new Options(size, proxies, extraArgs, certs, true);
         }
     }
 
     private final Path dir;
     private final Options options;
     private final Map<Integer, Integer> ports = new ConcurrentHashMap<>();
+    private final Map<Integer, Integer> respPorts = new ConcurrentHashMap<>();
     private final Map<Integer, NodeProxy> proxies = new ConcurrentHashMap<>();
     /** Nodes that join an existing cluster, and the member address each was told to contact. */
     private final Map<Integer, String> joinVia = new ConcurrentHashMap<>();
@@ -84,6 +93,9 @@ final class ProcessCluster implements AutoCloseable {
     private void allocate(int id) throws IOException {
         int port = TestPorts.next();
         ports.put(id, port);
+        if (options.resp()) {
+            respPorts.put(id, TestPorts.next());
+        }
         if (options.proxies()) {
             proxies.put(id, new NodeProxy(id, port));
         }
@@ -137,6 +149,11 @@ final class ProcessCluster implements AutoCloseable {
 
     int port(int id) {
         return ports.get(id);
+    }
+
+    /** Node {@code id}'s Redis port (with {@link Options#withResp}). */
+    int respPort(int id) {
+        return respPorts.get(id);
     }
 
     /** Where peers reach node {@code id}: its proxy if there are proxies, else its port. */
@@ -225,6 +242,9 @@ final class ProcessCluster implements AutoCloseable {
             cmd.addAll(List.of("--peers", founders()));
         }
         cmd.addAll(List.of("--data-dir", dataDir(id).toString(), "--cluster-id", "faults", "--http-port", "0"));
+        if (options.resp()) {
+            cmd.addAll(List.of("--resp-port", String.valueOf(respPorts.get(id))));
+        }
         if (options.certs() != null) {
             Path certs = options.certs();
             cmd.addAll(List.of("--tls-cert", certs.resolve("node-" + id + ".pem").toString(),

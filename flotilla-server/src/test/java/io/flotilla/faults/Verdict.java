@@ -1,6 +1,5 @@
 package io.flotilla.faults;
 
-import io.flotilla.client.FlotillaClient;
 import io.flotilla.core.check.CheckResult;
 import io.flotilla.core.check.LinearizabilityChecker;
 import io.flotilla.core.check.Operation;
@@ -31,7 +30,7 @@ record Verdict(boolean served, long finalWriteMs, List<String> unread, List<Stri
     static Verdict reach(ProcessCluster cluster, HistoryRecorder recorder, Duration bound) throws InterruptedException {
         long healedAt = System.nanoTime();
         boolean served = false;
-        try (FlotillaClient last = FlotillaClient.create(cluster.clientOptions())) {
+        try (RegisterClient last = new RegisterClient.Native(cluster::clientOptions)) {
             for (int i = 0; i < 1000 && !served && System.nanoTime() - healedAt < bound.toNanos(); i++) {
                 String value = "final-" + i;
                 served = recorder.execute(FINAL_WRITER, last, new RegisterOp.Write("final", value)).outcome() == Outcome.OK
@@ -68,7 +67,7 @@ record Verdict(boolean served, long finalWriteMs, List<String> unread, List<Stri
     }
 
     /** Reads every key once more, linearizably; returns keys never read. */
-    private static List<String> finalReads(HistoryRecorder recorder, FlotillaClient c, Duration bound) {
+    private static List<String> finalReads(HistoryRecorder recorder, RegisterClient c, Duration bound) {
         List<String> unread = new ArrayList<>();
         long deadline = System.nanoTime() + bound.toNanos();
         for (String key : recorder.keys()) {

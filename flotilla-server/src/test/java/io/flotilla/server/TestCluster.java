@@ -72,8 +72,45 @@ public final class TestCluster implements AutoCloseable {
         return httpPorts.get(id);
     }
 
+    /** Per node, its Redis port (--resp-port); nodes have none unless a test calls {@link #withResp}. */
+    final Map<Integer, Integer> respPorts = new TreeMap<>();
+    /** With {@link #withResp}: followers answer -MOVED (--resp-redirect). */
+    boolean respRedirect;
+
+    /**
+     * Gives every founder a Redis port, each at the same offset from its native port (as
+     * bin/flotilla-cluster --resp does): a follower's -MOVED names the leader's port plus that offset.
+     */
+    TestCluster withResp() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int first = addresses.keySet().iterator().next();
+            int offset = TestPorts.next() - addresses.get(first).getPort();
+            Map<Integer, Integer> ports = new TreeMap<>(Map.of(first, addresses.get(first).getPort() + offset));
+            for (int id : addresses.keySet()) {
+                int port = addresses.get(id).getPort() + offset;
+                if (id != first && !TestPorts.claim(port)) {
+                    break;
+                }
+                ports.put(id, port);
+            }
+            if (ports.size() == addresses.size()) {
+                respPorts.putAll(ports);
+                return this;
+            }
+        }
+        throw new IllegalStateException("found no offset at which every node's Redis port is free");
+    }
+
+    /** Node {@code id}'s Redis port (after {@link #withResp}). */
+    int respPort(int id) {
+        return respPorts.get(id);
+    }
+
     ServerConfig config(int id) {
         ServerConfig config = config(id, addresses);
+        if (respPorts.containsKey(id)) {
+            config = config.with(config.admin().withResp(respPorts.get(id), respRedirect));
+        }
         return httpPorts.containsKey(id) ? config.with(config.admin().withHttpPort(httpPorts.get(id))) : config;
     }
 

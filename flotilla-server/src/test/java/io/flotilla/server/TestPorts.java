@@ -40,6 +40,15 @@ public final class TestPorts {
         throw new IllegalStateException("no free port found outside the ephemeral range after 1,000 tries");
     }
 
+    /** Hands out {@code port} if it is free and not given to anyone else in this JVM. */
+    public static synchronized boolean claim(int port) {
+        if (port < LOWEST || port > 65_535 || handedOut.contains(port) || !bindable(port)) {
+            return false;
+        }
+        handedOut.add(port);
+        return true;
+    }
+
     private static boolean bindable(int port) {
         try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             return true;

@@ -51,6 +51,13 @@ public record Hello(int version, String clusterId) implements Greeting {
                 refusal = over("the key", c.key().length(), maxKeyBytes, "--max-key-bytes")
                         .or(() -> c.expected().flatMap(e -> over("the expected value", e.length(), maxValueBytes, "--max-value-bytes")))
                         .or(() -> over("the new value", c.value().length(), maxValueBytes, "--max-value-bytes"));
+            } else if (request instanceof Request.SetMany m) {
+                refusal = m.entries().stream().map(e -> over("a key", e.key().length(), maxKeyBytes, "--max-key-bytes")
+                        .or(() -> over("a value", e.value().length(), maxValueBytes, "--max-value-bytes"))).flatMap(Optional::stream).findFirst();
+            } else if (request instanceof Request.DeleteMany d) {
+                refusal = d.keys().stream().map(k -> over("a key", k.length(), maxKeyBytes, "--max-key-bytes")).flatMap(Optional::stream).findFirst();
+            } else if (request instanceof Request.GetMany g) {
+                refusal = g.keys().stream().map(k -> over("a key", k.length(), maxKeyBytes, "--max-key-bytes")).flatMap(Optional::stream).findFirst();
             }
             return refusal.or(() -> over("the request", frameBytes, maxFrameBytes, "--max-frame-bytes"));
         }

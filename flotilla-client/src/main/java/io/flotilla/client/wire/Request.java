@@ -2,6 +2,7 @@ package io.flotilla.client.wire;
 
 import io.flotilla.core.Bytes;
 import io.flotilla.core.MembershipChange;
+import java.util.List;
 import java.util.Optional;
 
 /** What a client asks of a node. {@link Write}s carry a {@link Session} so that retries apply once. */
@@ -10,14 +11,24 @@ public sealed interface Request {
     sealed interface Write extends Request {
         Session session();
 
-        Bytes key();
-
         /** The same write with other session numbers (a retry, or a newer acknowledgement). */
         Write withSession(Session session);
     }
 
-    /** Reads a key; linearizable unless {@code stale}, which any node answers from its own state. */
-    record Get(Bytes key, boolean stale) implements Request {
+    /** A read of the state machine: linearizable unless {@code stale}, which any node answers from its own state. */
+    sealed interface Read extends Request {
+        boolean stale();
+    }
+
+    /** Reads a key. */
+    record Get(Bytes key, boolean stale) implements Read {
+    }
+
+    /** Reads every key at one point of the log (protocol version 5); answered with {@link Response.Values}. */
+    record GetMany(List<Bytes> keys, boolean stale) implements Read {
+        public GetMany {
+            keys = List.copyOf(keys);
+        }
     }
 
     record Set(Session session, Bytes key, Bytes value) implements Write {
@@ -40,6 +51,36 @@ public sealed interface Request {
         @Override
         public Cas withSession(Session session) {
             return new Cas(session, key, expected, value);
+        }
+    }
+
+    /** Sets every key to its value in one log entry, all or none (protocol version 5); a key named twice takes its last value. */
+    record SetMany(Session session, List<KeyValue> entries) implements Write {
+        public SetMany {
+            entries = List.copyOf(entries);
+        }
+
+        @Override
+        public SetMany withSession(Session session) {
+            return new SetMany(session, entries);
+        }
+    }
+
+    record KeyValue(Bytes key, Bytes value) {
+    }
+
+    /**
+     * Deletes every key in one log entry (protocol version 5); answered with {@link Response.Count}
+     * of the keys that existed (NOT_FOUND for none).
+     */
+    record DeleteMany(Session session, List<Bytes> keys) implements Write {
+        public DeleteMany {
+            keys = List.copyOf(keys);
+        }
+
+        @Override
+        public DeleteMany withSession(Session session) {
+            return new DeleteMany(session, keys);
         }
     }
 

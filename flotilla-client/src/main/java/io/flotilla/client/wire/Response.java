@@ -1,6 +1,7 @@
 package io.flotilla.client.wire;
 
 import io.flotilla.core.Bytes;
+import java.util.List;
 import java.util.Optional;
 
 /** A node's answer to one {@link Request}; every kind has its {@link Code}. */
@@ -9,6 +10,32 @@ public sealed interface Response {
 
     /** A GET found the key. */
     record Value(Bytes value) implements Response {
+        @Override
+        public Code code() {
+            return Code.OK;
+        }
+    }
+
+    /** The answer to {@link Request.DeleteMany}: how many of the keys existed, and are now gone. */
+    record Count(long count) implements Response {
+        public Count {
+            if (count < 1) {
+                throw new IllegalArgumentException("a count answers only when a key existed (else NOT_FOUND), got " + count);
+            }
+        }
+
+        @Override
+        public Code code() {
+            return Code.OK;
+        }
+    }
+
+    /** The answer to {@link Request.GetMany}: each key's value in the order asked, empty if absent. */
+    record Values(List<Optional<Bytes>> values) implements Response {
+        public Values {
+            values = List.copyOf(values);
+        }
+
         @Override
         public Code code() {
             return Code.OK;

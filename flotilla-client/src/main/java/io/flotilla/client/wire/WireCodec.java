@@ -24,10 +24,11 @@ public final class WireCodec {
     /**
      * The newest protocol version: 2 added the limits to the hello reply; 3 added the membership
      * requests and the configuration in a node's status; 4 the details in a node's status (version,
-     * uptime, snapshot, keys, disk, health, request counters) and the snapshot requests (backups).
+     * uptime, snapshot, keys, disk, health, request counters) and the snapshot requests (backups);
+     * 5 the requests on many keys at once (the Redis port's MSET, DEL and MGET, relayed to the leader).
      * Every node still speaks 1.
      */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
 
     static final int GET = 1;
     static final int SET = 2;
@@ -39,6 +40,10 @@ public final class WireCodec {
     /** Version 4: a consistent snapshot for a backup, and reading its data. */
     static final int SNAPSHOT_BEGIN = 8;
     static final int SNAPSHOT_READ = 9;
+    /** Version 5: writes and reads of many keys at once. */
+    static final int SET_MANY = 10;
+    static final int DELETE_MANY = 11;
+    static final int GET_MANY = 12;
 
     /** MEMBER_CHANGE kinds: add a member promoted once caught up, add a learner, promote, remove. */
     static final int CHANGE_ADD = 1;
@@ -57,6 +62,9 @@ public final class WireCodec {
     /** Version 4: the snapshot a SNAPSHOT_BEGIN opened, and a piece of its data. */
     static final int FORM_SNAPSHOT = 6;
     static final int FORM_SNAPSHOT_DATA = 7;
+    /** Version 5: how many keys a DELETE_MANY found, and the values a GET_MANY read. */
+    static final int FORM_COUNT = 8;
+    static final int FORM_VALUES = 9;
 
     private WireCodec() {
     }
@@ -152,6 +160,22 @@ public final class WireCodec {
             out.buf.put((byte) (c.expected().isPresent() ? 1 : 0));
             c.expected().ifPresent(out::bytes);
             out.bytes(c.value());
+        } else if (request instanceof Request.SetMany m) {
+            out.buf.put((byte) SET_MANY);
+            out.session(m.session());
+            out.buf.putInt(m.entries().size());
+            for (Request.KeyValue e : m.entries()) {
+                out.bytes(e.key());
+                out.bytes(e.value());
+            }
+        } else if (request instanceof Request.DeleteMany d) {
+            out.buf.put((byte) DELETE_MANY);
+            out.session(d.session());
+            out.buf.putInt(d.keys().size());
+            d.keys().forEach(out::bytes);
+        } else if (request instanceof Request.GetMany g) {
+            out.buf.put((byte) GET_MANY).put((byte) (g.stale() ? 1 : 0)).putInt(g.keys().size());
+            g.keys().forEach(out::bytes);
         } else if (request instanceof Request.StatusQuery) {
             out.buf.put((byte) STATUS);
         } else if (request instanceof Request.MemberList) {
@@ -192,6 +216,23 @@ public final class WireCodec {
                     Bytes key = bytes(in);
                     Optional<Bytes> expected = bool(in) ? Optional.of(bytes(in)) : Optional.empty();
                     yield new Request.Cas(session, key, expected, bytes(in));
+                }
+                case SET_MANY -> {
+                    Session session = session(in);
+                    int n = count(in, 8, "key-value pairs");
+                    List<Request.KeyValue> entries = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        entries.add(new Request.KeyValue(bytes(in), bytes(in)));
+                    }
+                    yield new Request.SetMany(session, entries);
+                }
+                case DELETE_MANY -> {
+                    Session session = session(in);
+                    yield new Request.DeleteMany(session, keys(in));
+                }
+                case GET_MANY -> {
+                    boolean stale = bool(in);
+                    yield new Request.GetMany(keys(in), stale);
                 }
                 case STATUS -> new Request.StatusQuery();
                 case MEMBER_LIST -> new Request.MemberList();
@@ -269,6 +310,15 @@ public final class WireCodec {
         } else if (response instanceof Response.SnapshotData d) {
             out.buf.put((byte) FORM_SNAPSHOT_DATA).putLong(d.offset());
             out.bytes(d.data());
+        } else if (response instanceof Response.Count c) {
+            out.buf.put((byte) FORM_COUNT).putLong(c.count());
+        } else if (response instanceof Response.Values v) {
+            out.buf.put((byte) FORM_VALUES).putInt(v.values().size());
+            for (Optional<Bytes> value : v.values()) {
+                out.ensure(1);
+                out.buf.put((byte) (value.isPresent() ? 1 : 0));
+                value.ifPresent(out::bytes);
+            }
         } else if (response instanceof Response.Outcome o) {
             if (o.code() == Response.Code.OK) {
                 out.buf.put((byte) FORM_PLAIN);
@@ -305,6 +355,21 @@ public final class WireCodec {
                         case FORM_SNAPSHOT -> new Response.Snapshot(new SnapshotInfo(in.getInt(), in.getLong(), string(in),
                                 in.getLong(), in.getLong(), bytes(in), in.getLong(), in.getInt()));
                         case FORM_SNAPSHOT_DATA -> new Response.SnapshotData(in.getLong(), bytes(in));
+                        case FORM_COUNT -> {
+                            long n = in.getLong();
+                            if (n < 1) {
+                                throw new ProtocolException("a count of " + n + " keys");
+                            }
+                            yield new Response.Count(n);
+                        }
+                        case FORM_VALUES -> {
+                            int n = count(in, 1, "values");
+                            List<Optional<Bytes>> values = new ArrayList<>(n);
+                            for (int i = 0; i < n; i++) {
+                                values.add(bool(in) ? Optional.of(bytes(in)) : Optional.empty());
+                            }
+                            yield new Response.Values(values);
+                        }
                         default -> throw new ProtocolException("unknown OK form " + form);
                     };
                 }
@@ -369,6 +434,15 @@ public final class WireCodec {
     }
 
     /** A count read from the input, checked against the bytes left ({@code each} at least per item). */
+    private static List<Bytes> keys(ByteBuffer in) {
+        int n = count(in, 4, "keys");
+        List<Bytes> keys = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            keys.add(bytes(in));
+        }
+        return keys;
+    }
+
     private static int count(ByteBuffer in, int each, String what) {
         int n = in.getInt();
         if (n < 0 || n > in.remaining() / each) {

@@ -31,6 +31,22 @@ class WireCodecTest {
     }
 
     @Test
+    void requestsAndAnswersOfManyKeysRoundTrip() {
+        Session session = new Session(9, 2, 1);
+        for (Request r : List.of(new Request.GetMany(List.of(Bytes.utf8("a"), Bytes.utf8("b")), true),
+                new Request.SetMany(session, List.of(new Request.KeyValue(Bytes.utf8("a"), Bytes.utf8("1")))),
+                new Request.DeleteMany(session, List.of(Bytes.utf8("a"), Bytes.EMPTY)))) {
+            assertThat(WireCodec.decodeRequest(WireCodec.encodeRequest(7, r)).body()).isEqualTo(r);
+        }
+        for (Response r : List.of(new Response.Count(3), new Response.Values(List.of(Optional.of(Bytes.utf8("x")), Optional.empty())))) {
+            assertThat(WireCodec.decodeResponse(WireCodec.encodeResponse(7, r)).body()).isEqualTo(r);
+        }
+        ByteBuffer lying = WireCodec.encodeRequest(7, new Request.GetMany(List.of(Bytes.utf8("a")), false));
+        lying.putInt(8 + 1 + 1, 1_000_000); // id, type, stale: then the count
+        assertThatThrownBy(() -> WireCodec.decodeRequest(lying)).isInstanceOf(ProtocolException.class).hasMessageContaining("1000000 keys");
+    }
+
+    @Test
     void theMembershipAnswerRoundTrips() {
         Membership m = new Membership(1, List.of(
                 new Membership.MemberInfo(1, "127.0.0.1:5001", Member.Kind.VOTER, 120, 0),

@@ -40,8 +40,19 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes, long sessionTimeoutMi
             return checkKey(d.key());
         } else if (request instanceof Request.Cas c) {
             return checkKey(c.key()).or(() -> c.expected().flatMap(this::checkValue)).or(() -> checkValue(c.value()));
+        } else if (request instanceof Request.SetMany m) {
+            return checkCount(m.entries()).or(() -> m.entries().stream()
+                    .map(e -> checkKey(e.key()).or(() -> checkValue(e.value()))).flatMap(Optional::stream).findFirst());
+        } else if (request instanceof Request.DeleteMany d) {
+            return checkCount(d.keys()).or(() -> d.keys().stream().map(this::checkKey).flatMap(Optional::stream).findFirst());
+        } else if (request instanceof Request.GetMany g) {
+            return checkCount(g.keys()).or(() -> g.keys().stream().map(this::checkKey).flatMap(Optional::stream).findFirst());
         }
         return Optional.empty();
+    }
+
+    private static Optional<Response> checkCount(java.util.List<?> keys) {
+        return keys.isEmpty() ? Optional.of(new Response.Failure(Response.Code.INVALID, "no keys")) : Optional.empty();
     }
 
     private Optional<Response> checkKey(Bytes key) {

@@ -19,7 +19,7 @@ import java.util.Optional;
  * The key-value store: a hash map of byte strings, plus the client sessions that make writes
  * exactly-once. Writes come through the log as {@link KvCommand}s; GETs are queries.
  */
-public final class KvStateMachine implements StateMachine<KvCommand, Request.Get, Response> {
+public final class KvStateMachine implements StateMachine<KvCommand, Request.Read, Response> {
     /** 2 adds the session limits; 1 (before limits were in the log) is still read, under the initial limits. */
     private static final int SNAPSHOT_VERSION = 2;
 
@@ -114,7 +114,7 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
             return r.response();
         }
         Response outcome = execute(write);
-        sessions.record(write.session(), outcome.code());
+        sessions.record(write.session(), outcome.code()); // a DeleteMany's count is not kept: a duplicate answers OK
         return outcome;
     }
 
@@ -131,13 +131,22 @@ public final class KvStateMachine implements StateMachine<KvCommand, Request.Get
             }
             data.put(c.key(), c.value());
             return Response.OK;
+        } else if (write instanceof Request.SetMany m) {
+            m.entries().forEach(e -> data.put(e.key(), e.value()));
+            return Response.OK;
+        } else if (write instanceof Request.DeleteMany d) {
+            long removed = d.keys().stream().filter(k -> data.remove(k) != null).count();
+            return removed == 0 ? Response.NOT_FOUND : new Response.Count(removed);
         }
         throw new AssertionError(write);
     }
 
     @Override
-    public Response query(Request.Get get) {
-        Bytes value = data.get(get.key());
+    public Response query(Request.Read read) {
+        if (read instanceof Request.GetMany many) {
+            return new Response.Values(many.keys().stream().map(k -> Optional.ofNullable(data.get(k))).toList());
+        }
+        Bytes value = data.get(((Request.Get) read).key());
         return value == null ? Response.NOT_FOUND : new Response.Value(value);
     }
 

@@ -10,7 +10,7 @@ import org.slf4j.Logger;
  * only counted, and the next line that is logged says how many were left out: anyone who can reach
  * the port can cause refusals, and must not flood the log with them.
  */
-final class RateLimitedLog {
+public final class RateLimitedLog {
     /** Ten lines per ten seconds: every refusal of a quiet node is seen, a flood costs one line a second. */
     static final int LINES = 10;
     static final long INTERVAL_SECONDS = 10;
@@ -22,7 +22,7 @@ final class RateLimitedLog {
     private int logged;
     private long suppressed;
 
-    RateLimitedLog() {
+    public RateLimitedLog() {
         this(LINES, INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -64,7 +64,7 @@ final class RateLimitedLog {
     }
 
     /** A WARN line on {@code log}, if there is room for it, saying how many like it were left out before it. */
-    void warn(Logger log, String format, Object... args) {
+    public void warn(Logger log, String format, Object... args) {
         event(n -> log.warn(n <= 1 ? format : format + " (" + (n - 1) + " similar lines left out)", args));
     }
 }

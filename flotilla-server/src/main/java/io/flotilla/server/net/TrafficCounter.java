@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * instance serves every connection of a port.
  */
 @ChannelHandler.Sharable
-final class TrafficCounter extends ChannelDuplexHandler {
+public final class TrafficCounter extends ChannelDuplexHandler {
     private final LongAdder received = new LongAdder();
     private final LongAdder sent = new LongAdder();
 
@@ -37,11 +37,11 @@ final class TrafficCounter extends ChannelDuplexHandler {
         return msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
     }
 
-    long received() {
+    public long received() {
         return received.sum();
     }
 
-    long sent() {
+    public long sent() {
         return sent.sum();
     }
 }

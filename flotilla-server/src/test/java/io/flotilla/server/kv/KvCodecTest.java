@@ -42,6 +42,22 @@ class KvCodecTest {
     }
 
     @Test
+    void writesOfManyKeysRoundTripAndCountsAreCheckedAgainstTheBytes() {
+        for (Request.Write w : List.<Request.Write>of(
+                new Request.SetMany(new Session(3, 2, 1), List.of(new Request.KeyValue(Bytes.utf8("a"), Bytes.utf8("1")),
+                        new Request.KeyValue(Bytes.utf8("b"), Bytes.EMPTY))),
+                new Request.DeleteMany(new Session(3, 3, 3, true), List.of(Bytes.utf8("a"), Bytes.utf8("bb"))))) {
+            KvCommand.Write command = new KvCommand.Write(TIME, w);
+            assertThat(codec.decode(codec.encode(command))).isEqualTo(command);
+        }
+        byte[] bytes = codec.encode(new KvCommand.Write(TIME, new Request.DeleteMany(new Session(3, 3, 3), List.of(Bytes.utf8("a")))))
+                .unsafeArray().clone();
+        java.nio.ByteBuffer.wrap(bytes).putInt(42, Integer.MAX_VALUE); // the count, after the 42 bytes of time, type and session
+        assertThatThrownBy(() -> codec.decode(Bytes.wrap(bytes))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(Integer.MAX_VALUE + " items");
+    }
+
+    @Test
     void sessionLimitsRoundTripAndUnknownKindsAreRefused() {
         KvCommand.Limits limits = new KvCommand.Limits(new SessionLimits(600_000, 100_000, 50, 1_000_000));
         assertThat(codec.decode(codec.encode(limits))).isEqualTo(limits);

@@ -10,6 +10,7 @@ import io.flotilla.core.Bytes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +53,19 @@ class KvStateMachineTest {
         assertThat(write(1, new Request.Delete(new Session(1, 6, 6), b("k")))).isEqualTo(Response.NOT_FOUND);
         assertThat(write(1, new Request.Cas(new Session(1, 7, 7), b("k"), Optional.empty(), b("new")))).isEqualTo(Response.OK);
         assertThat(get("k")).isEqualTo(new Response.Value(b("new")));
+    }
+
+    @Test
+    void manyKeysAreSetDeletedAndReadTogether() {
+        assertThat(write(1, new Request.SetMany(session(1, 1), List.of(new Request.KeyValue(b("a"), b("1")),
+                new Request.KeyValue(b("b"), b("2")), new Request.KeyValue(b("a"), b("3")))))).isEqualTo(Response.OK);
+        assertThat(kv.query(new Request.GetMany(List.of(b("a"), b("b"), b("c")), false)))
+                .as("a key named twice takes its last value").isEqualTo(new Response.Values(List.of(Optional.of(b("3")),
+                        Optional.of(b("2")), Optional.empty())));
+        assertThat(write(1, new Request.DeleteMany(session(1, 2), List.of(b("a"), b("c"), b("b"))))).isEqualTo(new Response.Count(2));
+        assertThat(write(1, new Request.DeleteMany(session(1, 3), List.of(b("a"), b("b"))))).isEqualTo(Response.NOT_FOUND);
+        assertThat(write(1, new Request.DeleteMany(session(1, 2).asRetry(), List.of(b("a")))))
+                .as("a retry is answered from the session, which kept only that keys existed").isEqualTo(Response.OK);
     }
 
     @Test
