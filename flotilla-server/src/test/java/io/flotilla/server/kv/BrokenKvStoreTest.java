@@ -120,7 +120,7 @@ class BrokenKvStoreTest {
     }
 
     /** The store, to break by overriding. */
-    private abstract static class Broken implements StateMachine<KvCommand, Request.Get, Response> {
+    private abstract static class Broken implements StateMachine<KvCommand, Request.Read, Response> {
         final KvStateMachine store = new KvStateMachine(KvWorkload.SESSIONS);
 
         @Override
@@ -129,7 +129,7 @@ class BrokenKvStoreTest {
         }
 
         @Override
-        public Response query(Request.Get get) {
+        public Response query(Request.Read get) {
             return store.query(get);
         }
 

@@ -24,13 +24,13 @@ import java.util.function.Supplier;
  * of log time, shorter than a client's wait for an answer, so retries also find their session gone
  * (SESSION_EXPIRED: the outcome stays unknown).
  */
-final class KvWorkload implements Workload<Request, KvCommand, Request.Get, Response> {
+final class KvWorkload implements Workload<Request, KvCommand, Request.Read, Response> {
     /** Short sessions (virtual milliseconds): a client's timeout is 4 election timeouts, 160 to 600 ms. */
     static final SessionLimits SESSIONS = new SessionLimits(250, 1_000, 100, 10_000);
     private static final KvModel MODEL = new KvModel();
     private static final KvCodec CODEC = new KvCodec();
 
-    private final Supplier<? extends StateMachine<KvCommand, Request.Get, Response>> stores;
+    private final Supplier<? extends StateMachine<KvCommand, Request.Read, Response>> stores;
     /** Per client, the sequence number of its next write. */
     private final Map<Integer, Long> nextSeq = new HashMap<>();
     private Bytes[] lastWritten;
@@ -41,12 +41,12 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Get, Resp
     }
 
     /** With another store, for testing that a broken one is caught. */
-    KvWorkload(Supplier<? extends StateMachine<KvCommand, Request.Get, Response>> stores) {
+    KvWorkload(Supplier<? extends StateMachine<KvCommand, Request.Read, Response>> stores) {
         this.stores = stores;
     }
 
     @Override
-    public StateMachine<KvCommand, Request.Get, Response> newStateMachine() {
+    public StateMachine<KvCommand, Request.Read, Response> newStateMachine() {
         return stores.get();
     }
 
@@ -87,13 +87,13 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Get, Resp
     }
 
     @Override
-    public Submission<KvCommand, Request.Get> request(Request operation, long now) {
+    public Submission<KvCommand, Request.Read> request(Request operation, long now) {
         return operation instanceof Request.Get g ? new Submission.Read<>(g)
                 : new Submission.Propose<>(new KvCommand.Write(now, (Request.Write) operation));
     }
 
     @Override
-    public Optional<Submission<KvCommand, Request.Get>> retry(Request operation, long now) {
+    public Optional<Submission<KvCommand, Request.Read>> retry(Request operation, long now) {
         return Optional.of(new Submission.Propose<>(new KvCommand.Write(now, asRetry(operation))));
     }
 
