@@ -11,7 +11,7 @@ import java.util.zip.CRC32C;
  * A snapshot collected in memory, handed to {@code onCommit} whole when committed: the sink of
  * {@link MemoryStorage} and of test storages built on it.
  */
-public final class MemorySnapshotSink implements SnapshotSink {
+final class MemorySnapshotSink implements SnapshotSink {
     private final SnapshotMeta meta;
     private final Consumer<byte[]> onCommit;
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();

@@ -3,7 +3,7 @@ package io.flotilla.core.sim;
 import io.flotilla.core.Bytes;
 import io.flotilla.core.HardState;
 import io.flotilla.core.LogEntry;
-import io.flotilla.core.MemorySnapshotSink;
+import io.flotilla.core.SimulatedSnapshots;
 import io.flotilla.core.SnapshotChunk;
 import io.flotilla.core.SnapshotMeta;
 import io.flotilla.core.SnapshotSink;
@@ -267,7 +267,7 @@ final class SimStorage implements Storage {
 
     @Override
     public synchronized Optional<SnapshotChunk> readSnapshot(SnapshotMeta meta, long offset, int maxBytes) {
-        return meta.equals(snapshot) ? Optional.of(MemorySnapshotSink.chunk(snapshotData, MemorySnapshotSink.checksum(snapshotData),
+        return meta.equals(snapshot) ? Optional.of(SimulatedSnapshots.chunk(snapshotData, SimulatedSnapshots.checksum(snapshotData),
                 offset, maxBytes)) : Optional.empty();
     }
 
@@ -288,7 +288,7 @@ final class SimStorage implements Storage {
         if (refusal != null) {
             throw new IllegalArgumentException(refusal);
         }
-        return new MemorySnapshotSink(meta, data -> {
+        return SimulatedSnapshots.sink(meta, data -> {
             if (crashPoint.crashesAt("snapshot commit")) {
                 throw new SimulatedCrash("before the snapshot at " + meta.index() + " was committed");
             }
