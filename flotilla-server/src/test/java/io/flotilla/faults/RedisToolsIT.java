@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.flotilla.client.Poll;
+import io.flotilla.server.tls.DevCertificates;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,6 +87,27 @@ class RedisToolsIT {
             assertThat(cli(port, "flushall").out()).startsWith("ERR unknown command 'flushall'");
             assertThat(cli(port, "info", "replication").out()).contains("role:slave", "flotilla_leader_id:" + leader);
             assertThat(cli(port, "-3", "hello", "3").out()).contains("proto", "flotilla");
+        }
+    }
+
+    @Test
+    void withTlsTheRedisPortSpeaksTlsWithTheNodesCertificate() throws Exception {
+        Path certs = dir.resolve("certs");
+        assertThat(DevCertificates.commandLine().execute("3", "--dir", certs.toString())).as("bin/flotilla-certs 3").isZero();
+        try (ProcessCluster cluster = new ProcessCluster(dir, new ProcessCluster.Options(3, false, List.of(), certs, true))) {
+            cluster.startAll();
+            int follower = leader(cluster) == 1 ? 2 : 1;
+            String port = String.valueOf(cluster.respPort(follower));
+            List<String> tls = List.of("redis-cli", "--tls", "--cacert", certs.resolve("ca.pem").toString(),
+                    "--cert", certs.resolve("client.pem").toString(), "--key", certs.resolve("client.key").toString(), "-p", port);
+            List<String> set = new ArrayList<>(tls);
+            set.addAll(List.of("set", "secret", "kept"));
+            assertThat(run(Duration.ofSeconds(30), set.toArray(String[]::new)).out()).isEqualTo("OK\n");
+            List<String> get = new ArrayList<>(tls);
+            get.addAll(List.of("get", "secret"));
+            assertThat(run(Duration.ofSeconds(30), get.toArray(String[]::new)).out()).isEqualTo("kept\n");
+            Run plain = cli(cluster.respPort(follower), "get", "secret");
+            assertThat(plain.out()).as("plaintext gets no answer").doesNotContain("kept");
         }
     }
 
