@@ -1,5 +1,6 @@
 package io.flotilla.server;
 
+import io.flotilla.client.Poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -203,10 +204,7 @@ class BackupRestoreIT {
         AtomicLong issued = new AtomicLong();
         long loadEnds = System.nanoTime() + MAX_LOAD.toNanos();
         List<Thread> load = startLoad(old, issued, loadEnds);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (acknowledged.size() < 1500 && System.nanoTime() < deadline) {
-            Thread.sleep(20); // polling a condition with a deadline
-        }
+        Poll.within(Duration.ofSeconds(30), () -> acknowledged.size() >= 1500);
         assertThat(acknowledged.size()).as("writes acknowledged before the save" + logs(old)).isGreaterThanOrEqualTo(300);
 
         Set<String> beforeSave = Set.copyOf(acknowledged.keySet());

@@ -1,5 +1,6 @@
 package io.flotilla.server;
 
+import io.flotilla.client.Poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -7,6 +8,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +45,12 @@ class ClusterScriptIT {
         return dir.resolve("cluster.out");
     }
 
-    private String out() throws IOException {
-        return Files.readString(output());
+    private String out() {
+        try {
+            return Files.readString(output());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Node processes of this test: their command line names its data directory. */
@@ -80,12 +86,9 @@ class ClusterScriptIT {
     @Test
     void ctrlCStopsEveryNodeAndShowsItsShutdownLines() throws Exception {
         Process p = start(List.of(TestPorts.next(), TestPorts.next(), TestPorts.next()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (out().split("serving on", -1).length - 1 < 3) {
-            assertThat(p.isAlive()).as("the cluster runs; output:%n%s", out()).isTrue();
-            assertThat(System.nanoTime()).as("all three nodes serve within 60 s; output:%n%s", out()).isLessThan(deadline);
-            Thread.sleep(100); // polls the output file for a condition, with a deadline
-        }
+        Poll.until(Duration.ofSeconds(60), "all three nodes serve", () -> !p.isAlive() || out().split("serving on", -1).length - 1 >= 3,
+                () -> "; output:\n" + out());
+        assertThat(p.isAlive()).as("the cluster runs; output:%n%s", out()).isTrue();
         // Ctrl-C is SIGINT; a process started with SIGINT ignored (a background job) cannot trap it,
         // so then SIGTERM, which the script handles the same way.
         String signal = sigintIgnored(p.pid()) ? "-TERM" : "-INT";

@@ -1,5 +1,6 @@
 package io.flotilla.server;
 
+import io.flotilla.client.Poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
@@ -235,18 +236,17 @@ class MetricsTest {
     }
 
     /** Scrapes until {@code done} holds (up to 30 s: a loaded machine is slow). */
-    private Scrape awaitScrape(int id, Predicate<Scrape> done) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            Scrape s = parse(get(id).body());
-            if (done.test(s)) {
-                return s;
+    private Scrape awaitScrape(int id, Predicate<Scrape> done) {
+        Scrape[] last = new Scrape[1];
+        Poll.until(Duration.ofSeconds(30), "node " + id + "'s metrics get there", () -> {
+            try {
+                last[0] = parse(get(id).body());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
             }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("node " + id + "'s metrics did not get there within 30 s: " + s.families.keySet());
-            }
-            Thread.sleep(50);
-        }
+            return done.test(last[0]);
+        }, () -> "; last scrape: " + (last[0] == null ? "none" : last[0].families.keySet()));
+        return last[0];
     }
 
     /** The exposition as the Prometheus client's parser reads it; it fails on anything malformed. */
