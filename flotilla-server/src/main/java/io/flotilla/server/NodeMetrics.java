@@ -50,7 +50,7 @@ final class NodeMetrics implements RaftMetrics {
 
     /** The {@code command} label of each request kind. */
     enum Command {
-        GET, SET, DELETE, CAS, STATUS, MEMBER_LIST, MEMBER_CHANGE, SNAPSHOT_BEGIN, SNAPSHOT_READ;
+        GET, SET, DELETE, CAS, GET_MANY, SET_MANY, DELETE_MANY, STATUS, MEMBER_LIST, MEMBER_CHANGE, SNAPSHOT_BEGIN, SNAPSHOT_READ;
 
         final String label = name().toLowerCase(Locale.ROOT);
 
@@ -63,6 +63,12 @@ final class NodeMetrics implements RaftMetrics {
                 return DELETE;
             } else if (r instanceof Request.Cas) {
                 return CAS;
+            } else if (r instanceof Request.GetMany) {
+                return GET_MANY;
+            } else if (r instanceof Request.SetMany) {
+                return SET_MANY;
+            } else if (r instanceof Request.DeleteMany) {
+                return DELETE_MANY;
             } else if (r instanceof Request.StatusQuery) {
                 return STATUS;
             } else if (r instanceof Request.MemberList) {
@@ -300,11 +306,11 @@ final class NodeMetrics implements RaftMetrics {
         // The handler never fails (NodeServer.RequestHandler); if it did, the client saw UNKNOWN_OUTCOME or UNAVAILABLE.
         Response.Code code = response != null ? response.code()
                 : request.changesState() ? Response.Code.UNKNOWN_OUTCOME : Response.Code.UNAVAILABLE;
-        if (request instanceof Request.Get get) {
-            int i = (code.ordinal() * 2 + (get.stale() ? 1 : 0)) * 2 + source;
+        if (request instanceof Request.Read read) {
+            int i = (code.ordinal() * 2 + (read.stale() ? 1 : 0)) * 2 + source;
             CounterDataPoint c = readChildren[i];
             if (c == null) {
-                c = readChildren[i] = reads.labelValues(codeLabel(code), get.stale() ? "stale" : "linearizable", sourceLabel(forwarded));
+                c = readChildren[i] = reads.labelValues(codeLabel(code), read.stale() ? "stale" : "linearizable", sourceLabel(forwarded));
             }
             c.inc();
         } else if (request.changesState()) {

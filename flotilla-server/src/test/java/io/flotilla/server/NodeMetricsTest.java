@@ -17,6 +17,9 @@ class NodeMetricsTest {
         Session s = new Session(1, 1, 1);
         List<Request> oneOfEach = List.of(new Request.Get(Bytes.utf8("k"), false), new Request.Set(s, Bytes.utf8("k"), Bytes.utf8("v")),
                 new Request.Delete(s, Bytes.utf8("k")), new Request.Cas(s, Bytes.utf8("k"), Optional.empty(), Bytes.utf8("v")),
+                new Request.GetMany(List.of(Bytes.utf8("k")), false),
+                new Request.SetMany(s, List.of(new Request.KeyValue(Bytes.utf8("k"), Bytes.utf8("v")))),
+                new Request.DeleteMany(s, List.of(Bytes.utf8("k"))),
                 new Request.StatusQuery(), new Request.MemberList(),
                 new Request.MemberChange(new MembershipChange.AddLearner(4, "127.0.0.1:5004", false)),
                 new Request.SnapshotBegin(), new Request.SnapshotRead(1, 1, 0, 1024));

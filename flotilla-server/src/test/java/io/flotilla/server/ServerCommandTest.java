@@ -106,7 +106,7 @@ class ServerCommandTest {
         assertRefused(run("--config", unknown.toString()), 2, "config file " + unknown + ": unknown setting 'colour'; the settings are "
                 + "clientIdleTimeoutS, clusterId, dataDir, electionTicks, healthMaxLag, heartbeatTicks, host, httpPort, id, idleTimeoutS, join, "
                 + "logFile, logFormat, maxConnectionBufferBytes, maxConnections, maxFrameBytes, maxHandshakes, maxInFlight, maxKeyBytes, maxOutcomes, "
-                + "maxSessionOutcomes, maxSessions, maxValueBytes, noFsync, peers, port, requestTimeoutMs, restore, snapshotEntries, tickMs, "
+                + "maxSessionOutcomes, maxSessions, maxValueBytes, noFsync, peers, port, requestTimeoutMs, respPort, respRedirect, restore, snapshotEntries, tickMs, "
                 + "tlsCa, tlsCert, tlsClientAuth, tlsKey");
     }
 
