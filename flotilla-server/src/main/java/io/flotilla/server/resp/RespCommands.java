@@ -181,14 +181,17 @@ final class RespCommands {
     }
 
     private CompletableFuture<RespReply> setnx(List<Bytes> args, RespClient client) {
-        return client.write(s -> new Request.Cas(s, args.get(1), Optional.empty(), args.get(2)))
-                .thenApply(r -> Response.OK.equals(r) ? new RespReply.Int(1) : Response.CAS_MISMATCH.equals(r) ? new RespReply.Int(0) : failure(r));
+        return client.write(s -> new Request.Cas(s, args.get(1), Optional.empty(), args.get(2))).thenApply(RespCommands::swapped);
     }
 
     /** CAS key expected new: 1 if key held expected and now holds new, 0 if it held something else (or nothing). */
     private CompletableFuture<RespReply> cas(List<Bytes> args, RespClient client) {
-        return client.write(s -> new Request.Cas(s, args.get(1), Optional.of(args.get(2)), args.get(3)))
-                .thenApply(r -> Response.OK.equals(r) ? new RespReply.Int(1) : Response.CAS_MISMATCH.equals(r) ? new RespReply.Int(0) : failure(r));
+        return client.write(s -> new Request.Cas(s, args.get(1), Optional.of(args.get(2)), args.get(3))).thenApply(RespCommands::swapped);
+    }
+
+    /** A compare-and-set's answer as an integer: 1 it wrote, 0 it found something else. */
+    private static RespReply swapped(Response r) {
+        return Response.OK.equals(r) ? new RespReply.Int(1) : Response.CAS_MISMATCH.equals(r) ? new RespReply.Int(0) : failure(r);
     }
 
     /** DEL: one key is a DELETE; more are one DELETE_MANY, applied atomically. */
