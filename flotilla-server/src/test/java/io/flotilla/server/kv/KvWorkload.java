@@ -9,7 +9,9 @@ import io.flotilla.core.StateMachine;
 import io.flotilla.core.check.Model;
 import io.flotilla.core.sim.Submission;
 import io.flotilla.core.sim.Workload;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -28,9 +30,12 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Read, Res
     /** Short sessions (virtual milliseconds): a client's timeout is 4 election timeouts, 160 to 600 ms. */
     static final SessionLimits SESSIONS = new SessionLimits(250, 1_000, 100, 10_000);
     private static final KvModel MODEL = new KvModel();
+    private static final KvStoreModel STORE_MODEL = new KvStoreModel();
     private static final KvCodec CODEC = new KvCodec();
 
     private final Supplier<? extends StateMachine<KvCommand, Request.Read, Response>> stores;
+    /** Also writes and reads of several keys at once, checked against the whole store ({@link KvStoreModel}). */
+    private final boolean manyKeys;
     /** Per client, the sequence number of its next write. */
     private final Map<Integer, Long> nextSeq = new HashMap<>();
     private Bytes[] lastWritten;
@@ -42,7 +47,17 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Read, Res
 
     /** With another store, for testing that a broken one is caught. */
     KvWorkload(Supplier<? extends StateMachine<KvCommand, Request.Read, Response>> stores) {
+        this(stores, false);
+    }
+
+    private KvWorkload(Supplier<? extends StateMachine<KvCommand, Request.Read, Response>> stores, boolean manyKeys) {
         this.stores = stores;
+        this.manyKeys = manyKeys;
+    }
+
+    /** Clients that also set, delete and read several keys in one command (MSET, DEL, MGET of the Redis port). */
+    static KvWorkload withManyKeys() {
+        return new KvWorkload(() -> new KvStateMachine(SESSIONS), true);
     }
 
     @Override
@@ -57,7 +72,7 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Read, Res
 
     @Override
     public Model<?, Request, Response> model() {
-        return MODEL;
+        return manyKeys ? STORE_MODEL : MODEL;
     }
 
     @Override
@@ -69,10 +84,23 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Read, Res
         Bytes key = Bytes.utf8("k" + k);
         int dice = random.nextInt(100);
         if (dice < 35) {
-            return new Request.Get(key, false);
+            return manyKeys && dice < 15 ? new Request.GetMany(someKeys(random), false) : new Request.Get(key, false);
         }
         long seq = nextSeq.merge(client, 1L, Long::sum);
         Session session = new Session(client + 1, seq, seq); // one write at a time: every earlier one is answered
+        if (manyKeys && dice < 55) {
+            List<Bytes> keys = someKeys(random);
+            if (dice < 42) {
+                return new Request.DeleteMany(session, keys);
+            }
+            List<Request.KeyValue> entries = new ArrayList<>();
+            for (Bytes named : keys) {
+                Bytes v = Bytes.utf8("v" + nextValue++);
+                lastWritten[Integer.parseInt(named.utf8().substring(1))] = v;
+                entries.add(new Request.KeyValue(named, v));
+            }
+            return new Request.SetMany(session, entries);
+        }
         if (dice < 45) {
             return new Request.Delete(session, key);
         }
@@ -86,9 +114,18 @@ final class KvWorkload implements Workload<Request, KvCommand, Request.Read, Res
         return new Request.Cas(session, key, dice < 90 ? Optional.ofNullable(expected) : Optional.empty(), value);
     }
 
+    /** One to three of the keys, a key possibly named twice (as a client may). */
+    private List<Bytes> someKeys(SplittableRandom random) {
+        List<Bytes> keys = new ArrayList<>();
+        for (int i = random.nextInt(1, 4); i > 0; i--) {
+            keys.add(Bytes.utf8("k" + random.nextInt(lastWritten.length)));
+        }
+        return keys;
+    }
+
     @Override
     public Submission<KvCommand, Request.Read> request(Request operation, long now) {
-        return operation instanceof Request.Get g ? new Submission.Read<>(g)
+        return operation instanceof Request.Read r ? new Submission.Read<>(r)
                 : new Submission.Propose<>(new KvCommand.Write(now, (Request.Write) operation));
     }
 
