@@ -12,7 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
 
 /**
  * The Redis commands Flotilla answers, each mapped onto the store's own requests: a write goes
@@ -21,8 +20,31 @@ import java.util.function.Function;
  * words and leave the connection open. docs/protocol.md lists what each command guarantees.
  */
 final class RespCommands {
-    /** A command's name and arity as Redis counts it: n exactly, or -n for at least n (the name included). */
-    private record Spec(String name, int arity, Order order, Handler handler) {
+    /**
+     * A command: its name, its arity as Redis counts it (n exactly, or -n for at least n, the name
+     * included), how it is ordered, and what runs it (null for HELLO and QUIT, which RespConnection
+     * answers itself). Looked up once per command read ({@link #lookup}).
+     */
+    record Command(String name, int arity, Order order, Handler handler) {
+        /** The arity check, or empty if {@code args} fits. */
+        Optional<RespReply> arityError(List<Bytes> args) {
+            int n = args.size();
+            boolean fits = arity >= 0 ? n == arity : n >= -arity;
+            return fits ? Optional.empty() : Optional.of(RespReply.error("wrong number of arguments for '" + name + "' command"));
+        }
+
+        /** How {@code args} is ordered: SET with XX or GET reads before it writes. */
+        Order order(List<Bytes> args) {
+            if (name.equals("set") && args.stream().skip(3).anyMatch(o -> o.utf8().equalsIgnoreCase("XX") || o.utf8().equalsIgnoreCase("GET"))) {
+                return Order.ALONE;
+            }
+            return order;
+        }
+
+        /** Runs it with {@code args} of the right arity (other than HELLO and QUIT). */
+        CompletableFuture<RespReply> run(List<Bytes> args, RespClient client) {
+            return handler.run(args, client);
+        }
     }
 
     /**
@@ -35,76 +57,51 @@ final class RespCommands {
     }
 
     @FunctionalInterface
-    private interface Handler {
+    interface Handler {
         CompletableFuture<RespReply> run(List<Bytes> args, RespClient client);
     }
 
-    private final Map<String, Spec> specs;
+    private final Map<String, Command> commands;
     private final RespNode node;
 
     RespCommands(RespNode node) {
         this.node = node;
-        List<Spec> all = List.of(
-                new Spec("get", 2, Order.READ, this::get),
-                new Spec("set", -3, Order.WRITE, this::set),
-                new Spec("setnx", 3, Order.WRITE, this::setnx),
-                new Spec("del", -2, Order.WRITE, this::del),
-                new Spec("exists", -2, Order.READ, this::exists),
-                new Spec("mget", -2, Order.READ, this::mget),
-                new Spec("mset", -3, Order.WRITE, this::mset),
-                new Spec("cas", 4, Order.WRITE, this::cas),
-                new Spec("ping", -1, Order.FREE, RespCommands::ping),
-                new Spec("echo", 2, Order.FREE, (args, client) -> done(new RespReply.Bulk(args.get(1)))),
-                new Spec("client", -2, Order.FREE, RespCommands::client),
-                new Spec("info", -1, Order.FREE, this::info),
-                new Spec("dbsize", 1, Order.FREE, (args, client) -> done(new RespReply.Int(node.status().get().details().keyCount()))),
-                new Spec("command", -1, Order.FREE, this::command),
-                new Spec("readonly", 1, Order.FREE, (args, client) -> {
+        List<Command> all = List.of(
+                new Command("get", 2, Order.READ, this::get),
+                new Command("set", -3, Order.WRITE, this::set),
+                new Command("setnx", 3, Order.WRITE, this::setnx),
+                new Command("del", -2, Order.WRITE, this::del),
+                new Command("exists", -2, Order.READ, this::exists),
+                new Command("mget", -2, Order.READ, this::mget),
+                new Command("mset", -3, Order.WRITE, this::mset),
+                new Command("cas", 4, Order.WRITE, this::cas),
+                new Command("ping", -1, Order.FREE, RespCommands::ping),
+                new Command("echo", 2, Order.FREE, (args, client) -> done(new RespReply.Bulk(args.get(1)))),
+                new Command("client", -2, Order.FREE, RespCommands::client),
+                new Command("info", -1, Order.FREE, this::info),
+                new Command("dbsize", 1, Order.FREE, (args, client) -> done(new RespReply.Int(node.status().get().details().keyCount()))),
+                new Command("command", -1, Order.FREE, this::command),
+                new Command("readonly", 1, Order.FREE, (args, client) -> {
                     client.readonly(true);
                     return done(RespReply.OK);
                 }),
-                new Spec("readwrite", 1, Order.FREE, (args, client) -> {
+                new Command("readwrite", 1, Order.FREE, (args, client) -> {
                     client.readonly(false);
                     return done(RespReply.OK);
                 }),
-                new Spec("select", 2, Order.FREE, (args, client) -> done(args.get(1).utf8().equals("0") ? RespReply.OK
+                new Command("select", 2, Order.FREE, (args, client) -> done(args.get(1).utf8().equals("0") ? RespReply.OK
                         : RespReply.error("DB index is out of range (Flotilla has one keyspace, 0)"))),
                 // Connection-level commands, answered by RespConnection itself: listed for arity and COMMAND.
-                new Spec("hello", -1, Order.FREE, null),
-                new Spec("quit", -1, Order.FREE, null));
-        Map<String, Spec> byName = new java.util.LinkedHashMap<>();
+                new Command("hello", -1, Order.FREE, null),
+                new Command("quit", -1, Order.FREE, null));
+        Map<String, Command> byName = new java.util.LinkedHashMap<>();
         all.forEach(s -> byName.put(s.name(), s));
-        this.specs = Map.copyOf(byName);
+        this.commands = Map.copyOf(byName);
     }
 
-    /** The arity check, or empty if {@code args} fits its command (which is known). */
-    Optional<RespReply> arityError(List<Bytes> args) {
-        Spec spec = specs.get(name(args));
-        int n = args.size();
-        boolean fits = spec.arity() >= 0 ? n == spec.arity() : n >= -spec.arity();
-        return fits ? Optional.empty() : Optional.of(RespReply.error("wrong number of arguments for '" + spec.name() + "' command"));
-    }
-
-    /** How {@code args} (a known command) is ordered: SET with XX or GET reads before it writes. */
-    Order order(List<Bytes> args) {
-        Spec spec = specs.get(name(args));
-        if (spec.name().equals("set") && args.stream().skip(3).anyMatch(o -> o.utf8().equalsIgnoreCase("XX") || o.utf8().equalsIgnoreCase("GET"))) {
-            return Order.ALONE;
-        }
-        return spec.order();
-    }
-
-    boolean known(List<Bytes> args) {
-        return specs.containsKey(name(args));
-    }
-
-    static String name(List<Bytes> args) {
-        return args.get(0).utf8().toLowerCase(Locale.ROOT);
-    }
-
-    /** Runs a known command of the right arity (see {@link #arityError}) other than HELLO and QUIT. */
-    CompletableFuture<RespReply> run(List<Bytes> args, RespClient client) {
-        return specs.get(name(args)).handler().run(args, client);
+    /** The command {@code args} names, if Flotilla knows it. */
+    Optional<Command> lookup(List<Bytes> args) {
+        return Optional.ofNullable(commands.get(args.get(0).utf8().toLowerCase(Locale.ROOT)));
     }
 
     static RespReply unknown(List<Bytes> args) {
@@ -306,13 +303,13 @@ final class RespCommands {
         if (args.size() > 1) {
             String sub = args.get(1).utf8().toUpperCase(Locale.ROOT);
             return done(switch (sub) {
-                case "COUNT" -> new RespReply.Int(specs.size());
+                case "COUNT" -> new RespReply.Int(commands.size());
                 case "DOCS" -> new RespReply.Map(List.of());
                 default -> RespReply.error("unknown subcommand '" + printable(args.get(1)) + "'. Try COMMAND COUNT, DOCS.");
             });
         }
         List<RespReply> all = new ArrayList<>();
-        specs.values().stream().sorted(java.util.Comparator.comparing(Spec::name)).forEach(s -> all.add(new RespReply.Array(List.of(
+        commands.values().stream().sorted(java.util.Comparator.comparing(Command::name)).forEach(s -> all.add(new RespReply.Array(List.of(
                 RespReply.bulk(s.name()), new RespReply.Int(s.arity()), new RespReply.Array(List.of()),
                 new RespReply.Int(0), new RespReply.Int(0), new RespReply.Int(0)))));
         return done(new RespReply.Array(all));

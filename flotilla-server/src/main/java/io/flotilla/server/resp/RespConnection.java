@@ -35,7 +35,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** A command read, waiting to start (see {@link #startReady}); its answer's turn is already taken. */
-    private record Waiting(List<Bytes> args, RespCommands.Order order, CompletableFuture<RespReply> reply) {
+    private record Waiting(List<Bytes> args, RespCommands.Command command, RespCommands.Order order, CompletableFuture<RespReply> reply) {
     }
 
     private final RespCommands commands;
@@ -101,17 +101,18 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void dispatch(List<Bytes> args) {
-        String name = RespCommands.name(args);
-        if (!commands.known(args)) {
+        var known = commands.lookup(args);
+        if (known.isEmpty()) {
             answer(RespCommands.unknown(args));
             return;
         }
-        var arity = commands.arityError(args);
+        RespCommands.Command command = known.get();
+        var arity = command.arityError(args);
         if (arity.isPresent()) {
             answer(arity.get());
             return;
         }
-        switch (name) {
+        switch (command.name()) {
             case "hello" -> hello(args);
             case "quit" -> {
                 closing = true;
@@ -120,7 +121,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
             default -> {
                 CompletableFuture<RespReply> reply = new CompletableFuture<>();
                 take(new Turn(reply, 0, false));
-                waiting.add(new Waiting(args, commands.order(args), reply));
+                waiting.add(new Waiting(args, command, command.order(args), reply));
                 startReady();
             }
         }
@@ -165,7 +166,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
         boolean localRead = client.readonly() && w.order() == RespCommands.Order.READ;
         var moved = w.order() != RespCommands.Order.FREE && !localRead ? node.redirection(w.args().get(1)) : java.util.Optional.<RespReply>empty();
         try {
-            return moved.isPresent() ? CompletableFuture.completedFuture(moved.get()) : commands.run(w.args(), client);
+            return moved.isPresent() ? CompletableFuture.completedFuture(moved.get()) : w.command().run(w.args(), client);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
