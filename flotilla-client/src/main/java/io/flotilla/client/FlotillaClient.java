@@ -8,8 +8,6 @@ import io.flotilla.core.Bytes;
 import io.flotilla.core.Member;
 import io.flotilla.core.MembershipChange;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
@@ -56,8 +54,7 @@ public final class FlotillaClient implements AutoCloseable {
 
     private FlotillaClient(ClientOptions options) {
         this.options = options;
-        this.group = new MultiThreadIoEventLoopGroup(options.ioThreads(), new DefaultThreadFactory("flotilla-client", true),
-                NioIoHandler.newFactory());
+        this.group = NettyIo.group(options.ioThreads(), new DefaultThreadFactory("flotilla-client", true));
         try {
             this.connections = new Connections(group, options);
         } catch (RuntimeException badTlsFile) {

@@ -16,7 +16,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -80,7 +79,7 @@ public final class NodeConnection implements AutoCloseable {
                                                          int maxFrameBytes, int maxInFlight, Duration connectTimeout,
                                                          NodeTls tls, int expectedNode) {
         CompletableFuture<NodeConnection> opened = new CompletableFuture<>();
-        Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(NettyIo.socketChannel(group))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInitializer<SocketChannel>() {

@@ -19,18 +19,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * An embeddable Raft node: one thread alone owns the protocol and the state machine, so neither needs
- * a lock. Other threads talk to it through a bounded inbox; when the inbox is full, inbound messages
- * are dropped (Raft retries) and requests fail at once. A second thread appends to storage and syncs
+ * a lock. That is a thread of its own, or an embedder's single-threaded event loop
+ * ({@link Options#withLoop}), so that messages and requests read on that loop reach the node without
+ * waking another thread. Other threads talk to it through a bounded inbox; when the inbox is full,
+ * inbound messages are dropped (Raft retries) and requests fail at once. A second thread appends to storage and syncs
  * it, one batch at a time, so that the node goes on ticking, replicating and answering heartbeats
  * while the disk is slow; a third writes snapshots.
  *
@@ -63,9 +69,11 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
      *                      null if the storage is always bootstrapped beforehand
      * @param metrics       where the node reports syncs, replication batches, snapshots and role changes
      *                      ({@link RaftMetrics#NONE} for nowhere)
+     * @param loop          the single-threaded executor the node runs on (see {@link #withLoop}); null for a
+     *                      thread of its own
      */
     public record Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed, long snapshotEvery,
-                          long snapshotTrail, ClusterConfig founders, RaftMetrics metrics) {
+                          long snapshotTrail, ClusterConfig founders, RaftMetrics metrics, ScheduledExecutorService loop) {
         /** The default length of a tick, in ms; {@link RaftConfig} counts its timeouts in ticks. */
         public static final int DEFAULT_TICK_MILLIS = 10;
 
@@ -84,19 +92,31 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
 
         /** The same options without automatic snapshots. */
         public Options(RaftConfig raft, Duration tickInterval, int inboxCapacity, long seed) {
-            this(raft, tickInterval, inboxCapacity, seed, 0, 0, null, RaftMetrics.NONE);
+            this(raft, tickInterval, inboxCapacity, seed, 0, 0, null, RaftMetrics.NONE, null);
         }
 
         public Options withSnapshots(long every, long trail) {
-            return new Options(raft, tickInterval, inboxCapacity, seed, every, trail, founders, metrics);
+            return new Options(raft, tickInterval, inboxCapacity, seed, every, trail, founders, metrics, loop);
         }
 
         public Options withFounders(ClusterConfig founders) {
-            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders, metrics);
+            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders, metrics, loop);
         }
 
         public Options withMetrics(RaftMetrics metrics) {
-            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders, metrics);
+            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders, metrics, loop);
+        }
+
+        /**
+         * Runs the node on {@code loop}, which must run its tasks one at a time on one thread (a Netty
+         * event loop, say), instead of on a thread of its own. The node's work then shares that thread
+         * with whatever else runs there: a transport whose connections live on the same loop hands
+         * messages to the node and sends its messages without waking another thread. Nothing on the
+         * loop may wait for the node (it would wait for itself), and the loop must outlive the node.
+         */
+        public Options withLoop(ScheduledExecutorService loop) {
+            return new Options(raft, tickInterval, inboxCapacity, seed, snapshotEvery, snapshotTrail, founders, metrics,
+                    Objects.requireNonNull(loop, "loop"));
         }
 
         /**
@@ -106,7 +126,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
          */
         public static Options defaults(int id) {
             return new Options(RaftConfig.defaults(id), Duration.ofMillis(DEFAULT_TICK_MILLIS), 65536, System.nanoTime() ^ id, 100_000, 10_000, null,
-                    RaftMetrics.NONE);
+                    RaftMetrics.NONE, null);
         }
     }
 
@@ -114,7 +134,14 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     private final NodeDriver<C, Q, R> driver;
     private final Transport transport;
     private final BlockingQueue<Runnable> inbox;
-    private final Thread thread;
+    /** Where the node runs; shut down with the node if it is the node's own. */
+    private final ScheduledExecutorService loop;
+    private final boolean ownLoop;
+    /** Set while a turn is queued on the loop: the first event of a burst queues one, which takes them all. */
+    private final AtomicBoolean turnQueued = new AtomicBoolean();
+    private volatile Thread loopThread;
+    /** Set once, by start(), before anything can reach the node. */
+    private volatile ScheduledFuture<?> ticker;
     private final ExecutorService snapshotWriter;
     private final ThreadPoolExecutor diskWriter;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -152,7 +179,9 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         this.driver = new NodeDriver<>(node, storage, stateMachine, codec, transport::send, this::roleChanged, snapshotting,
                 new DiskWrites(diskWriter, this::runOnNodeThread), options.metrics());
         this.status = node.status();
-        this.thread = new Thread(this::run, "flotilla-raft-" + options.raft().id());
+        this.ownLoop = options.loop() == null;
+        this.loop = ownLoop ? Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "flotilla-raft-" + options.raft().id()))
+                : options.loop();
     }
 
     /**
@@ -162,8 +191,11 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     public static <C, Q, R> RaftRuntime<C, Q, R> start(Options options, StateMachine<C, Q, R> stateMachine,
                                                        Codec<C> codec, Storage storage, Transport transport) {
         RaftRuntime<C, Q, R> runtime = new RaftRuntime<>(options, stateMachine, codec, storage, transport);
+        long tick = options.tickInterval().toNanos();
+        // A fixed delay, not a fixed rate: after a stall the node ticks once and moves on rather than
+        // replaying the missed ticks at once (which would time out an election at once).
+        runtime.ticker = runtime.loop.scheduleWithFixedDelay(runtime::tickTurn, tick, tick, TimeUnit.NANOSECONDS);
         transport.start(runtime::deliver);
-        runtime.thread.start();
         return runtime;
     }
 
@@ -266,6 +298,7 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
             while (running && !inbox.offer(task, 100, TimeUnit.MILLISECONDS)) {
                 // the inbox is full: wait for the node to catch up
             }
+            queueTurn();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -273,7 +306,12 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
 
     /** Called by the transport on any thread. */
     private void deliver(Message message) {
-        if (running && !inbox.offer(() -> driver.receive(message))) {
+        if (!running) {
+            return;
+        }
+        if (inbox.offer(() -> driver.receive(message))) {
+            queueTurn();
+        } else {
             droppedMessages.incrementAndGet();
         }
     }
@@ -293,6 +331,8 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
             future.completeExceptionally(new RaftException("node " + options.raft().id() + " is overloaded; not applied, retry later"));
         } else if (!running) {
             failQueued(); // the node stopped meanwhile and may have drained the inbox before our offer
+        } else {
+            queueTurn();
         }
     }
 
@@ -387,52 +427,72 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         return m.kind().name().toLowerCase(Locale.ROOT);
     }
 
-    private void run() {
-        long tickNanos = options.tickInterval().toNanos();
-        long nextTick = System.nanoTime() + tickNanos;
-        List<Runnable> batch = new ArrayList<>();
-        Throwable fatal = null;
-        try {
-            while (running) {
-                long wait = nextTick - System.nanoTime();
-                Runnable first = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
-                if (first != null) {
-                    first.run();
-                    inbox.drainTo(batch, 4096);
-                    for (Runnable event : batch) {
-                        event.run();
-                    }
-                    batch.clear();
-                }
-                long now = System.nanoTime();
-                if (now - nextTick >= 0) {
-                    driver.tick();
-                    // After a stall, tick once and move on rather than replaying the missed ticks at once.
-                    nextTick = Math.max(nextTick + tickNanos, now);
-                }
-                driver.process();
-                Status next = driver.node().status();
-                if (next.members() != status.members() && !next.members().equals(status.members())) {
-                    membersChanged(status.members(), next);
-                }
-                status = next;
-                if (status.removed() && !removed.isDone()) {
-                    removed.complete(status.commitIndex());
-                }
+    /** Queues a turn on the loop unless one is queued already. Any thread. */
+    private void queueTurn() {
+        if (turnQueued.compareAndSet(false, true)) {
+            try {
+                loop.execute(this::turn);
+            } catch (RejectedExecutionException e) {
+                turnQueued.set(false); // the loop is shutting down: close() or the loop's owner ends the node
             }
-        } catch (InterruptedException e) {
-            fatal = running ? e : null; // only close() may stop the node
-        } catch (RuntimeException | Error e) {
-            fatal = e;
-        } finally {
-            stop(fatal);
         }
     }
 
-    /** On the node's thread, last: stops taking work and answers every request still waiting. */
+    /** On the loop: runs the events queued so far (up to a bound, so the loop's other work gets its turn), then their effects. */
+    private void turn() {
+        turnQueued.set(false); // first: an event queued from now on queues another turn
+        onLoop(() -> {
+            for (int i = 0; i < MAX_EVENTS_PER_TURN; i++) {
+                Runnable event = inbox.poll();
+                if (event == null) {
+                    break;
+                }
+                event.run();
+            }
+            if (!inbox.isEmpty()) {
+                queueTurn();
+            }
+        });
+    }
+
+    /** On the loop, once per tick interval. */
+    private void tickTurn() {
+        onLoop(driver::tick);
+    }
+
+    private static final int MAX_EVENTS_PER_TURN = 4096;
+
+    /** Runs {@code work}, then carries out its effects; anything thrown stops the node for good. */
+    private void onLoop(Runnable work) {
+        loopThread = Thread.currentThread();
+        if (!running) {
+            stop(null); // close() asked; does nothing if the node has stopped already
+            return;
+        }
+        try {
+            work.run();
+            driver.process();
+            Status next = driver.node().status();
+            if (next.members() != status.members() && !next.members().equals(status.members())) {
+                membersChanged(status.members(), next);
+            }
+            status = next;
+            if (status.removed() && !removed.isDone()) {
+                removed.complete(status.commitIndex());
+            }
+        } catch (RuntimeException | Error e) {
+            stop(e);
+        }
+    }
+
+    /** On the node's thread, once: stops taking work and answers every request still waiting. */
     private void stop(Throwable fatal) {
+        if (stopped.getCount() == 0) {
+            return;
+        }
         int id = options.raft().id();
         running = false;
+        ticker.cancel(false);
         Status last = status;
         status = new Status(id, Role.FOLLOWER, last.term(), RaftNode.NONE, last.commitIndex(), last.appliedIndex(),
                 last.lastIndex(), Map.of(), last.members(), last.membersCommitted(), last.removed(), last.droppedInvalid(),
@@ -453,6 +513,9 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         } finally {
             failQueued();
             stopped.countDown();
+            if (ownLoop) {
+                loop.shutdown();
+            }
             if (fatal != null) {
                 failure.complete(fatal);
             }
@@ -503,11 +566,20 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        inbox.offer(() -> { });
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (Thread.currentThread() == loopThread) {
+            stop(null); // on the loop itself, as an embedder's loop task may be: waiting for the loop would wait forever
+        } else {
+            try {
+                loop.execute(() -> stop(null));
+            } catch (RejectedExecutionException e) {
+                // The loop is gone (its owner shut it down first), and with it the only thread that touches the node.
+                stop(null);
+            }
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         diskWriter.shutdown();
         snapshotWriter.shutdown();

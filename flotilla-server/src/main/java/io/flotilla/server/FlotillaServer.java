@@ -1,5 +1,6 @@
 package io.flotilla.server;
 
+import io.flotilla.client.NettyIo;
 import io.flotilla.client.Futures;
 import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeConnection;
@@ -29,8 +30,7 @@ import io.flotilla.server.net.ServerTls;
 import io.flotilla.server.resp.RespNode;
 import io.flotilla.server.resp.RespPort;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -62,8 +62,14 @@ public final class FlotillaServer implements AutoCloseable {
     private final ServerConfig config;
     /** What a node failure does; halts the process except in tests. */
     private final IntConsumer exit;
-    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    /**
+     * The node's one event loop: the Raft node runs on it, and so does every connection (clients,
+     * peers, relays, HTTP, Redis), so that a request or a peer's message reaches the node, and the
+     * node's messages and answers reach the socket, without waking another thread. Fsyncs and
+     * snapshot writes have threads of their own (RaftRuntime). Measured against a loop per core
+     * beside a node thread: fewer hand-offs, and more throughput on a small machine (docs/design.md).
+     */
+    private final EventLoopGroup loop;
     private DurableStorage storage;
     private PeerTransport transport;
     /** Volatile: the listener and the configuration follower read it from Netty threads, from before it is set. */
@@ -87,6 +93,13 @@ public final class FlotillaServer implements AutoCloseable {
 
     private FlotillaServer(ServerConfig config, IntConsumer exit) {
         this.config = config;
+        String threadName = "flotilla-node-" + config.nodeId();
+        this.loop = NettyIo.group(1, new DefaultThreadFactory(threadName, true) {
+            @Override
+            protected Thread newThread(Runnable r, String name) {
+                return super.newThread(r, threadName); // one thread: the name says whose
+            }
+        });
         this.exit = exit;
         this.reporter = new StatusReporter(config, requests, System::nanoTime);
         this.metrics = new NodeMetrics(config.nodeId(), config.clusterId(), StatusReporter.VERSION, () -> raft, () -> state,
@@ -127,38 +140,39 @@ public final class FlotillaServer implements AutoCloseable {
         foundsAfresh = fresh && config.join() == null;
         MessageCodec messageCodec = new MessageCodec(config.maxFrameBytes());
         tls = ServerTls.load(config.tls(), config.nodeId());
-        transport = new PeerTransport(config.nodeId(), config.clusterId(), resolvedPeers(), messageCodec, workers, outboundTls());
+        transport = new PeerTransport(config.nodeId(), config.clusterId(), resolvedPeers(), messageCodec, loop, outboundTls());
         RaftConfig raftConfig = RaftConfig.defaults(config.nodeId())
                 .withTimings(config.electionTicks(), config.heartbeatTicks())
                 .withBatching(64, Math.max(64 << 10, config.maxFrameBytes() / 4), 4096);
         NodeServer.Settings settings = new NodeServer.Settings(config.nodeId(), config.clusterId(), this::peerRefusal,
                 config.maxFrameBytes(), config.connections(), (int) config.idleTimeout().toSeconds(),
                 config.limits().maxKeyBytes(), config.limits().maxValueBytes());
-        forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, workers, config.maxFrameBytes(), outboundTls());
+        forwarder = new Forwarder(config.nodeId(), config.clusterId(), this::addressOf, loop, config.maxFrameBytes(), outboundTls());
         KvService[] service = new KvService[1];
         NodeServer.RequestHandler requests = metrics.instrument(
                 (request, forwarded) -> service[0] != null ? service[0].handle(request, forwarded)
                         : CompletableFuture.completedFuture(new Response.Failure(Response.Code.UNAVAILABLE, "the node is starting")));
         server = new NodeServer(settings, messageCodec, transport, requests, tls);
-        server.bind(boss, workers, new InetSocketAddress(config.host(), config.port()));
+        server.bind(loop, new InetSocketAddress(config.host(), config.port()));
         if (config.admin().respPort() != 0) {
             RespNode node = new RespNode(requests, reporter::status, this::addressOf, config.admin().respPort() - config.port(),
                     config.admin().respRedirect(), config.requestTimeout());
             resp = new RespPort(node, config.connections(), config.maxFrameBytes(), tls);
-            resp.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().respPort()));
+            resp.bind(loop, new InetSocketAddress(config.host(), config.admin().respPort()));
         }
         if (config.admin().httpPort() != 0) {
             clusterPage = new ClusterPage(config.nodeId(), config.clusterId(), this::members, this::addressOf, reporter::status,
-                    workers, config.maxFrameBytes(), outboundTls(), System::nanoTime);
+                    loop, config.maxFrameBytes(), outboundTls(), System::nanoTime);
             Map<String, HttpPort.Route> routes = new HashMap<>(new AdminRoutes(reporter, () -> server).routes());
             routes.putAll(clusterPage.routes());
             routes.put("/metrics", metrics::route);
             http = new HttpPort(routes, tls, HttpPort.Limits.DEFAULTS);
-            http.bind(boss, workers, new InetSocketAddress(config.host(), config.admin().httpPort()));
+            http.bind(loop, new InetSocketAddress(config.host(), config.admin().httpPort()));
         }
         RaftRuntime.Options options = new RaftRuntime.Options(raftConfig, config.tick(), 65536, System.nanoTime())
                 .withSnapshots(config.snapshotEntries(), config.snapshotEntries() / 10)
-                .withMetrics(metrics);
+                .withMetrics(metrics)
+                .withLoop(loop.next());
         if (config.join() == null) {
             // Only founders run the bootstrap check; a node without founders and without data waits to be added.
             options = options.withFounders(founders());
@@ -211,7 +225,7 @@ public final class FlotillaServer implements AutoCloseable {
         reporter.attach(raft, state);
         backups = new BackupStreams(config.nodeId(), config.clusterId(), raft, storage::openSnapshotReader,
                 Math.max(1, config.maxFrameBytes() - 64), BackupStreams.IDLE);
-        workers.scheduleWithFixedDelay(backups::closeIdle, 5, 5, TimeUnit.SECONDS);
+        loop.scheduleWithFixedDelay(backups::closeIdle, 5, 5, TimeUnit.SECONDS);
         service[0] = new KvService(raft, config.limits(), forwarder, config.requestTimeout(), reporter::status, requests, backups);
         followConfiguration();
         proposeSessionLimits();
@@ -226,7 +240,7 @@ public final class FlotillaServer implements AutoCloseable {
     private void proposeSessionLimits() {
         SessionLimits wanted = config.limits().sessions();
         long every = Math.max(10, config.tick().toMillis() * Math.max(1, config.heartbeatTicks() / 2));
-        workers.scheduleWithFixedDelay(() -> {
+        loop.scheduleWithFixedDelay(() -> {
             SessionLimits applied = state.sessionLimits();
             if (raft.status().role() != Role.LEADER || applied.equals(wanted) || !limitsProposal.isDone()) {
                 return;
@@ -253,7 +267,7 @@ public final class FlotillaServer implements AutoCloseable {
      */
     private void followConfiguration() {
         long every = Math.max(10, config.tick().toMillis() * Math.max(1, config.heartbeatTicks() / 2));
-        workers.scheduleWithFixedDelay(() -> {
+        loop.scheduleWithFixedDelay(() -> {
             ClusterConfig now = raft.status().members();
             if (now != followed && !now.equals(followed) && now != ClusterConfig.NONE) {
                 followed = now;
@@ -328,7 +342,7 @@ public final class FlotillaServer implements AutoCloseable {
         for (int attempt = 0; stopped.getCount() > 0; attempt++) {
             Object answer;
             try {
-                NodeConnection c = NodeConnection.open(workers, resolve(join), Hello.client(config.clusterId()),
+                NodeConnection c = NodeConnection.open(loop, resolve(join), Hello.client(config.clusterId()),
                         config.maxFrameBytes(), 4, Duration.ofSeconds(2), outboundTls(), 0).get(3, TimeUnit.SECONDS);
                 try {
                     answer = c.send(new Request.MemberList(), Duration.ofSeconds(2)).get(3, TimeUnit.SECONDS);
@@ -540,8 +554,7 @@ public final class FlotillaServer implements AutoCloseable {
         if (storage != null) {
             storage.close();
         }
-        boss.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
-        workers.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        loop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
         stopped.countDown();
     }
 }

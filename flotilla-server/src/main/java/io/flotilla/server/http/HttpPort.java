@@ -1,5 +1,6 @@
 package io.flotilla.server.http;
 
+import io.flotilla.client.NettyIo;
 import io.flotilla.client.HostPort;
 import io.flotilla.server.net.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
@@ -14,7 +15,6 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -72,8 +72,8 @@ public final class HttpPort implements AutoCloseable {
     }
 
     /** Binds the port; a port in use fails with a one-line {@link IOException}. */
-    public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+    public void bind(EventLoopGroup group, InetSocketAddress address) throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NettyIo.serverChannel(group))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

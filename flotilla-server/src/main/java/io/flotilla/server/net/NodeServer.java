@@ -1,5 +1,6 @@
 package io.flotilla.server.net;
 
+import io.flotilla.client.NettyIo;
 import io.flotilla.client.FlushBatcher;
 import io.flotilla.client.HostPort;
 import io.flotilla.client.wire.Hello;
@@ -23,7 +24,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -131,8 +131,8 @@ public final class NodeServer implements AutoCloseable {
     private final RateLimitedLog refusals = new RateLimitedLog();
 
     /** Binds the port; a port in use fails with a one-line {@link IOException}. */
-    public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+    public void bind(EventLoopGroup group, InetSocketAddress address) throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NettyIo.serverChannel(group))
                 .option(ChannelOption.SO_REUSEADDR, true) // a restarted node rebinds while old connections sit in TIME_WAIT
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {

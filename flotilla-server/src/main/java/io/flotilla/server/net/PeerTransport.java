@@ -1,5 +1,6 @@
 package io.flotilla.server.net;
 
+import io.flotilla.client.NettyIo;
 import io.flotilla.client.FlushBatcher;
 import io.flotilla.client.HostPort;
 import io.flotilla.client.NodeTls;
@@ -20,7 +21,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -248,7 +248,7 @@ public final class PeerTransport implements Transport, NodeServer.Peers {
                 return;
             }
             attempts++;
-            Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+            Bootstrap b = new Bootstrap().group(group).channel(NettyIo.socketChannel(group))
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))

@@ -1,5 +1,6 @@
 package io.flotilla.server.resp;
 
+import io.flotilla.client.NettyIo;
 import io.flotilla.client.HostPort;
 import io.flotilla.server.net.ConnectionLimits;
 import io.flotilla.server.net.RateLimitedLog;
@@ -16,7 +17,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.redis.FixedRedisMessagePool;
 import io.netty.handler.codec.redis.RedisArrayAggregator;
 import io.netty.handler.codec.redis.RedisBulkStringAggregator;
@@ -72,8 +72,8 @@ public final class RespPort implements AutoCloseable {
         this.tls = tls;
     }
 
-    public void bind(EventLoopGroup boss, EventLoopGroup workers, InetSocketAddress address) throws IOException {
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+    public void bind(EventLoopGroup group, InetSocketAddress address) throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NettyIo.serverChannel(group))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,

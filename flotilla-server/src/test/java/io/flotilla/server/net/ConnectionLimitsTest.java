@@ -78,7 +78,7 @@ class ConnectionLimitsTest {
             return CompletableFuture.completedFuture(new Response.Value(value));
         });
         address = new InetSocketAddress("127.0.0.1", TestPorts.next());
-        server.bind(group, group, address);
+        server.bind(group, address);
     }
 
     private static ConnectionLimits limits(int connections, int handshakes, Duration idle, int inFlight, int buffer) {
