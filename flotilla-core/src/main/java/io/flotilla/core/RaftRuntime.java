@@ -471,7 +471,13 @@ public final class RaftRuntime<C, Q, R> implements AutoCloseable {
         }
         try {
             work.run();
-            driver.process();
+            if (running) {
+                driver.process();
+            }
+            if (!running) {
+                stop(null); // closed meanwhile, perhaps by one of this turn's callbacks: the node is done
+                return;
+            }
             Status next = driver.node().status();
             if (next.members() != status.members() && !next.members().equals(status.members())) {
                 membersChanged(status.members(), next);

@@ -19,6 +19,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -35,6 +37,8 @@ class RaftRuntimeTest {
     /** Appends each command to a list; queries return the list's size. */
     static final class Journal implements StateMachine<Long, String, Long> {
         final List<Long> applied = new ArrayList<>();
+        /** The threads that applied commands: the node's own, or its loop's. */
+        final java.util.Set<Thread> appliers = java.util.concurrent.ConcurrentHashMap.newKeySet();
         /** While set, the snapshot writer waits for it before writing (a slow snapshot). */
         volatile CountDownLatch snapshotGate;
         /** Applying this command signals {@link #applying} and waits for {@link #release}. */
@@ -52,6 +56,7 @@ class RaftRuntimeTest {
                     Thread.currentThread().interrupt();
                 }
             }
+            appliers.add(Thread.currentThread());
             synchronized (this) {
                 applied.add(command);
                 return (long) applied.size();
@@ -130,17 +135,79 @@ class RaftRuntimeTest {
 
     /** Starts node {@code id} on its storage with an empty journal, which a snapshot and the log refill. */
     private void start(int id) {
+        start(id, null);
+    }
+
+    /** As above, on {@code loop} if it is not null (as the server runs a node on its event loop). */
+    private void start(int id, ScheduledExecutorService loop) {
         Journal journal = new Journal();
         journals.put(id, journal);
         RaftRuntime.Options options = new RaftRuntime.Options(RaftConfig.defaults(id), Duration.ofMillis(10), 4096, id)
                 .withSnapshots(snapshotEvery, 10)
                 .withMetrics(metrics.computeIfAbsent(id, k -> new RecordedMetrics()));
+        if (loop != null) {
+            options = options.withLoop(loop);
+        }
         nodes.put(id, RaftRuntime.start(options, journal, LONGS, storages.get(id), network.transport(id)));
+    }
+
+    private final List<ScheduledExecutorService> loops = new ArrayList<>();
+
+    /** Three nodes, each on a single-threaded executor of the test's, whose thread's name says whose it is. */
+    private Map<Integer, Thread> startClusterOnLoops() throws Exception {
+        Map<Integer, Thread> threads = new TreeMap<>();
+        ClusterConfig cluster = ClusterConfig.of(1, 2, 3);
+        for (int id : cluster.voters()) {
+            ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "test-loop-" + id));
+            loops.add(loop);
+            threads.put(id, loop.submit(Thread::currentThread).get(5, TimeUnit.SECONDS));
+            FaultyStorage storage = new FaultyStorage();
+            storage.bootstrap(cluster);
+            storages.put(id, storage);
+            start(id, loop);
+        }
+        return threads;
     }
 
     @AfterEach
     void stop() {
         nodes.values().forEach(RaftRuntime::close);
+        loops.forEach(ScheduledExecutorService::shutdownNow);
+    }
+
+    @Test
+    void aNodeOnAnEmbeddersLoopAppliesAndAnswersOnThatLoopAndLeavesTheLoopRunningWhenClosed() throws Exception {
+        Map<Integer, Thread> threads = startClusterOnLoops();
+        int leader = awaitLeader();
+        List<CompletableFuture<Long>> results = new ArrayList<>();
+        for (long i = 0; i < 500; i++) {
+            results.add(nodes.get(leader).propose(i));
+        }
+        CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        assertThat(results.stream().map(CompletableFuture::join).sorted().toList())
+                .isEqualTo(java.util.stream.LongStream.rangeClosed(1, 500).boxed().toList());
+        await(() -> journals.values().stream().allMatch(j -> j.copy().size() == 500), "every node applied all");
+        threads.forEach((id, thread) -> assertThat(journals.get(id).appliers).as("node %d applies on its loop", id)
+                .containsExactly(thread));
+
+        // Closing stops the node, not the embedder's loop, which goes on running other work.
+        nodes.get(leader).close();
+        assertThat(nodes.get(leader).propose(1L)).failsWithin(Duration.ofSeconds(1));
+        assertThat(loops.get(leader - 1).submit(() -> "still running").get(5, TimeUnit.SECONDS)).isEqualTo("still running");
+        int next = awaitLeader();
+        assertThat(nodes.get(next).propose(7L).get(10, TimeUnit.SECONDS)).isEqualTo(501L);
+    }
+
+    @Test
+    void closingANodeFromItsOwnLoopDoesNotWaitForItself() throws Exception {
+        startClusterOnLoops();
+        int leader = awaitLeader();
+        nodes.get(leader).propose(1L).get(5, TimeUnit.SECONDS);
+        // A callback of the node runs on its loop; closing from there must not wait for the loop to be free.
+        CompletableFuture<Void> closed = nodes.get(leader).propose(2L).thenRun(() -> nodes.get(leader).close());
+        closed.get(5, TimeUnit.SECONDS);
+        assertThat(nodes.get(leader).status().role()).isEqualTo(Role.FOLLOWER);
+        assertThat(nodes.get(leader).propose(3L)).failsWithin(Duration.ofSeconds(1));
     }
 
     @Test
