@@ -36,7 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's Redis protocol port ({@code --resp-port}): RESP2 and RESP3 on the node's own event loops,
+ * A node's Redis protocol port ({@code --resp-port}): RESP2 and RESP3 on the node's own event loop,
  * decoded by Netty's Redis codec, with the native port's connection limits and TLS. Each connection
  * is a {@link RespConnection}; what the commands do is {@link RespCommands}.
  */
