@@ -30,6 +30,8 @@ final class Progress {
     long sentCommit;
     /** A heartbeat is due: send something even if there is nothing new. */
     boolean heartbeatDue;
+    /** Removed from the configuration: heartbeats that found it told of its removal (the leader's forgetRemovedFollowers). */
+    int removalNotices;
 
     /** In SNAPSHOT: which snapshot is being sent, how far the follower has acknowledged it, how far we sent. */
     long snapshotIndex;

@@ -923,16 +923,28 @@ public final class RaftNode {
 
     /**
      * Leader, each heartbeat: stops replicating to members no longer in the configuration, once that
-     * configuration is committed and the removed node acknowledged the change and was sent a commit
-     * index covering it (so it knows it was removed), or has not answered for an election timeout.
+     * configuration is committed and the removed node acknowledged the change and has been sent a
+     * commit index covering it (so it knows it was removed) in {@value #REMOVAL_NOTICES} heartbeats,
+     * or has not answered for an election timeout. One notice is not enough: if that one message is
+     * lost, the removed node never learns that it was removed, and never stops.
      */
     private void forgetRemovedFollowers() {
         ClusterConfig members = configs.latest();
         long at = configs.latestIndex();
-        progress.entrySet().removeIf(e -> !members.isMember(e.getKey()) && at <= log.committed
-                && (e.getValue().match >= at && e.getValue().sentCommit >= at
-                    || e.getValue().ticksSinceHeard >= config.electionTicks()));
+        progress.entrySet().removeIf(e -> {
+            Progress p = e.getValue();
+            if (members.isMember(e.getKey()) || at > log.committed) {
+                return false;
+            }
+            if (p.match >= at && p.sentCommit >= at) {
+                p.removalNotices++;
+            }
+            return p.removalNotices >= REMOVAL_NOTICES || p.ticksSinceHeard >= config.electionTicks();
+        });
     }
+
+    /** Heartbeats that tell a removed follower of its removal before the leader stops sending to it. */
+    private static final int REMOVAL_NOTICES = 3;
 
     /**
      * A leader whose own removal committed: it tells the most up-to-date voter to campaign at once

@@ -151,7 +151,7 @@ class MembershipTest {
         net.elect(1);
 
         change(net, 1, new Remove(3));
-        net.run(NodeHarness.HEARTBEAT_TICKS);
+        net.run(3 * NodeHarness.HEARTBEAT_TICKS); // the leader tells it in three heartbeats, then stops
 
         assertThat(net.raft(3).removed()).isTrue();
         assertThat(net.raft(3).status().removed()).isTrue();
@@ -159,6 +159,22 @@ class MembershipTest {
         net.isolate(1);
         net.node(3).tick(10 * ELECTION_TICKS);
         assertThat(net.raft(3).role()).as("a removed node never campaigns").isEqualTo(Role.FOLLOWER);
+    }
+
+    @Test
+    void aRemovedFollowerThatMissesTheFirstNoticeOfItsRemovalStillLearnsIt() {
+        Network net = Network.of(3);
+        net.elect(1);
+        // The first message that would tell node 3 that its removal is committed is lost.
+        long at = net.raft(1).status().lastIndex() + 1;
+        int[] lost = {0};
+        net.drop(m -> m.to() == 3 && m instanceof AppendEntries a && a.leaderCommit() >= at && lost[0]++ == 0);
+        change(net, 1, new Remove(3));
+        net.run(3 * NodeHarness.HEARTBEAT_TICKS);
+
+        assertThat(lost[0]).as("a notice was lost").isGreaterThan(0);
+        assertThat(net.raft(3).removed()).as("the notice after the lost one reached it").isTrue();
+        assertThat(net.raft(1).status().peers()).containsOnlyKeys(2);
     }
 
     @Test
