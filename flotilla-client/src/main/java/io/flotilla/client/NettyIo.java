@@ -24,7 +24,7 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class NettyIo {
     /** Whether groups made here use the native epoll transport. */
-    public static final boolean NATIVE = !Boolean.getBoolean("flotilla.nio") && Epoll.isAvailable();
+    private static final boolean NATIVE = !Boolean.getBoolean("flotilla.nio") && Epoll.isAvailable();
 
     private NettyIo() {
     }

@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * a lock. That is a thread of its own, or an embedder's single-threaded event loop
  * ({@link Options#withLoop}), so that messages and requests read on that loop reach the node without
  * waking another thread. Other threads talk to it through a bounded inbox; when the inbox is full,
- * inbound messages are dropped (Raft retries) and requests fail at once. A second thread appends to storage and syncs
- * it, one batch at a time, so that the node goes on ticking, replicating and answering heartbeats
- * while the disk is slow; a third writes snapshots.
+ * inbound messages are dropped (Raft retries) and requests fail at once. A second thread appends to
+ * storage and syncs it, one batch at a time, so that the node goes on ticking, replicating and
+ * answering heartbeats while the disk is slow; a third writes snapshots.
  *
  * <p>Futures complete on the node's thread: keep their dependent actions short, or use the
  * {@code *Async} forms of {@link CompletableFuture}.

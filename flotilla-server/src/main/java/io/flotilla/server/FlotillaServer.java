@@ -66,7 +66,7 @@ public final class FlotillaServer implements AutoCloseable {
      * The node's one event loop: the Raft node runs on it, and so does every connection (clients,
      * peers, relays, HTTP, Redis), so that a request or a peer's message reaches the node, and the
      * node's messages and answers reach the socket, without waking another thread. Fsyncs and
-     * snapshot writes have threads of their own (RaftRuntime). Measured against a loop per core
+     * snapshot writes have threads of their own (RaftRuntime). Measured against two event loops
      * beside a node thread: fewer hand-offs, and more throughput on a small machine (docs/design.md).
      */
     private final EventLoopGroup loop;
