@@ -82,13 +82,21 @@ public final class TestCluster implements AutoCloseable {
      * bin/flotilla-cluster --resp does): a follower's -MOVED names the leader's port plus that offset.
      */
     TestCluster withResp() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int first = addresses.keySet().iterator().next();
-            int offset = TestPorts.next() - addresses.get(first).getPort();
-            Map<Integer, Integer> ports = new TreeMap<>(Map.of(first, addresses.get(first).getPort() + offset));
+        // Any offset that keeps every node's Redis port in the range TestPorts hands out (>= 10,000)
+        // will do; pick them at random from exactly those, so nodes far apart still find one.
+        int lowest = addresses.values().stream().mapToInt(InetSocketAddress::getPort).min().orElseThrow();
+        int highest = addresses.values().stream().mapToInt(InetSocketAddress::getPort).max().orElseThrow();
+        int from = 10_000 - lowest;
+        int to = 65_535 - highest;
+        for (int attempt = 0; attempt < 1_000 && from <= to; attempt++) {
+            int offset = java.util.concurrent.ThreadLocalRandom.current().nextInt(from, to + 1);
+            if (offset == 0) {
+                continue;
+            }
+            Map<Integer, Integer> ports = new TreeMap<>();
             for (int id : addresses.keySet()) {
                 int port = addresses.get(id).getPort() + offset;
-                if (id != first && !TestPorts.claim(port)) {
+                if (!TestPorts.claim(port)) {
                     break;
                 }
                 ports.put(id, port);
@@ -98,7 +106,8 @@ public final class TestCluster implements AutoCloseable {
                 return this;
             }
         }
-        throw new IllegalStateException("found no offset at which every node's Redis port is free");
+        throw new IllegalStateException("found no offset at which every node's Redis port is free (native ports "
+                + lowest + "-" + highest + ")");
     }
 
     /** Node {@code id}'s Redis port (after {@link #withResp}). */
